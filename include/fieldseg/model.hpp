@@ -1,0 +1,24 @@
+// Model files: one file with the network weights and a JSON model card (src/model owns the format).
+// No LibTorch types here; the CLI and tiles/ see only Predictor and the card as JSON text.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "fieldseg/predictor.hpp"
+
+namespace fieldseg {
+
+struct ModelLoadOptions {
+  std::string device = "cpu";  ///< "cpu" or "cuda"
+  int threads = 0;             ///< intra-op threads; 0 = all cores
+};
+
+/// True when the file looks like a fieldseg model (cheap check of the header).
+bool isModelFile(const std::string& path);
+/// The model card as JSON text. Throws IoError / DataError.
+std::string readModelCard(const std::string& path);
+/// Loads the network for inference. Throws IoError / DataError.
+std::unique_ptr<Predictor> loadModel(const std::string& path, const ModelLoadOptions& options = {});
+
+}  // namespace fieldseg

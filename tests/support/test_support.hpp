@@ -1,0 +1,46 @@
+// Shared test helpers: temp dirs under the build tree, the real-data folder (skip when absent), and
+// running the `fieldseg` executable.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace fieldseg::test {
+
+/// A fresh, empty directory under the system temp dir, removed when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+/// ../shared/realdata as seen from the source tree, or "" when it is absent.
+std::string realdataDir();
+
+struct CliResult {
+  int exitCode = -1;
+  std::string out;  ///< stdout
+  std::string err;  ///< stderr
+};
+
+/// Runs the built `fieldseg` with `args` (each argument shell-quoted), capturing stdout and stderr.
+CliResult runCli(const std::vector<std::string>& args);
+
+/// Runs any shell command, capturing output the same way.
+CliResult runShell(const std::string& command);
+
+}  // namespace fieldseg::test
+
+/// Skips the current test (with a clear message) when ../shared/realdata is not there.
+#define FIELDSEG_REQUIRE_REALDATA()                                                        \
+  do {                                                                                     \
+    if (::fieldseg::test::realdataDir().empty())                                           \
+      GTEST_SKIP() << "../shared/realdata is absent: this test needs the real data set"; \
+  } while (0)

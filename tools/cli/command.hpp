@@ -1,0 +1,31 @@
+// Subcommand registry of the `fieldseg` executable. Each tools/cli/<verb>_command.cpp defines one
+// static Registrar; main() builds the CLI11 app from the registry in `order`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace fieldseg::cli {
+
+/// Adds the subcommand's options to `sub` and sets its callback (which does the work and may throw
+/// fieldseg::Error / UsageError).
+using Setup = std::function<void(CLI::App& sub)>;
+
+struct Entry {
+  std::string name;
+  std::string description;
+  int order = 0;
+  Setup setup;
+};
+
+std::vector<Entry>& registry();
+
+struct Registrar {
+  Registrar(std::string name, std::string description, int order, Setup setup) {
+    registry().push_back({std::move(name), std::move(description), order, std::move(setup)});
+  }
+};
+
+}  // namespace fieldseg::cli

@@ -1,0 +1,63 @@
+// fieldseg: git-style subcommands, each registered by its own tools/cli/<verb>_command.cpp.
+// Exit codes: 0 ok, 1 runtime failure, 2 usage / config error.
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+
+#include "command.hpp"
+#include "fieldseg/error.hpp"
+#include "fieldseg/version.hpp"
+#include "log.hpp"
+
+namespace fieldseg::cli {
+std::vector<Entry>& registry() {
+  static std::vector<Entry> entries;
+  return entries;
+}
+}  // namespace fieldseg::cli
+
+int main(int argc, char** argv) {
+  using namespace fieldseg;
+  CLI::App app{"fieldseg: crop-field polygons from satellite imagery"};
+  app.set_version_flag("--version", std::string("fieldseg ") + kVersion);
+  app.require_subcommand(1);
+  bool quiet = false;
+  int verbose = 0;
+  app.add_flag("-q,--quiet", quiet, "Only print errors");
+  app.add_flag("-v,--verbose", verbose, "Print more detail");
+  app.parse_complete_callback([&] {
+    if (quiet) cli::setVerbosity(cli::Verbosity::Quiet);
+    else if (verbose > 0) cli::setVerbosity(cli::Verbosity::Verbose);
+  });
+
+  auto& entries = cli::registry();
+  std::sort(entries.begin(), entries.end(),
+            [](const cli::Entry& a, const cli::Entry& b) { return a.order < b.order; });
+  for (auto& e : entries) {
+    CLI::App* sub = app.add_subcommand(e.name, e.description);
+    e.setup(*sub);
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "fieldseg: %s\nRun 'fieldseg --help' or 'fieldseg <command> --help'.\n",
+                 e.what());
+    return 2;
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "fieldseg: %s\n", e.what());
+    return 2;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "fieldseg: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fieldseg: internal error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
