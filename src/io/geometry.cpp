@@ -1,0 +1,371 @@
+// OGR/GEOS-backed geometry operations on fieldseg::Polygon (see include/fieldseg/geometry.hpp).
+#include "fieldseg/geometry.hpp"
+
+#include <cpl_error.h>
+#include <ogr_geometry.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "fieldseg/error.hpp"
+
+namespace fieldseg {
+namespace {
+
+using GeomPtr = std::unique_ptr<OGRGeometry>;
+
+// GEOS complaints about invalid inputs are expected here (callers check results): keep them quiet.
+struct QuietErrors {
+  QuietErrors() { CPLPushErrorHandler(CPLQuietErrorHandler); }
+  ~QuietErrors() { CPLPopErrorHandler(); }
+  QuietErrors(const QuietErrors&) = delete;
+  QuietErrors& operator=(const QuietErrors&) = delete;
+};
+
+void addRing(OGRPolygon& poly, const Ring& ring) {
+  auto* lr = new OGRLinearRing();
+  lr->setNumPoints(static_cast<int>(ring.size()) + 1, FALSE);
+  for (size_t i = 0; i < ring.size(); ++i) lr->setPoint(static_cast<int>(i), ring[i].x, ring[i].y);
+  if (!ring.empty()) lr->setPoint(static_cast<int>(ring.size()), ring[0].x, ring[0].y);
+  poly.addRingDirectly(lr);
+}
+
+std::unique_ptr<OGRPolygon> toOgr(const Polygon& p) {
+  auto poly = std::make_unique<OGRPolygon>();
+  addRing(*poly, p.exterior);
+  for (const auto& h : p.holes) addRing(*poly, h);
+  return poly;
+}
+
+Ring fromOgrRing(const OGRLinearRing* lr) {
+  Ring r;
+  if (!lr) return r;
+  const int n = lr->getNumPoints();
+  r.reserve(n);
+  for (int i = 0; i < n; ++i) r.push_back({lr->getX(i), lr->getY(i)});
+  // OGR rings are explicitly closed; ours are implicitly closed.
+  if (r.size() > 1 && r.front().x == r.back().x && r.front().y == r.back().y) r.pop_back();
+  return r;
+}
+
+Polygon fromOgrPolygon(const OGRPolygon* poly) {
+  Polygon p;
+  p.exterior = fromOgrRing(poly->getExteriorRing());
+  for (int i = 0; i < poly->getNumInteriorRings(); ++i) {
+    Ring h = fromOgrRing(poly->getInteriorRing(i));
+    if (h.size() >= 3) p.holes.push_back(std::move(h));
+  }
+  return p;
+}
+
+// Appends every polygonal part of `g` (Polygon, MultiPolygon, GeometryCollection) to `out`.
+void collectPolygons(const OGRGeometry* g, std::vector<Polygon>& out) {
+  if (!g || g->IsEmpty()) return;
+  switch (wkbFlatten(g->getGeometryType())) {
+    case wkbPolygon: {
+      Polygon p = fromOgrPolygon(g->toPolygon());
+      if (p.exterior.size() >= 3) out.push_back(std::move(p));
+      break;
+    }
+    case wkbMultiPolygon:
+    case wkbGeometryCollection: {
+      const auto* c = g->toGeometryCollection();
+      for (int i = 0; i < c->getNumGeometries(); ++i) collectPolygons(c->getGeometryRef(i), out);
+      break;
+    }
+    default:
+      break;  // points and lines from MakeValid/Intersection are not fields
+  }
+}
+
+double ringLength(const Ring& r) {
+  double len = 0;
+  for (size_t i = 0; i < r.size(); ++i) {
+    const Point& a = r[i];
+    const Point& b = r[(i + 1) % r.size()];
+    len += std::hypot(b.x - a.x, b.y - a.y);
+  }
+  return len;
+}
+
+Ring dedup(const Ring& r) {
+  Ring out;
+  out.reserve(r.size());
+  for (const auto& p : r)
+    if (out.empty() || out.back().x != p.x || out.back().y != p.y) out.push_back(p);
+  while (out.size() > 1 && out.front().x == out.back().x && out.front().y == out.back().y)
+    out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+double signedRingArea(const Ring& ring) {
+  const size_t n = ring.size();
+  if (n < 3) return 0;
+  // Shifted origin keeps precision for large projected coordinates.
+  const double ox = ring[0].x, oy = ring[0].y;
+  double s = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const Point& a = ring[i];
+    const Point& b = ring[(i + 1) % n];
+    s += (a.x - ox) * (b.y - oy) - (b.x - ox) * (a.y - oy);
+  }
+  return 0.5 * s;
+}
+
+double areaOf(const Polygon& polygon) {
+  double a = std::abs(signedRingArea(polygon.exterior));
+  for (const auto& h : polygon.holes) a -= std::abs(signedRingArea(h));
+  return std::max(0.0, a);
+}
+
+double perimeterOf(const Polygon& polygon) {
+  double len = ringLength(polygon.exterior);
+  for (const auto& h : polygon.holes) len += ringLength(h);
+  return len;
+}
+
+WorldBox boundsOf(const Polygon& polygon) {
+  WorldBox b;
+  b.minX = b.minY = std::numeric_limits<double>::infinity();
+  b.maxX = b.maxY = -std::numeric_limits<double>::infinity();
+  for (const auto& p : polygon.exterior) {
+    b.minX = std::min(b.minX, p.x);
+    b.maxX = std::max(b.maxX, p.x);
+    b.minY = std::min(b.minY, p.y);
+    b.maxY = std::max(b.maxY, p.y);
+  }
+  if (polygon.exterior.empty()) b = WorldBox{};
+  return b;
+}
+
+Polygon oriented(const Polygon& polygon, bool ccwExterior) {
+  Polygon out;
+  out.exterior = dedup(polygon.exterior);
+  if ((signedRingArea(out.exterior) > 0) != ccwExterior)
+    std::reverse(out.exterior.begin(), out.exterior.end());
+  for (const auto& h : polygon.holes) {
+    Ring r = dedup(h);
+    if ((signedRingArea(r) > 0) == ccwExterior) std::reverse(r.begin(), r.end());
+    out.holes.push_back(std::move(r));
+  }
+  return out;
+}
+
+bool isValid(const Polygon& polygon, std::string* reason) {
+  if (polygon.exterior.size() < 3) {
+    if (reason) *reason = "exterior ring has fewer than 3 points";
+    return false;
+  }
+  auto g = toOgr(polygon);
+  QuietErrors quiet;
+  if (g->IsValid()) return true;
+  if (reason) {
+    // OGR does not expose GEOS's reason text in 3.6; give the cheap structural hints we can.
+    *reason =
+        "GEOS IsValid is false (self-intersection, ring crossing or a hole outside the shell)";
+  }
+  return false;
+}
+
+std::vector<Polygon> makeValid(const Polygon& polygon) {
+  std::vector<Polygon> out;
+  if (polygon.exterior.size() < 3) return out;
+  auto g = toOgr(polygon);
+  QuietErrors quiet;
+  if (g->IsValid()) {
+    out.push_back(polygon);
+    return out;
+  }
+  GeomPtr fixed(g->MakeValid());
+  if (!fixed) throw DataError("geometry: MakeValid failed: GDAL was built without GEOS >= 3.8");
+  collectPolygons(fixed.get(), out);
+  return out;
+}
+
+Polygon simplifyPreserveTopology(const Polygon& polygon, double tolerance) {
+  if (tolerance <= 0 || polygon.exterior.size() < 4) return polygon;
+  auto g = toOgr(polygon);
+  QuietErrors quiet;
+  GeomPtr s(g->SimplifyPreserveTopology(tolerance));
+  std::vector<Polygon> parts;
+  collectPolygons(s.get(), parts);
+  if (parts.size() != 1) return polygon;
+  return parts[0];
+}
+
+double intersectionArea(const Polygon& a, const Polygon& b) {
+  if (a.exterior.size() < 3 || b.exterior.size() < 3) return 0;
+  const WorldBox ba = boundsOf(a), bb = boundsOf(b);
+  if (ba.maxX < bb.minX || bb.maxX < ba.minX || ba.maxY < bb.minY || bb.maxY < ba.minY) return 0;
+  auto ga = toOgr(a), gb = toOgr(b);
+  QuietErrors quiet;
+  GeomPtr inter(ga->Intersection(gb.get()));
+  if (!inter) {
+    // Invalid inputs make GEOS throw; repair and retry once.
+    auto fa = makeValid(a), fb = makeValid(b);
+    double s = 0;
+    for (const auto& pa : fa)
+      for (const auto& pb : fb) {
+        auto x = toOgr(pa), y = toOgr(pb);
+        GeomPtr i(x->Intersection(y.get()));
+        std::vector<Polygon> parts;
+        collectPolygons(i.get(), parts);
+        for (const auto& p : parts) s += areaOf(p);
+      }
+    return s;
+  }
+  std::vector<Polygon> parts;
+  collectPolygons(inter.get(), parts);
+  double s = 0;
+  for (const auto& p : parts) s += areaOf(p);
+  return s;
+}
+
+double iouOf(const Polygon& a, const Polygon& b) {
+  const double inter = intersectionArea(a, b);
+  const double uni = areaOf(a) + areaOf(b) - inter;
+  return uni > 0 ? inter / uni : 0.0;
+}
+
+std::vector<Polygon> unionOf(const std::vector<Polygon>& polygons) {
+  std::vector<Polygon> out;
+  if (polygons.empty()) return out;
+  OGRMultiPolygon mp;
+  for (const auto& p : polygons)
+    if (p.exterior.size() >= 3) mp.addGeometryDirectly(toOgr(p).release());
+  QuietErrors quiet;
+  GeomPtr u(mp.UnionCascaded());
+  if (!u) {
+    GeomPtr fixed(mp.MakeValid());
+    if (fixed) u.reset(fixed->UnionCascaded());
+  }
+  if (!u)
+    throw DataError("geometry: union of " + std::to_string(polygons.size()) +
+                    " polygons failed in GEOS. Repair the inputs with makeValid first.");
+  collectPolygons(u.get(), out);
+  return out;
+}
+
+bool containsPoint(const Polygon& polygon, Point p) {
+  auto inRing = [&](const Ring& r) {
+    bool in = false;
+    for (size_t i = 0, j = r.size() - 1; i < r.size(); j = i++) {
+      if (((r[i].y > p.y) != (r[j].y > p.y)) &&
+          (p.x < (r[j].x - r[i].x) * (p.y - r[i].y) / (r[j].y - r[i].y) + r[i].x))
+        in = !in;
+    }
+    return in;
+  };
+  if (polygon.exterior.size() < 3 || !inRing(polygon.exterior)) return false;
+  for (const auto& h : polygon.holes)
+    if (h.size() >= 3 && inRing(h)) return false;
+  return true;
+}
+
+bool intersects(const Polygon& a, const Polygon& b) {
+  if (a.exterior.size() < 3 || b.exterior.size() < 3) return false;
+  auto ga = toOgr(a), gb = toOgr(b);
+  QuietErrors quiet;
+  return ga->Intersects(gb.get());
+}
+
+// ---- GeodesicMeasurer ---------------------------------------------------------------------------
+
+namespace {
+constexpr double kA = 6378137.0;
+constexpr double kF = 1.0 / 298.257223563;
+constexpr double kE2 = kF * (2 - kF);
+constexpr double kDegToRad = 3.14159265358979323846 / 180.0;
+
+// Length on the WGS84 ellipsoid of a short lon/lat segment, from the local radii of curvature at
+// the mid latitude (second-order accurate; callers subdivide long segments).
+double shortSegmentM(double lon0, double lat0, double lon1, double lat1) {
+  double dlon = lon1 - lon0;
+  if (dlon > 180) dlon -= 360;
+  if (dlon < -180) dlon += 360;
+  const double phi = 0.5 * (lat0 + lat1) * kDegToRad;
+  const double s = std::sin(phi);
+  const double w = std::sqrt(1 - kE2 * s * s);
+  const double n = kA / w;                        // prime vertical radius
+  const double m = kA * (1 - kE2) / (w * w * w);  // meridional radius
+  const double dx = dlon * kDegToRad * n * std::cos(phi);
+  const double dy = (lat1 - lat0) * kDegToRad * m;
+  return std::hypot(dx, dy);
+}
+
+double ringGeodesicLength(const Ring& lonlat) {
+  double len = 0;
+  const size_t n = lonlat.size();
+  for (size_t i = 0; i < n; ++i) {
+    const Point& a = lonlat[i];
+    const Point& b = lonlat[(i + 1) % n];
+    double dlon = b.x - a.x;
+    if (dlon > 180) dlon -= 360;
+    if (dlon < -180) dlon += 360;
+    const double span = std::max(std::abs(dlon), std::abs(b.y - a.y));
+    const int steps = std::max(1, static_cast<int>(std::ceil(span / 0.01)));  // <= ~1 km pieces
+    double px = a.x, py = a.y;
+    for (int k = 1; k <= steps; ++k) {
+      const double t = static_cast<double>(k) / steps;
+      const double qx = a.x + dlon * t, qy = a.y + (b.y - a.y) * t;
+      len += shortSegmentM(px, py, qx, qy);
+      px = qx;
+      py = qy;
+    }
+  }
+  return len;
+}
+}  // namespace
+
+struct GeodesicMeasurer::Impl {
+  CoordTransform toLonLat;
+  CoordTransform toEqualArea;
+  Impl(const Crs& crs) : toLonLat(crs, Crs::wgs84()), toEqualArea(crs, Crs::fromEpsg(6933)) {}
+
+  Ring transform(const CoordTransform& t, const Ring& r) const {
+    Ring out = r;
+    if (!t.apply(out))
+      throw DataError(
+          "geometry: cannot transform a polygon vertex to measure it on the ellipsoid. "
+          "Check the CRS of the polygons.");
+    return out;
+  }
+};
+
+GeodesicMeasurer::GeodesicMeasurer(const Crs& crs) {
+  if (crs.empty())
+    throw DataError(
+        "geometry: cannot measure polygons in metres: their CRS is empty. "
+        "Give the data a CRS.");
+  impl_ = std::make_unique<Impl>(crs);
+}
+GeodesicMeasurer::~GeodesicMeasurer() = default;
+GeodesicMeasurer::GeodesicMeasurer(GeodesicMeasurer&&) noexcept = default;
+GeodesicMeasurer& GeodesicMeasurer::operator=(GeodesicMeasurer&&) noexcept = default;
+
+double GeodesicMeasurer::areaM2(const Polygon& polygon) const {
+  Polygon p;
+  p.exterior = impl_->transform(impl_->toEqualArea, polygon.exterior);
+  for (const auto& h : polygon.holes) p.holes.push_back(impl_->transform(impl_->toEqualArea, h));
+  return areaOf(p);
+}
+
+double GeodesicMeasurer::perimeterM(const Polygon& polygon) const {
+  double len = ringGeodesicLength(impl_->transform(impl_->toLonLat, polygon.exterior));
+  for (const auto& h : polygon.holes)
+    len += ringGeodesicLength(impl_->transform(impl_->toLonLat, h));
+  return len;
+}
+
+double geodesicAreaM2(const Polygon& polygon, const Crs& crs) {
+  return GeodesicMeasurer(crs).areaM2(polygon);
+}
+
+double geodesicPerimeterM(const Polygon& polygon, const Crs& crs) {
+  return GeodesicMeasurer(crs).perimeterM(polygon);
+}
+
+}  // namespace fieldseg
