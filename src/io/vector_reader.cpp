@@ -1,0 +1,267 @@
+// readFields: every polygon of any OGR vector source -> FieldSet (see include/fieldseg/fields.hpp).
+//
+// Field::id is a running 1-based index over the polygons written (unique even when a multipolygon
+// is split into parts); the source FID goes to attrs["source_fid"] and the part index
+// (multipolygons only) to attrs["part"]. Every source attribute is copied as int64, double or
+// string.
+#include <gdal.h>
+#include <ogr_api.h>
+#include <ogr_core.h>
+#include <ogr_geometry.h>
+#include <ogr_spatialref.h>
+#include <ogrsf_frmts.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fieldseg/error.hpp"
+#include "fieldseg/fields.hpp"
+#include "fieldseg/geo.hpp"
+#include "gdal_error.hpp"
+
+namespace fieldseg {
+namespace {
+
+constexpr size_t kMaxSkipReasons = 50;
+
+struct DatasetCloser {
+  void operator()(GDALDataset* ds) const {
+    if (ds) GDALClose(ds);
+  }
+};
+
+struct Reader {
+  VectorReadReport report;
+
+  void skip(const std::string& reason) {
+    ++report.skipped;
+    if (report.skipReasons.size() < kMaxSkipReasons) report.skipReasons.push_back(reason);
+  }
+};
+
+Ring toRing(const OGRLinearRing* ring) {
+  Ring out;
+  if (!ring) return out;
+  const int n = ring->getNumPoints();
+  out.reserve(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    Point p{ring->getX(i), ring->getY(i)};
+    if (!out.empty() && out.back().x == p.x && out.back().y == p.y) continue;
+    out.push_back(p);
+  }
+  // Rings are stored closed implicitly: drop the repeated first point.
+  while (out.size() > 1 && out.front().x == out.back().x && out.front().y == out.back().y)
+    out.pop_back();
+  return out;
+}
+
+// Collects the polygonal parts of any geometry (polygon, multipolygon, collection, curves).
+void collectPolygons(const OGRGeometry* g, std::vector<Polygon>& out) {
+  if (!g || g->IsEmpty()) return;
+  const OGRwkbGeometryType t = wkbFlatten(g->getGeometryType());
+  if (t == wkbPolygon) {
+    const auto* poly = g->toPolygon();
+    Polygon p;
+    p.exterior = toRing(poly->getExteriorRing());
+    if (p.exterior.size() < 3) return;
+    for (int i = 0; i < poly->getNumInteriorRings(); ++i) {
+      Ring h = toRing(poly->getInteriorRing(i));
+      if (h.size() >= 3) p.holes.push_back(std::move(h));
+    }
+    out.push_back(std::move(p));
+  } else if (t == wkbMultiPolygon || t == wkbGeometryCollection || t == wkbMultiSurface) {
+    const auto* gc = dynamic_cast<const OGRGeometryCollection*>(g);
+    if (!gc) return;
+    for (int i = 0; i < gc->getNumGeometries(); ++i) collectPolygons(gc->getGeometryRef(i), out);
+  } else if (t == wkbCurvePolygon || t == wkbPolyhedralSurface || t == wkbTIN) {
+    std::unique_ptr<OGRGeometry> lin(g->getLinearGeometry());
+    if (lin) {
+      std::unique_ptr<OGRGeometry> forced(OGRGeometryFactory::forceToMultiPolygon(lin.release()));
+      collectPolygons(forced.get(), out);
+    }
+  }
+}
+
+bool isPolygonal(OGRwkbGeometryType t) {
+  t = wkbFlatten(t);
+  return t == wkbPolygon || t == wkbMultiPolygon || t == wkbCurvePolygon || t == wkbMultiSurface ||
+         t == wkbPolyhedralSurface || t == wkbTIN || t == wkbGeometryCollection;
+}
+
+AttrValue fieldValue(OGRFeature* f, int i) {
+  const OGRFieldType ft = f->GetFieldDefnRef(i)->GetType();
+  switch (ft) {
+    case OFTInteger:
+    case OFTInteger64:
+      return static_cast<std::int64_t>(f->GetFieldAsInteger64(i));
+    case OFTReal:
+      return f->GetFieldAsDouble(i);
+    default:
+      return std::string(f->GetFieldAsString(i));
+  }
+}
+
+Crs layerCrs(OGRLayer* layer) {
+  const OGRSpatialReference* srs = layer->GetSpatialRef();
+  if (!srs) return {};
+  // Prefer the authority code when the source names one: it keeps the EPSG label.
+  const char* auth = srs->GetAuthorityName(nullptr);
+  const char* code = srs->GetAuthorityCode(nullptr);
+  if (auth && code && EQUAL(auth, "EPSG")) {
+    try {
+      return Crs::fromEpsg(std::atoi(code));
+    } catch (const Error&) {
+      // fall through to WKT
+    }
+  }
+  char* wkt = nullptr;
+  const char* opts[] = {"FORMAT=WKT2_2019", nullptr};
+  if (srs->exportToWkt(&wkt, opts) != OGRERR_NONE || !wkt) {
+    CPLFree(wkt);
+    return {};
+  }
+  std::string s(wkt);
+  CPLFree(wkt);
+  return Crs::fromUserInput(s);
+}
+
+}  // namespace
+
+FieldSet readFields(const std::string& path, VectorReadReport* report, const std::string& layer) {
+  io::initGdal();
+  io::GdalErrorScope errors;
+  std::unique_ptr<GDALDataset, DatasetCloser> ds(static_cast<GDALDataset*>(
+      GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr)));
+  if (!ds) {
+    throw IoError("io: cannot open vector source '" + path +
+                  "': " + io::gdalCause(errors, "not a vector file GDAL/OGR can read") +
+                  ". Check the path (zipped files: /vsizip/archive.zip/file.shp).");
+  }
+
+  std::vector<OGRLayer*> layers;
+  if (!layer.empty()) {
+    OGRLayer* l = ds->GetLayerByName(layer.c_str());
+    if (!l) {
+      std::string names;
+      for (int i = 0; i < ds->GetLayerCount(); ++i)
+        names += (i ? ", " : "") + std::string(ds->GetLayer(i)->GetName());
+      throw UsageError("io: layer '" + layer + "' not found in '" + path +
+                       "'. Available: " + (names.empty() ? std::string("(none)") : names) + ".");
+    }
+    layers.push_back(l);
+  } else {
+    for (int i = 0; i < ds->GetLayerCount(); ++i) layers.push_back(ds->GetLayer(i));
+  }
+
+  Reader r;
+  FieldSet out;
+  std::unique_ptr<CoordTransform> toFirst;  // for layers whose CRS differs from the first one's
+  bool crsSet = false;
+  const bool haveGeos = OGRGeometryFactory::haveGEOS();
+
+  for (OGRLayer* l : layers) {
+    // Skip layers that declare a non-polygon geometry type (points, lines, attribute tables).
+    const OGRwkbGeometryType declared = l->GetGeomType();
+    if (declared != wkbUnknown && !isPolygonal(declared)) continue;
+
+    const Crs crs = layerCrs(l);
+    std::unique_ptr<CoordTransform> xf;
+    if (!crsSet) {
+      out.crs = crs;
+      crsSet = true;
+    } else if (!crs.empty() && !out.crs.empty() && !crs.sameAs(out.crs)) {
+      xf = std::make_unique<CoordTransform>(crs, out.crs);
+    }
+
+    l->ResetReading();
+    OGRFeature* raw = nullptr;
+    while ((raw = l->GetNextFeature()) != nullptr) {
+      std::unique_ptr<OGRFeature> f(raw);
+      ++r.report.featuresRead;
+      const std::string where = std::string(l->GetName()) + " feature " +
+                                std::to_string(static_cast<long long>(f->GetFID()));
+      OGRGeometry* g = f->GetGeometryRef();
+      if (!g || g->IsEmpty()) {
+        r.skip(where + ": no geometry");
+        continue;
+      }
+      if (!isPolygonal(g->getGeometryType())) {
+        r.skip(where + ": not a polygon (" + std::string(g->getGeometryName()) + ")");
+        continue;
+      }
+      std::unique_ptr<OGRGeometry> geom(g->clone());
+      geom->flattenTo2D();
+      bool repaired = false;
+      if (haveGeos) {
+        if (!geom->IsValid()) {
+          std::unique_ptr<OGRGeometry> fixed(geom->MakeValid());
+          if (!fixed || fixed->IsEmpty() || !fixed->IsValid()) {
+            r.skip(where + ": invalid geometry that MakeValid could not repair");
+            continue;
+          }
+          geom = std::move(fixed);
+          repaired = true;
+        }
+      }
+      std::vector<Polygon> parts;
+      collectPolygons(geom.get(), parts);
+      // Drop degenerate parts (MakeValid may leave zero-area slivers in a collection).
+      parts.erase(std::remove_if(parts.begin(), parts.end(),
+                                 [](const Polygon& p) {
+                                   double a = 0;
+                                   const Ring& e = p.exterior;
+                                   for (size_t i = 0; i < e.size(); ++i) {
+                                     const Point& u = e[i];
+                                     const Point& v = e[(i + 1) % e.size()];
+                                     a += u.x * v.y - v.x * u.y;
+                                   }
+                                   return std::fabs(a) <= 0.0;
+                                 }),
+                  parts.end());
+      if (parts.empty()) {
+        r.skip(where + (repaired ? ": no polygon left after MakeValid" : ": empty polygon"));
+        continue;
+      }
+      if (repaired) ++r.report.repaired;
+
+      std::map<std::string, AttrValue> attrs;
+      for (int i = 0; i < f->GetFieldCount(); ++i) {
+        if (!f->IsFieldSetAndNotNull(i)) continue;
+        attrs[f->GetFieldDefnRef(i)->GetNameRef()] = fieldValue(f.get(), i);
+      }
+      if (f->GetFID() != OGRNullFID && !attrs.count("source_fid"))
+        attrs["source_fid"] = static_cast<std::int64_t>(f->GetFID());
+      if (layers.size() > 1 && !attrs.count("source_layer"))
+        attrs["source_layer"] = std::string(l->GetName());
+
+      for (size_t k = 0; k < parts.size(); ++k) {
+        Field field;
+        field.id = static_cast<std::int64_t>(out.fields.size()) + 1;
+        field.polygon = std::move(parts[k]);
+        if (xf) {
+          xf->apply(field.polygon.exterior);
+          for (Ring& h : field.polygon.holes) xf->apply(h);
+        }
+        field.attrs = attrs;
+        if (parts.size() > 1) field.attrs["part"] = static_cast<std::int64_t>(k);
+        out.fields.push_back(std::move(field));
+        ++r.report.polygonsOut;
+      }
+    }
+  }
+
+  if (report) *report = r.report;
+  if (out.fields.empty()) {
+    std::string why = std::to_string(r.report.featuresRead) + " features read";
+    if (r.report.skipped > 0) why += ", " + std::to_string(r.report.skipped) + " skipped";
+    if (!r.report.skipReasons.empty()) why += " (first: " + r.report.skipReasons.front() + ")";
+    throw DataError("io: no polygons in '" + path + "': " + why +
+                    ". Give a vector file with Polygon or MultiPolygon features.");
+  }
+  return out;
+}
+
+}  // namespace fieldseg

@@ -1,0 +1,166 @@
+// readFields (src/io/vector_reader.cpp) and rasterizePolygons (src/io/rasterize.cpp).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+#include <variant>
+
+#include "fieldseg/error.hpp"
+#include "fieldseg/fields.hpp"
+#include "fieldseg/rasterize.hpp"
+#include "test_support.hpp"
+
+namespace fieldseg {
+namespace {
+
+// 4 features: a square with attributes, a multipolygon of two squares, a bow-tie, a point.
+const char* kGeoJson = R"({"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"name":"a","yield":2.5,"n":7},
+ "geometry":{"type":"Polygon","coordinates":[[[30.0,-1.0],[30.001,-1.0],[30.001,-1.001],[30.0,-1.001],[30.0,-1.0]]]}},
+{"type":"Feature","properties":{"name":"b"},
+ "geometry":{"type":"MultiPolygon","coordinates":[[[[30.01,-1.0],[30.011,-1.0],[30.011,-1.001],[30.01,-1.0]]],
+  [[[30.02,-1.0],[30.021,-1.0],[30.021,-1.001],[30.02,-1.0]]]]}},
+{"type":"Feature","properties":{"name":"bowtie"},
+ "geometry":{"type":"Polygon","coordinates":[[[30.03,-1.0],[30.031,-1.001],[30.031,-1.0],[30.03,-1.001],[30.03,-1.0]]]}},
+{"type":"Feature","properties":{"name":"pt"},"geometry":{"type":"Point","coordinates":[30.0,-1.0]}}
+]})";
+
+std::string writeText(const test::TempDir& dir, const std::string& name, const std::string& text) {
+  const std::string path = dir.file(name);
+  std::ofstream(path) << text;
+  return path;
+}
+
+void expectFixture(const FieldSet& fs, const VectorReadReport& rep, bool checkTypes) {
+  EXPECT_EQ(rep.featuresRead, 4);
+  EXPECT_EQ(rep.repaired, 1);
+  EXPECT_EQ(rep.skipped, 1);
+  ASSERT_EQ(rep.skipReasons.size(), 1u);
+  EXPECT_NE(rep.skipReasons[0].find("not a polygon"), std::string::npos) << rep.skipReasons[0];
+  // 1 square + 2 multipolygon parts + 2 bow-tie triangles.
+  EXPECT_EQ(rep.polygonsOut, 5);
+  ASSERT_EQ(fs.fields.size(), 5u);
+  ASSERT_TRUE(fs.crs.epsg().has_value());
+  EXPECT_EQ(*fs.crs.epsg(), 4326);
+  // Traditional GIS order: x is the longitude.
+  EXPECT_NEAR(fs.fields[0].polygon.exterior[0].x, 30.0, 1e-9);
+  EXPECT_NEAR(fs.fields[0].polygon.exterior[0].y, -1.0, 1e-9);
+  EXPECT_EQ(fs.fields[0].polygon.exterior.size(), 4u);  // closing point dropped
+  EXPECT_EQ(std::get<std::string>(fs.fields[0].attrs.at("name")), "a");
+  if (checkTypes) {
+    EXPECT_DOUBLE_EQ(std::get<double>(fs.fields[0].attrs.at("yield")), 2.5);
+    EXPECT_EQ(std::get<std::int64_t>(fs.fields[0].attrs.at("n")), 7);
+  }
+  EXPECT_EQ(std::get<std::string>(fs.fields[1].attrs.at("name")), "b");
+  EXPECT_EQ(std::get<std::string>(fs.fields[2].attrs.at("name")), "b");
+  EXPECT_EQ(std::get<std::int64_t>(fs.fields[2].attrs.at("part")), 1);
+  for (size_t i = 0; i < fs.fields.size(); ++i) EXPECT_EQ(fs.fields[i].id, (long long)i + 1);
+}
+
+TEST(VectorReader, GeoJsonSplitsRepairsAndSkips) {
+  test::TempDir dir;
+  const std::string path = writeText(dir, "f.geojson", kGeoJson);
+  VectorReadReport rep;
+  const FieldSet fs = readFields(path, &rep);
+  expectFixture(fs, rep, true);
+}
+
+TEST(VectorReader, OtherFormatsAndZip) {
+  test::TempDir dir;
+  const std::string src = writeText(dir, "f.geojson", kGeoJson);
+  // GPKG/FGB/Shapefile hold one geometry type per layer: keep polygons there, check attributes.
+  for (const std::string ext : {"gpkg", "fgb"}) {
+    const std::string out = dir.file("f." + ext);
+    auto r = test::runShell("ogr2ogr -nlt PROMOTE_TO_MULTI '" + out + "' '" + src +
+                            "' -where \"name <> 'pt'\"");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    VectorReadReport rep;
+    const FieldSet fs = readFields(out, &rep);
+    EXPECT_EQ(rep.featuresRead, 3) << ext;
+    EXPECT_EQ(rep.repaired, 1) << ext;
+    EXPECT_EQ(fs.fields.size(), 5u) << ext;
+    EXPECT_EQ(*fs.crs.epsg(), 4326);
+  }
+  auto r =
+      test::runShell("mkdir -p '" + dir.file("shp") + "' && ogr2ogr -nlt PROMOTE_TO_MULTI '" +
+                     dir.file("shp/f.shp") + "' '" + src + "' -where \"name <> 'pt'\" && cd '" +
+                     dir.path() + "' && zip -q -r f.zip shp");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  for (const std::string p :
+       {dir.file("shp/f.shp"), "/vsizip/" + dir.file("f.zip") + "/shp/f.shp"}) {
+    VectorReadReport rep;
+    const FieldSet fs = readFields(p, &rep);
+    EXPECT_EQ(fs.fields.size(), 5u) << p;
+    EXPECT_EQ(rep.repaired, 1) << p;
+    ASSERT_TRUE(fs.crs.epsg().has_value()) << p;
+    EXPECT_EQ(*fs.crs.epsg(), 4326);
+  }
+}
+
+TEST(VectorReader, NamedLayerAndErrors) {
+  test::TempDir dir;
+  const std::string src = writeText(dir, "f.geojson", kGeoJson);
+  const std::string gpkg = dir.file("two.gpkg");
+  auto r = test::runShell("ogr2ogr -nln polys -nlt PROMOTE_TO_MULTI '" + gpkg + "' '" + src +
+                          "' -where \"name = 'a'\" && ogr2ogr -update -nln points '" + gpkg +
+                          "' '" + src + "' -where \"name = 'pt'\"");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_EQ(readFields(gpkg).fields.size(), 1u);  // the point layer is ignored
+  EXPECT_EQ(readFields(gpkg, nullptr, "polys").fields.size(), 1u);
+  EXPECT_THROW(readFields(gpkg, nullptr, "points"), DataError);
+  EXPECT_THROW(readFields(gpkg, nullptr, "nope"), UsageError);
+  EXPECT_THROW(readFields(dir.file("missing.geojson")), IoError);
+  const std::string pts = writeText(
+      dir, "p.geojson",
+      R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[1,2]}}]})");
+  try {
+    readFields(pts);
+    FAIL() << "expected DataError";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("no polygons"), std::string::npos) << e.what();
+  }
+}
+
+TEST(VectorReader, RealRegistries) {
+  FIELDSEG_REQUIRE_REALDATA();
+  const std::string base = test::realdataDir() + "/field_polygons/";
+  for (const std::string p : {base + "fiboa_cli_fixtures/india_10k/india_10k.shp",
+                              base + "eolearn_rpg_france/rpg_lpis_iacs_lyon_east.gpkg",
+                              base + "fiboa_cli_fixtures/de_fusion/de_test_2019.geojson"}) {
+    VectorReadReport rep;
+    const FieldSet fs = readFields(p, &rep);
+    EXPECT_GT(fs.fields.size(), 10u) << p;
+    EXPECT_FALSE(fs.crs.empty()) << p;
+    EXPECT_EQ(rep.polygonsOut, static_cast<int>(fs.fields.size()));
+  }
+}
+
+TEST(Rasterize, PixelCentreRuleAndHoles) {
+  // 10x10 grid, 1 m pixels, origin (0,10).
+  GridSpec grid(10, 10, {0, 1, 0, 10, 0, -1}, Crs::fromEpsg(32633));
+  Polygon sq{{{1, 9}, {5, 9}, {5, 5}, {1, 5}}, {{{2, 8}, {3, 8}, {3, 7}, {2, 7}}}};
+  // Covers centres of columns 6..7 only (x from 5.6 to 7.6 -> centres 6.5, 7.5).
+  Polygon thin{{{5.6, 4}, {7.6, 4}, {7.6, 2}, {5.6, 2}}, {}};
+  const Raster<std::int32_t> r = rasterizePolygons({sq, thin}, grid);
+  ASSERT_EQ(r.rows, 10);
+  int n1 = 0, n2 = 0;
+  for (int y = 0; y < 10; ++y)
+    for (int x = 0; x < 10; ++x) {
+      const int v = r.at(0, y, x);
+      n1 += v == 1;
+      n2 += v == 2;
+    }
+  EXPECT_EQ(n1, 16 - 1);        // 4x4 square minus the 1-pixel hole
+  EXPECT_EQ(r.at(0, 2, 2), 0);  // the hole (row 2 = y 7.5, col 2 = x 2.5)
+  EXPECT_EQ(r.at(0, 1, 1), 1);
+  EXPECT_EQ(n2, 4);
+  EXPECT_EQ(r.at(0, 6, 6), 2);
+  EXPECT_EQ(r.at(0, 6, 5), 0);
+  const Raster<std::int32_t> v = rasterizePolygons({sq, thin}, grid, {{7, 9}, false});
+  EXPECT_EQ(v.at(0, 1, 1), 7);
+  EXPECT_EQ(v.at(0, 6, 6), 9);
+  EXPECT_THROW(rasterizePolygons({sq}, grid, {{1, 2}, false}), UsageError);
+}
+
+}  // namespace
+}  // namespace fieldseg
