@@ -1,0 +1,361 @@
+// writeFields / FieldWriter: OGR vector output (GeoJSON RFC 7946, GeoJSONSeq, GPKG, FlatGeobuf).
+//
+// Why a temp file + rename: a crash or a failed write never leaves a truncated file under the
+// target name. Why one transaction: per-feature commits make GeoPackage about 10x slower.
+// Rings are oriented here (exterior CCW, holes CW) rather than trusting the driver, so every format
+// gets the same convention.
+#include <gdal_priv.h>
+#include <ogrsf_frmts.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include "fieldseg/error.hpp"
+#include "fieldseg/field_writer.hpp"
+#include "fieldseg/fields.hpp"
+
+namespace fs = std::filesystem;
+
+namespace fieldseg {
+namespace {
+
+struct Format {
+  std::string driver;
+  bool geographicOnly = false;  // RFC 7946 family: always WGS84 lon/lat
+};
+
+std::string lowerExt(const std::string& path) {
+  std::string ext = fs::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext;
+}
+
+Format formatFor(const std::string& path) {
+  const std::string ext = lowerExt(path);
+  if (ext == ".geojson" || ext == ".json") return {"GeoJSON", true};
+  if (ext == ".geojsonl" || ext == ".geojsons") return {"GeoJSONSeq", true};
+  if (ext == ".gpkg") return {"GPKG", false};
+  if (ext == ".fgb") return {"FlatGeobuf", false};
+  throw UsageError(
+      "io: unsupported vector output extension '" + ext + "' of '" + path +
+      "': no writer for it. Use .geojson, .json, .geojsonl, .geojsons, .gpkg or .fgb.");
+}
+
+// Collects GDAL errors/warnings of this thread while alive, instead of printing them.
+class ErrorCapture {
+ public:
+  ErrorCapture() { CPLPushErrorHandlerEx(&ErrorCapture::handler, this); }
+  ~ErrorCapture() { CPLPopErrorHandler(); }
+  std::string last() const {
+    return messages_.empty() ? std::string("unknown GDAL error") : messages_.back();
+  }
+  bool failed() const { return failed_; }
+
+ private:
+  static void CPL_STDCALL handler(CPLErr cls, CPLErrorNum, const char* msg) {
+    auto* self = static_cast<ErrorCapture*>(CPLGetErrorHandlerUserData());
+    if (!self) return;
+    if (msg) self->messages_.emplace_back(msg);
+    if (cls == CE_Failure || cls == CE_Fatal) self->failed_ = true;
+  }
+  std::vector<std::string> messages_;
+  bool failed_ = false;
+};
+
+double signedArea(const Ring& r) {
+  double a = 0;
+  const size_t n = r.size();
+  for (size_t i = 0; i < n; ++i) {
+    const Point& p = r[i];
+    const Point& q = r[(i + 1) % n];
+    a += p.x * q.y - q.x * p.y;
+  }
+  return 0.5 * a;
+}
+
+OGRLinearRing* makeRing(const Ring& in, bool ccw) {
+  Ring r = in;
+  if (r.size() > 1 && r.front().x == r.back().x && r.front().y == r.back().y) r.pop_back();
+  const double a = signedArea(r);
+  if ((ccw && a < 0) || (!ccw && a > 0)) std::reverse(r.begin(), r.end());
+  auto* ring = new OGRLinearRing();
+  ring->setNumPoints(static_cast<int>(r.size() + 1), FALSE);
+  for (size_t i = 0; i < r.size(); ++i) ring->setPoint(static_cast<int>(i), r[i].x, r[i].y);
+  if (!r.empty()) ring->setPoint(static_cast<int>(r.size()), r[0].x, r[0].y);
+  return ring;
+}
+
+std::atomic<unsigned> tempCounter{0};
+
+void registerDrivers() {
+  static std::once_flag once;
+  std::call_once(once, [] { GDALAllRegister(); });
+}
+
+}  // namespace
+
+std::vector<AttrDef> attrSchemaOf(const FieldSet& fields) {
+  std::map<std::string, AttrType> types;
+  for (const Field& f : fields.fields) {
+    for (const auto& [name, value] : f.attrs) {
+      if (name == "id") continue;
+      AttrType t = std::holds_alternative<std::int64_t>(value) ? AttrType::Integer64
+                   : std::holds_alternative<double>(value)     ? AttrType::Real
+                                                               : AttrType::String;
+      auto it = types.find(name);
+      if (it == types.end()) {
+        types.emplace(name, t);
+      } else if (it->second != t) {
+        if (it->second == AttrType::String || t == AttrType::String)
+          it->second = AttrType::String;
+        else
+          it->second = AttrType::Real;
+      }
+    }
+  }
+  std::vector<AttrDef> out;
+  for (const auto& [name, t] : types) out.push_back({name, t});
+  return out;
+}
+
+struct FieldWriter::Impl {
+  std::string path;
+  std::string tempPath;
+  Format format;
+  std::vector<AttrDef> schema;
+  std::optional<CoordTransform> transform;
+  GDALDataset* ds = nullptr;
+  OGRLayer* layer = nullptr;
+  OGRSpatialReference* srs = nullptr;
+  bool inTransaction = false;
+  long long count = 0;
+  int idIndex = -1;
+  std::vector<int> attrIndex;
+
+  void abandon() {
+    if (ds) {
+      GDALClose(ds);
+      ds = nullptr;
+    }
+    if (srs) {
+      srs->Release();
+      srs = nullptr;
+    }
+    if (!tempPath.empty()) {
+      std::error_code ec;
+      fs::remove(tempPath, ec);
+      tempPath.clear();
+    }
+  }
+};
+
+FieldWriter::FieldWriter(const std::string& path, const Crs& fieldsCrs, std::vector<AttrDef> schema,
+                         const VectorWriteOptions& options)
+    : impl_(std::make_unique<Impl>()) {
+  registerDrivers();
+  Impl& m = *impl_;
+  m.path = path;
+  m.format = formatFor(path);
+  m.schema = std::move(schema);
+
+  std::error_code ec;
+  if (fs::exists(path, ec)) {
+    if (!options.overwrite)
+      throw UsageError("io: output '" + path +
+                       "' already exists. Pass --overwrite (VectorWriteOptions::overwrite) or "
+                       "choose another path.");
+    if (fs::is_directory(path, ec))
+      throw UsageError("io: output '" + path + "' is a directory. Choose a file path.");
+  }
+
+  // Output CRS: RFC 7946 formats are always WGS84 lon/lat; others use options.crs or the input's.
+  Crs outCrs = m.format.geographicOnly ? Crs::wgs84()
+               : options.crs.empty()   ? fieldsCrs
+                                       : options.crs;
+  if (!outCrs.empty()) {
+    if (fieldsCrs.empty())
+      throw DataError("io: cannot write '" + path + "' in " + outCrs.label() +
+                      ": the fields have no CRS. Give the field set a CRS.");
+    if (!fieldsCrs.sameAs(outCrs)) m.transform.emplace(fieldsCrs, outCrs);
+    m.srs = new OGRSpatialReference();
+    if (m.srs->importFromWkt(outCrs.wkt().c_str()) != OGRERR_NONE) {
+      m.abandon();
+      throw DataError("io: cannot use CRS '" + outCrs.label() + "' for '" + path +
+                      "': OGR cannot parse its WKT. Give an EPSG code.");
+    }
+    m.srs->SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  }
+
+  fs::path target(path);
+  fs::path dir = target.parent_path();
+  if (!dir.empty() && !fs::is_directory(dir, ec)) {
+    m.abandon();
+    throw IoError("io: cannot write '" + path + "': folder '" + dir.string() +
+                  "' does not exist. Create it first.");
+  }
+  const std::string tempName = target.stem().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
+                               std::to_string(tempCounter++) + target.extension().string();
+  m.tempPath = (dir / tempName).string();
+
+  ErrorCapture errors;
+  GDALDriver* driver = GetGDALDriverManager()->GetDriverByName(m.format.driver.c_str());
+  if (!driver) {
+    m.abandon();
+    throw IoError("io: GDAL driver '" + m.format.driver + "' is not available for '" + path +
+                  "'. Install a GDAL build with it.");
+  }
+  fs::remove(m.tempPath, ec);
+  m.ds = driver->Create(m.tempPath.c_str(), 0, 0, 0, GDT_Unknown, nullptr);
+  if (!m.ds) {
+    const std::string why = errors.last();
+    m.tempPath.clear();
+    m.abandon();
+    throw IoError("io: cannot create '" + path + "': " + why + ". Check the folder is writable.");
+  }
+  char** lco = nullptr;
+  if (m.format.driver == "GeoJSON") {
+    lco = CSLSetNameValue(lco, "RFC7946", "YES");
+    lco = CSLSetNameValue(lco, "COORDINATE_PRECISION", "7");
+  } else if (m.format.driver == "GeoJSONSeq") {
+    lco = CSLSetNameValue(lco, "RS", "NO");
+    lco = CSLSetNameValue(lco, "COORDINATE_PRECISION", "7");
+  }
+  m.layer = m.ds->CreateLayer(options.layerName.c_str(), m.srs, wkbPolygon, lco);
+  CSLDestroy(lco);
+  if (!m.layer) {
+    const std::string why = errors.last();
+    m.abandon();
+    throw IoError("io: cannot create layer '" + options.layerName + "' in '" + path + "': " + why +
+                  ".");
+  }
+  auto addField = [&](const std::string& name, OGRFieldType type) {
+    OGRFieldDefn defn(name.c_str(), type);
+    if (m.layer->CreateField(&defn) != OGRERR_NONE) {
+      const std::string why = errors.last();
+      m.abandon();
+      throw IoError("io: cannot create attribute '" + name + "' in '" + path + "': " + why + ".");
+    }
+  };
+  addField("id", OFTInteger64);
+  for (const AttrDef& a : m.schema)
+    addField(a.name, a.type == AttrType::Integer64 ? OFTInteger64
+                     : a.type == AttrType::Real    ? OFTReal
+                                                   : OFTString);
+  OGRFeatureDefn* defn = m.layer->GetLayerDefn();
+  m.idIndex = defn->GetFieldIndex("id");
+  for (const AttrDef& a : m.schema) m.attrIndex.push_back(defn->GetFieldIndex(a.name.c_str()));
+
+  // Drivers without transactions (GeoJSON, FlatGeobuf) answer OGRERR_UNSUPPORTED_OPERATION: fine.
+  m.inTransaction = m.ds->StartTransaction(FALSE) == OGRERR_NONE;
+}
+
+FieldWriter::~FieldWriter() {
+  if (impl_) impl_->abandon();
+}
+
+long long FieldWriter::count() const { return impl_->count; }
+
+void FieldWriter::add(const Field& field) {
+  Impl& m = *impl_;
+  if (!m.layer) throw IoError("io: FieldWriter for '" + m.path + "' is closed. Open a new one.");
+  Polygon poly = field.polygon;
+  if (poly.exterior.size() < 3)
+    throw DataError("io: field " + std::to_string(field.id) + " for '" + m.path +
+                    "' has fewer than 3 exterior points. Drop degenerate fields before writing.");
+  if (m.transform) {
+    bool ok = m.transform->apply(poly.exterior);
+    for (Ring& h : poly.holes) ok = m.transform->apply(h) && ok;
+    if (!ok)
+      throw DataError("io: cannot reproject field " + std::to_string(field.id) + " for '" + m.path +
+                      "': some points are outside the target CRS. Check the field set's CRS.");
+  }
+  OGRPolygon ogrPoly;
+  ogrPoly.addRingDirectly(makeRing(poly.exterior, true));
+  for (const Ring& h : poly.holes)
+    if (h.size() >= 3) ogrPoly.addRingDirectly(makeRing(h, false));
+
+  OGRFeature* feature = OGRFeature::CreateFeature(m.layer->GetLayerDefn());
+  feature->SetField(m.idIndex, static_cast<GIntBig>(field.id));
+  for (size_t i = 0; i < m.schema.size(); ++i) {
+    auto it = field.attrs.find(m.schema[i].name);
+    const int idx = m.attrIndex[i];
+    if (it == field.attrs.end()) {
+      feature->SetFieldNull(idx);
+      continue;
+    }
+    const AttrValue& v = it->second;
+    switch (m.schema[i].type) {
+      case AttrType::Integer64:
+        feature->SetField(idx, static_cast<GIntBig>(std::get<std::int64_t>(v)));
+        break;
+      case AttrType::Real:
+        feature->SetField(idx, std::holds_alternative<double>(v)
+                                   ? std::get<double>(v)
+                                   : static_cast<double>(std::get<std::int64_t>(v)));
+        break;
+      case AttrType::String:
+        if (std::holds_alternative<std::string>(v))
+          feature->SetField(idx, std::get<std::string>(v).c_str());
+        else if (std::holds_alternative<double>(v))
+          feature->SetField(idx, std::get<double>(v));
+        else
+          feature->SetField(idx, static_cast<GIntBig>(std::get<std::int64_t>(v)));
+        break;
+    }
+  }
+  feature->SetGeometry(&ogrPoly);
+  ErrorCapture errors;
+  const OGRErr err = m.layer->CreateFeature(feature);
+  OGRFeature::DestroyFeature(feature);
+  if (err != OGRERR_NONE)
+    throw IoError("io: cannot write field " + std::to_string(field.id) + " to '" + m.path +
+                  "': " + errors.last() + ". Check free disk space.");
+  ++m.count;
+}
+
+void FieldWriter::close() {
+  Impl& m = *impl_;
+  if (!m.ds) throw IoError("io: FieldWriter for '" + m.path + "' is already closed.");
+  ErrorCapture errors;
+  if (m.inTransaction && m.ds->CommitTransaction() != OGRERR_NONE) {
+    const std::string why = errors.last();
+    m.abandon();
+    throw IoError("io: cannot commit '" + m.path + "': " + why + ". Check free disk space.");
+  }
+  m.layer = nullptr;
+  GDALClose(m.ds);  // flushes: FlatGeobuf builds its index and writes everything here
+  m.ds = nullptr;
+  if (errors.failed()) {
+    const std::string why = errors.last();
+    m.abandon();
+    throw IoError("io: cannot finish '" + m.path + "': " + why + ". Check free disk space.");
+  }
+  std::error_code ec;
+  fs::rename(m.tempPath, m.path, ec);
+  if (ec) {
+    m.abandon();
+    throw IoError("io: cannot rename the finished temp file into '" + m.path +
+                  "': " + ec.message() + ". Check permissions of the folder.");
+  }
+  m.tempPath.clear();
+  if (m.srs) {
+    m.srs->Release();
+    m.srs = nullptr;
+  }
+}
+
+void writeFields(const FieldSet& fields, const std::string& path,
+                 const VectorWriteOptions& options) {
+  FieldWriter writer(path, fields.crs, attrSchemaOf(fields), options);
+  for (const Field& f : fields.fields) writer.add(f);
+  writer.close();
+}
+
+}  // namespace fieldseg
