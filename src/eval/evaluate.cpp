@@ -1,0 +1,306 @@
+// evaluateFields: field IoU, object P/R/F1, area (pixel) and boundary metrics of predicted field
+// polygons against truth polygons (definitions in include/fieldseg/eval.hpp).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <tuple>
+
+#include "box_index.hpp"
+#include "fieldseg/error.hpp"
+#include "fieldseg/eval.hpp"
+#include "fieldseg/geometry_metrics.hpp"
+
+namespace fieldseg {
+namespace {
+
+// A quarter circle in 8 segments: the same default the independent Python check uses.
+constexpr int kQuadSegs = 8;
+
+WorldBox noBox() {
+  WorldBox b;
+  b.minX = b.minY = 1;
+  b.maxX = b.maxY = -1;
+  return b;
+}
+
+Crs metricCrsFor(const FieldSet& truth) {
+  double minX = std::numeric_limits<double>::infinity(), minY = minX, maxX = -minX, maxY = -minX;
+  for (const auto& f : truth.fields) {
+    for (const auto& p : f.polygon.exterior) {
+      minX = std::min(minX, p.x), minY = std::min(minY, p.y);
+      maxX = std::max(maxX, p.x), maxY = std::max(maxY, p.y);
+    }
+  }
+  if (!(maxX >= minX)) {
+    throw DataError(
+        "eval: no truth vertices to choose a metric CRS: the truth is empty. Pass a "
+        "truth file with polygons.");
+  }
+  Point centre{(minX + maxX) / 2, (minY + maxY) / 2};
+  if (!truth.crs.isGeographic() || !truth.crs.sameAs(Crs::wgs84())) {
+    centre = CoordTransform(truth.crs, Crs::wgs84()).apply(centre);
+  }
+  return Crs::utmFor(centre.x, centre.y);
+}
+
+// Reprojects vertex by vertex (no densification: field edges are short).
+std::vector<Polygon> toMetric(const FieldSet& set, const Crs& to, const char* what) {
+  std::vector<Polygon> out;
+  out.reserve(set.fields.size());
+  if (set.crs.empty()) {
+    throw DataError(std::string("eval: ") + what +
+                    " has no CRS: cannot compare it in metres. Assign one (ogr2ogr -a_srs).");
+  }
+  if (set.crs.sameAs(to)) {
+    for (const auto& f : set.fields) out.push_back(f.polygon);
+    return out;
+  }
+  CoordTransform ct(set.crs, to);
+  for (const auto& f : set.fields) {
+    Polygon p = f.polygon;
+    bool ok = ct.apply(p.exterior);
+    for (auto& h : p.holes) ok = ct.apply(h) && ok;
+    if (!ok) {
+      throw DataError(std::string("eval: reprojecting ") + what + " field " + std::to_string(f.id) +
+                      " to '" + to.label() + "' failed: coordinates outside the CRS's area. " +
+                      "Check the CRS of the file.");
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+struct Layer {
+  std::vector<Shape> shapes;
+  std::vector<double> areas;
+  std::vector<WorldBox> boxes;
+};
+
+Layer buildLayer(const std::vector<Polygon>& polys, int& repaired, int& dropped) {
+  Layer l;
+  l.shapes.reserve(polys.size());
+  for (const auto& p : polys) {
+    bool rep = false;
+    Shape s = Shape::fromPolygon(p, &rep);
+    if (rep) ++repaired;
+    double a = s.area();
+    if (!(a > 0)) {
+      ++dropped;
+      s = Shape();
+      a = 0;
+    }
+    l.boxes.push_back(s.empty() ? noBox() : s.bounds());
+    l.areas.push_back(a);
+    l.shapes.push_back(std::move(s));
+  }
+  return l;
+}
+
+double safeDiv(double a, double b) { return b > 0 ? a / b : 0.0; }
+
+}  // namespace
+
+double medianOf(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  std::size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+EvalResult evaluateFields(const FieldSet& pred, const FieldSet& truth, const EvalOptions& opt) {
+  if (truth.fields.empty()) {
+    throw DataError(
+        "eval: the truth has no polygons: nothing to score. Pass a truth file with "
+        "field polygons.");
+  }
+  if (!(opt.matchIou >= 0 && opt.matchIou < 1)) {
+    throw UsageError("eval: match IoU '" + std::to_string(opt.matchIou) +
+                     "' is out of range: it must be in [0, 1). Use 0.5.");
+  }
+  if (opt.boundaryToleranceM < 0 || opt.labelBufferM < 0) {
+    throw UsageError(
+        "eval: negative boundary tolerance or label buffer: distances are >= 0. Pass "
+        "a value in metres >= 0.");
+  }
+  EvalResult r;
+  Crs metric = opt.metricCrs.empty() ? metricCrsFor(truth) : opt.metricCrs;
+  if (metric.isGeographic()) {
+    throw UsageError("eval: metric CRS '" + metric.label() +
+                     "' is geographic: areas need a projected CRS. Pass a UTM or equal-area CRS.");
+  }
+  r.metricCrs = metric.label();
+  r.truthFields = static_cast<int>(truth.fields.size());
+  r.predFields = static_cast<int>(pred.fields.size());
+  r.boundaryToleranceM = opt.boundaryToleranceM;
+
+  Layer T = buildLayer(toMetric(truth, metric, "the truth"), r.repairedPolygons, r.droppedPolygons);
+  Layer P = pred.fields.empty() ? Layer{}
+                                : buildLayer(toMetric(pred, metric, "the prediction"),
+                                             r.repairedPolygons, r.droppedPolygons);
+
+  // --- evaluation region R --------------------------------------------------------------------
+  std::optional<Shape> aoi;
+  if (opt.aoi) {
+    int rep = 0, drop = 0;
+    Layer A = buildLayer(toMetric(*opt.aoi, metric, "the AOI"), rep, drop);
+    aoi = Shape::unionOf(A.shapes);
+    if (aoi->empty()) {
+      throw DataError("eval: the AOI has no area: its polygons are empty. Pass an AOI polygon.");
+    }
+  }
+  std::optional<Shape> region = aoi;
+  if (opt.partial) {
+    Shape labelled = Shape::unionOf(T.shapes);
+    if (opt.labelBufferM > 0) labelled = labelled.buffer(opt.labelBufferM, kQuadSegs);
+    region = aoi ? labelled.intersection(*aoi) : labelled;
+  }
+  if (region) r.regionAreaM2 = region->area();
+
+  // --- which truth fields are scored ---------------------------------------------------------
+  r.perField.resize(T.shapes.size());
+  for (std::size_t i = 0; i < T.shapes.size(); ++i) {
+    FieldScore& fs = r.perField[i];
+    fs.truthIndex = i;
+    fs.truthId = truth.fields[i].id;
+    fs.areaM2 = T.areas[i];
+    fs.scored = !T.shapes[i].empty() && (!aoi || aoi->covers(T.shapes[i].pointOnSurface()));
+  }
+
+  // --- all intersecting pairs, with their IoU -------------------------------------------------
+  struct Pair {
+    double iou;
+    std::size_t t, p;
+  };
+  std::vector<Pair> pairs;
+  eval::BoxIndex predIndex(P.boxes);
+  for (std::size_t i = 0; i < T.shapes.size(); ++i) {
+    if (T.shapes[i].empty()) continue;
+    FieldScore& fs = r.perField[i];
+    for (std::size_t j : predIndex.query(T.boxes[i])) {
+      double inter = T.shapes[i].intersectionArea(P.shapes[j]);
+      if (!(inter > 0)) continue;
+      double iou = inter / (T.areas[i] + P.areas[j] - inter);
+      pairs.push_back({iou, i, j});
+      if (iou > fs.iou) {
+        fs.iou = iou;
+        fs.bestPredIndex = static_cast<long long>(j);
+        fs.bestPredId = pred.fields[j].id;
+      }
+    }
+  }
+
+  std::vector<double> ious;
+  for (const auto& fs : r.perField) {
+    if (fs.scored) ious.push_back(fs.iou);
+  }
+  r.scoredFields = static_cast<int>(ious.size());
+  if (!ious.empty()) {
+    r.medianIou = medianOf(ious);
+    r.meanIou = std::accumulate(ious.begin(), ious.end(), 0.0) / ious.size();
+    r.fracIouAbove05 = std::count_if(ious.begin(), ious.end(), [](double v) { return v > 0.5; }) /
+                       static_cast<double>(ious.size());
+    r.fracIouAbove08 = std::count_if(ious.begin(), ious.end(), [](double v) { return v > 0.8; }) /
+                       static_cast<double>(ious.size());
+  }
+
+  // --- one-to-one matching ----------------------------------------------------------------------
+  std::vector<Pair> cand;
+  for (const auto& pr : pairs) {
+    if (pr.iou > opt.matchIou) cand.push_back(pr);
+  }
+  std::sort(cand.begin(), cand.end(), [](const Pair& a, const Pair& b) {
+    return std::tie(b.iou, a.t, a.p) < std::tie(a.iou, b.t, b.p);
+  });
+  std::vector<char> tUsed(T.shapes.size(), 0), pUsed(P.shapes.size(), 0);
+  for (const auto& pr : cand) {
+    if (tUsed[pr.t] || pUsed[pr.p]) continue;
+    tUsed[pr.t] = pUsed[pr.p] = 1;
+    FieldScore& fs = r.perField[pr.t];
+    fs.matched = true;
+    fs.matchedPredId = pred.fields[pr.p].id;
+    if (fs.scored)
+      ++r.tp;
+    else
+      ++r.predIgnored;
+  }
+  for (const auto& fs : r.perField) {
+    if (fs.scored && !fs.matched) ++r.fn;
+  }
+  for (std::size_t j = 0; j < P.shapes.size(); ++j) {
+    if (pUsed[j] || P.shapes[j].empty()) continue;
+    bool isFp = true;
+    if (region)
+      isFp = P.shapes[j].intersectionArea(*region) >= opt.partialFpMinFraction * P.areas[j];
+    if (isFp)
+      ++r.fp;
+    else
+      ++r.predIgnored;
+  }
+  r.precision = safeDiv(r.tp, r.tp + r.fp);
+  r.recall = safeDiv(r.tp, r.tp + r.fn);
+  r.f1 = safeDiv(2.0 * r.tp, 2.0 * r.tp + r.fp + r.fn);
+
+  // --- area (pixel) metrics
+  // -----------------------------------------------------------------------
+  if (opt.areaMetrics || opt.boundaryMetrics) {
+    Shape ut = Shape::unionOf(T.shapes);
+    Shape up = Shape::unionOf(P.shapes);
+    if (region) {
+      ut = ut.intersection(*region);
+      up = up.intersection(*region);
+    }
+    if (opt.areaMetrics) {
+      r.areaComputed = true;
+      double tArea = ut.area(), pArea = up.area();
+      double tp = ut.intersectionArea(up);
+      r.areaTpM2 = tp;
+      r.areaFpM2 = std::max(0.0, pArea - tp);
+      r.areaFnM2 = std::max(0.0, tArea - tp);
+      r.pixelIou = safeDiv(tp, pArea + tArea - tp);
+      r.pixelF1 = safeDiv(2 * tp, pArea + tArea);
+      r.pixelPrecision = safeDiv(tp, pArea);
+      r.pixelRecall = safeDiv(tp, tArea);
+      if (r.regionAreaM2) {
+        double tn = std::max(0.0, *r.regionAreaM2 - pArea - tArea + tp);
+        double fp = r.areaFpM2, fn = r.areaFnM2;
+        double den = (tp + fp) * (tp + fn) * (tn + fp) * (tn + fn);
+        r.pixelMcc = den > 0 ? (tp * tn - fp * fn) / std::sqrt(den) : 0.0;
+      }
+    }
+    // --- boundaries
+    // -------------------------------------------------------------------------------
+    if (opt.boundaryMetrics) {
+      r.boundaryComputed = true;
+      std::vector<Shape> tb, pb;
+      for (const auto& s : T.shapes) {
+        if (!s.empty()) tb.push_back(s.boundary());
+      }
+      for (const auto& s : P.shapes) {
+        if (!s.empty()) pb.push_back(s.boundary());
+      }
+      Shape bt = Shape::unionOf(tb), bp = Shape::unionOf(pb);
+      if (region) {
+        bt = bt.intersection(*region);
+        bp = bp.intersection(*region);
+      }
+      double tol = opt.boundaryToleranceM;
+      r.truthBoundaryM = bt.length();
+      r.predBoundaryM = bp.length();
+      if (tol > 0) {
+        r.predBoundaryNearM = bt.empty() ? 0 : bp.intersection(bt.buffer(tol, kQuadSegs)).length();
+        r.truthBoundaryNearM = bp.empty() ? 0 : bt.intersection(bp.buffer(tol, kQuadSegs)).length();
+      } else {
+        r.predBoundaryNearM = bp.intersection(bt).length();
+        r.truthBoundaryNearM = bt.intersection(bp).length();
+      }
+      r.boundaryPrecision = safeDiv(r.predBoundaryNearM, r.predBoundaryM);
+      r.boundaryRecall = safeDiv(r.truthBoundaryNearM, r.truthBoundaryM);
+      r.boundaryF1 = safeDiv(2 * r.boundaryPrecision * r.boundaryRecall,
+                             r.boundaryPrecision + r.boundaryRecall);
+    }
+  }
+  return r;
+}
+
+}  // namespace fieldseg

@@ -1,0 +1,249 @@
+// Shape on top of OGR geometries (GEOS does the overlays). OGR types stay in this file.
+#include "fieldseg/geometry_metrics.hpp"
+
+#include <cpl_error.h>
+#include <ogr_api.h>
+#include <ogr_geometry.h>
+
+#include <string>
+#include <utility>
+
+#include "fieldseg/error.hpp"
+
+namespace fieldseg {
+
+struct Shape::Impl {
+  std::unique_ptr<OGRGeometry> geom;  // never null; may be an empty collection
+};
+
+namespace {
+
+using GeomPtr = std::unique_ptr<OGRGeometry>;
+
+GeomPtr emptyGeom() { return std::make_unique<OGRGeometryCollection>(); }
+
+// OGR returns nullptr when GEOS fails; evaluation must not silently lose geometry, so say so.
+GeomPtr checked(OGRGeometry* g, const char* op) {
+  if (!g) {
+    throw DataError(std::string("eval: geometry ") + op +
+                    " failed in GEOS: the inputs are probably degenerate. Repair the polygons "
+                    "(e.g. ogr2ogr -makevalid) and retry.");
+  }
+  return GeomPtr(g);
+}
+
+OGRLinearRing* toRing(const Ring& ring) {
+  auto* r = new OGRLinearRing();
+  r->setNumPoints(static_cast<int>(ring.size()) + 1, FALSE);
+  for (size_t i = 0; i < ring.size(); ++i) {
+    r->setPoint(static_cast<int>(i), ring[i].x, ring[i].y);
+  }
+  if (!ring.empty()) r->setPoint(static_cast<int>(ring.size()), ring[0].x, ring[0].y);
+  return r;
+}
+
+// Keeps the polygonal parts of a geometry (MakeValid can return lines/points beside polygons).
+void collectPolygons(const OGRGeometry* g, OGRMultiPolygon& out) {
+  if (!g || g->IsEmpty()) return;
+  switch (wkbFlatten(g->getGeometryType())) {
+    case wkbPolygon:
+      out.addGeometry(g);
+      break;
+    case wkbMultiPolygon:
+    case wkbGeometryCollection: {
+      const auto* c = g->toGeometryCollection();
+      for (int i = 0; i < c->getNumGeometries(); ++i) collectPolygons(c->getGeometryRef(i), out);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+double areaOfGeom(const OGRGeometry* g) {
+  if (!g || g->IsEmpty()) return 0.0;
+  switch (wkbFlatten(g->getGeometryType())) {
+    case wkbPolygon:
+      return g->toPolygon()->get_Area();
+    case wkbMultiPolygon:
+    case wkbGeometryCollection: {
+      const auto* c = g->toGeometryCollection();
+      double a = 0;
+      for (int i = 0; i < c->getNumGeometries(); ++i) a += areaOfGeom(c->getGeometryRef(i));
+      return a;
+    }
+    default:
+      return 0.0;
+  }
+}
+
+double lengthOfGeom(const OGRGeometry* g) {
+  if (!g || g->IsEmpty()) return 0.0;
+  switch (wkbFlatten(g->getGeometryType())) {
+    case wkbLineString:
+    case wkbLinearRing:
+      return g->toLineString()->get_Length();
+    case wkbPolygon: {
+      const auto* p = g->toPolygon();
+      double l = 0;
+      for (const auto* ring : *p) l += ring->get_Length();
+      return l;
+    }
+    case wkbMultiLineString:
+    case wkbMultiPolygon:
+    case wkbGeometryCollection: {
+      const auto* c = g->toGeometryCollection();
+      double l = 0;
+      for (int i = 0; i < c->getNumGeometries(); ++i) l += lengthOfGeom(c->getGeometryRef(i));
+      return l;
+    }
+    default:
+      return 0.0;
+  }
+}
+
+bool isPolygonal(const OGRGeometry* g) {
+  auto t = wkbFlatten(g->getGeometryType());
+  return t == wkbPolygon || t == wkbMultiPolygon;
+}
+
+}  // namespace
+
+Shape::Shape() : impl_(std::make_shared<Impl>(Impl{emptyGeom()})) {}
+Shape::Shape(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+
+Shape Shape::fromPolygon(const Polygon& polygon, bool* repaired) {
+  if (repaired) *repaired = false;
+  if (polygon.exterior.size() < 3) return Shape();
+  auto poly = std::make_unique<OGRPolygon>();
+  poly->addRingDirectly(toRing(polygon.exterior));
+  for (const auto& h : polygon.holes) {
+    if (h.size() >= 3) poly->addRingDirectly(toRing(h));
+  }
+  CPLPushErrorHandler(CPLQuietErrorHandler);
+  bool valid = poly->IsValid();
+  CPLPopErrorHandler();
+  if (valid) return Shape(std::make_shared<Impl>(Impl{std::move(poly)}));
+  if (repaired) *repaired = true;
+  CPLPushErrorHandler(CPLQuietErrorHandler);
+  GeomPtr fixed(poly->MakeValid());
+  CPLPopErrorHandler();
+  auto multi = std::make_unique<OGRMultiPolygon>();
+  collectPolygons(fixed.get(), *multi);
+  return Shape(std::make_shared<Impl>(Impl{std::move(multi)}));
+}
+
+Shape Shape::unionOf(const std::vector<Shape>& shapes) {
+  std::vector<const OGRGeometry*> parts;
+  const Shape* single = nullptr;
+  bool allPolygonal = true;
+  for (const auto& s : shapes) {
+    const OGRGeometry* g = s.impl_->geom.get();
+    if (g->IsEmpty()) continue;
+    parts.push_back(g);
+    single = &s;
+    allPolygonal = allPolygonal && isPolygonal(g);
+  }
+  if (parts.empty()) return Shape();
+  if (parts.size() == 1) return *single;  // immutable storage: sharing it is safe
+  if (allPolygonal) {
+    OGRMultiPolygon multi;
+    for (const auto* g : parts) collectPolygons(g, multi);
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    OGRGeometry* u = multi.UnionCascaded();
+    CPLPopErrorHandler();
+    return Shape(std::make_shared<Impl>(Impl{checked(u, "union")}));
+  }
+  // Lines (or mixed): balanced pairwise unions, so each level nodes and dissolves its inputs and
+  // the total work stays near n log n.
+  std::vector<GeomPtr> level;
+  level.reserve(parts.size());
+  for (const auto* g : parts) level.emplace_back(g->clone());
+  CPLPushErrorHandler(CPLQuietErrorHandler);
+  try {
+    while (level.size() > 1) {
+      std::vector<GeomPtr> next;
+      next.reserve(level.size() / 2 + 1);
+      for (size_t i = 0; i + 1 < level.size(); i += 2) {
+        next.push_back(checked(level[i]->Union(level[i + 1].get()), "union"));
+      }
+      if (level.size() % 2 == 1) next.push_back(std::move(level.back()));
+      level = std::move(next);
+    }
+  } catch (...) {
+    CPLPopErrorHandler();
+    throw;
+  }
+  CPLPopErrorHandler();
+  return Shape(std::make_shared<Impl>(Impl{std::move(level[0])}));
+}
+
+bool Shape::empty() const { return impl_->geom->IsEmpty(); }
+double Shape::area() const { return areaOfGeom(impl_->geom.get()); }
+double Shape::length() const { return lengthOfGeom(impl_->geom.get()); }
+
+WorldBox Shape::bounds() const {
+  WorldBox b;
+  if (empty()) return b;
+  OGREnvelope env;
+  impl_->geom->getEnvelope(&env);
+  b.minX = env.MinX;
+  b.minY = env.MinY;
+  b.maxX = env.MaxX;
+  b.maxY = env.MaxY;
+  return b;
+}
+
+Shape Shape::intersection(const Shape& other) const {
+  if (empty() || other.empty()) return Shape();
+  CPLPushErrorHandler(CPLQuietErrorHandler);
+  OGRGeometry* g = impl_->geom->Intersection(other.impl_->geom.get());
+  CPLPopErrorHandler();
+  return Shape(std::make_shared<Impl>(Impl{checked(g, "intersection")}));
+}
+
+bool Shape::intersects(const Shape& other) const {
+  if (empty() || other.empty()) return false;
+  return impl_->geom->Intersects(other.impl_->geom.get());
+}
+
+Shape Shape::buffer(double distance, int quadSegs) const {
+  if (empty()) return Shape();
+  CPLPushErrorHandler(CPLQuietErrorHandler);
+  OGRGeometry* g = impl_->geom->Buffer(distance, quadSegs);
+  CPLPopErrorHandler();
+  return Shape(std::make_shared<Impl>(Impl{checked(g, "buffer")}));
+}
+
+Shape Shape::boundary() const {
+  if (empty()) return Shape();
+  CPLPushErrorHandler(CPLQuietErrorHandler);
+  OGRGeometry* g = impl_->geom->Boundary();
+  CPLPopErrorHandler();
+  return Shape(std::make_shared<Impl>(Impl{checked(g, "boundary")}));
+}
+
+Point Shape::pointOnSurface() const {
+  if (empty()) {
+    throw DataError(
+        "eval: point on surface of an empty geometry: nothing to locate. Drop empty "
+        "polygons first.");
+  }
+  CPLPushErrorHandler(CPLQuietErrorHandler);
+  OGRGeometryH h = OGR_G_PointOnSurface(OGRGeometry::ToHandle(impl_->geom.get()));
+  CPLPopErrorHandler();
+  GeomPtr g(OGRGeometry::FromHandle(h));
+  if (!g || g->IsEmpty() || wkbFlatten(g->getGeometryType()) != wkbPoint) {
+    throw DataError("eval: point on surface failed: the geometry is not polygonal. Pass polygons.");
+  }
+  const OGRPoint& pt = *g->toPoint();
+  return {pt.getX(), pt.getY()};
+}
+
+bool Shape::covers(Point p) const {
+  if (empty()) return false;
+  OGRPoint pt(p.x, p.y);
+  return impl_->geom->Intersects(&pt);
+}
+
+}  // namespace fieldseg
