@@ -1,0 +1,243 @@
+// LabelStack construction: rasterise on a padded work grid, per-field distance transforms (OpenCV),
+// then crop to the target grid. Definitions are in include/fieldseg/weak_labels.hpp.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+#include <string>
+#include <vector>
+
+#include "fieldseg/error.hpp"
+#include "fieldseg/rasterize.hpp"
+#include "fieldseg/weak_labels.hpp"
+
+namespace fieldseg {
+namespace {
+
+const std::vector<std::string> kBandNames = {"extent", "boundary", "distance", "mask"};
+
+struct PixBox {
+  double minX = std::numeric_limits<double>::infinity();
+  double minY = std::numeric_limits<double>::infinity();
+  double maxX = -std::numeric_limits<double>::infinity();
+  double maxY = -std::numeric_limits<double>::infinity();
+};
+
+// Bounding box of a polygon in fractional pixel coordinates of `grid`.
+PixBox pixelBox(const Polygon& p, const GridSpec& grid) {
+  PixBox b;
+  for (const Point& q : p.exterior) {
+    const Point c = grid.worldToPixel(q.x, q.y);
+    b.minX = std::min(b.minX, c.x);
+    b.minY = std::min(b.minY, c.y);
+    b.maxX = std::max(b.maxX, c.x);
+    b.maxY = std::max(b.maxY, c.y);
+  }
+  return b;
+}
+
+}  // namespace
+
+double LabelStack::labelledFraction() const {
+  if (raster.plane() == 0) return 0;
+  const float* m = raster.band(kMask);
+  long long n = 0;
+  for (size_t i = 0; i < raster.plane(); ++i) n += m[i] > 0.5f;
+  return static_cast<double>(n) / static_cast<double>(raster.plane());
+}
+
+double LabelStack::labelledFraction(const PixelWindow& w) const {
+  if (w.empty()) return 0;
+  const PixelWindow in = w.intersect({0, 0, raster.cols, raster.rows});
+  long long n = 0;
+  const float* m = raster.band(kMask);
+  for (int r = in.y; r < in.y + in.height; ++r)
+    for (int c = in.x; c < in.x + in.width; ++c)
+      n += m[static_cast<size_t>(r) * raster.cols + c] > 0.5f;
+  return static_cast<double>(n) / static_cast<double>(w.area());
+}
+
+Raster<float> LabelStack::window(const PixelWindow& w) const {
+  Raster<float> out(4, w.height, w.width, 0.0f);
+  out.grid = raster.grid.subGrid(w);
+  out.bandNames = kBandNames;
+  for (int r = 0; r < w.height; ++r) {
+    const int sr = w.y + r;
+    for (int c = 0; c < w.width; ++c) {
+      const int sc = w.x + c;
+      const bool inside = sr >= 0 && sr < raster.rows && sc >= 0 && sc < raster.cols;
+      out.valid[static_cast<size_t>(r) * w.width + c] = inside ? 1 : 0;
+      if (!inside) continue;
+      for (int b = 0; b < 4; ++b) out.at(b, r, c) = raster.at(b, sr, sc);
+    }
+  }
+  return out;
+}
+
+LabelStack buildLabelStack(const std::vector<Polygon>& fields, const std::vector<Polygon>& noncrop,
+                           const GridSpec& grid, const LabelOptions& options,
+                           const std::vector<std::uint8_t>* valid, LabelStats* statsOut) {
+  if (options.boundaryPx < 1)
+    throw UsageError("weak_labels: boundary_px " + std::to_string(options.boundaryPx) +
+                     " must be >= 1. Use --boundary-px 1 for a one-pixel outline.");
+  if (options.maxPadPx < 0) throw UsageError("weak_labels: max_pad_px must be >= 0.");
+  const int W = grid.width();
+  const int H = grid.height();
+  if (W <= 0 || H <= 0) throw UsageError("weak_labels: cannot build labels on an empty grid.");
+  if (valid && valid->size() != static_cast<size_t>(W) * H)
+    throw UsageError("weak_labels: validity mask size does not match the grid.");
+
+  LabelStats st;
+  st.fieldsGiven = static_cast<int>(fields.size());
+  const double gsd = grid.gsdMeters();
+  st.borderPx = options.borderM < 0 ? 1.0 : options.borderM / gsd;
+
+  // Keep the polygons whose box meets the grid; grow the work grid to hold them whole (capped).
+  std::vector<Polygon> inFields;
+  std::vector<int> inFieldIndex;  // index in `fields` of each kept polygon
+  int padL = 0, padT = 0, padR = 0, padB = 0;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i].exterior.size() < 3) {
+      ++st.fieldsOutside;
+      continue;
+    }
+    const PixBox b = pixelBox(fields[i], grid);
+    if (b.maxX <= 0 || b.maxY <= 0 || b.minX >= W || b.minY >= H) {
+      ++st.fieldsOutside;
+      continue;
+    }
+    inFields.push_back(fields[i]);
+    inFieldIndex.push_back(static_cast<int>(i));
+    // +2: room for the 1-pixel outside ring and the boundary dilation.
+    const int extra = options.boundaryPx + 2;
+    padL = std::max(padL, static_cast<int>(std::ceil(-b.minX)) + extra);
+    padT = std::max(padT, static_cast<int>(std::ceil(-b.minY)) + extra);
+    padR = std::max(padR, static_cast<int>(std::ceil(b.maxX - W)) + extra);
+    padB = std::max(padB, static_cast<int>(std::ceil(b.maxY - H)) + extra);
+  }
+  const int minPad = options.boundaryPx + 2;
+  padL = std::clamp(padL, minPad, std::max(minPad, options.maxPadPx));
+  padT = std::clamp(padT, minPad, std::max(minPad, options.maxPadPx));
+  padR = std::clamp(padR, minPad, std::max(minPad, options.maxPadPx));
+  padB = std::clamp(padB, minPad, std::max(minPad, options.maxPadPx));
+  const PixelWindow workWin{-padL, -padT, W + padL + padR, H + padT + padB};
+  const GridSpec work = grid.subGrid(workWin);
+  const int WW = workWin.width;
+  const int WH = workWin.height;
+
+  const Raster<std::int32_t> inst = rasterizePolygons(inFields, work);
+  std::vector<Polygon> inNoncrop;
+  for (const Polygon& p : noncrop) {
+    if (p.exterior.size() < 3) continue;
+    const PixBox b = pixelBox(p, grid);
+    if (b.maxX <= 0 || b.maxY <= 0 || b.minX >= W || b.minY >= H) continue;
+    inNoncrop.push_back(p);
+  }
+  st.noncropUsed = static_cast<int>(inNoncrop.size());
+  const Raster<std::int32_t> bg = rasterizePolygons(inNoncrop, work);
+
+  // Per-field bounding boxes on the work grid.
+  const int nf = static_cast<int>(inFields.size());
+  std::vector<int> x0(nf, WW), y0(nf, WH), x1(nf, -1), y1(nf, -1);
+  std::vector<long long> inGridPx(nf, 0);
+  for (int r = 0; r < WH; ++r)
+    for (int c = 0; c < WW; ++c) {
+      const int v = inst.data[static_cast<size_t>(r) * WW + c];
+      if (v <= 0) continue;
+      const int k = v - 1;
+      x0[k] = std::min(x0[k], c);
+      y0[k] = std::min(y0[k], r);
+      x1[k] = std::max(x1[k], c);
+      y1[k] = std::max(y1[k], r);
+      const int gr = r - padT, gc = c - padL;
+      if (gr >= 0 && gr < H && gc >= 0 && gc < W) ++inGridPx[k];
+    }
+
+  // Work-grid targets.
+  cv::Mat1f dist(WH, WW, 0.0f);  // normalised distance
+  cv::Mat1b extent(WH, WW, uchar(0));
+  cv::Mat1b outline(WH, WW, uchar(0));
+  for (int k = 0; k < nf; ++k) {
+    if (x1[k] < 0) continue;
+    const int label = k + 1;
+    // Crop with a 1-pixel margin; beyond the work grid, replicate (unknown is not "outside").
+    const int cx = x0[k] - 1, cy = y0[k] - 1;
+    const int cw = x1[k] - x0[k] + 3, ch = y1[k] - y0[k] + 3;
+    cv::Mat1b bin(ch, cw);
+    for (int r = 0; r < ch; ++r) {
+      const int wr = std::clamp(cy + r, 0, WH - 1);
+      for (int c = 0; c < cw; ++c) {
+        const int wc = std::clamp(cx + c, 0, WW - 1);
+        bin(r, c) = inst.data[static_cast<size_t>(wr) * WW + wc] == label ? 255 : 0;
+      }
+    }
+    cv::Mat1f d;
+    cv::distanceTransform(bin, d, cv::DIST_L2, cv::DIST_MASK_PRECISE, CV_32F);
+    float dmax = 0;
+    for (int r = 1; r < ch - 1; ++r)
+      for (int c = 1; c < cw - 1; ++c)
+        if (bin(r, c)) dmax = std::max(dmax, d(r, c));
+    bool anyExtent = false;
+    for (int r = 1; r < ch - 1; ++r)
+      for (int c = 1; c < cw - 1; ++c) {
+        if (!bin(r, c)) continue;
+        const int wr = cy + r, wc = cx + c;
+        const float v = d(r, c);
+        // Exact Euclidean transform: 4-neighbour edge pixels get exactly 1.
+        if (v < 1.5f && std::fabs(v - 1.0f) < 1e-4f) outline(wr, wc) = 1;
+        if (v > st.borderPx + 1e-6) {
+          extent(wr, wc) = 1;
+          const int gr = wr - padT, gc = wc - padL;
+          if (gr >= 0 && gr < H && gc >= 0 && gc < W) anyExtent = true;
+        }
+        dist(wr, wc) =
+            dmax > 1.0f + 1e-6f ? std::clamp((v - 1.0f) / (dmax - 1.0f), 0.0f, 1.0f) : 0.0f;
+      }
+    if (inGridPx[k] > 0) {
+      ++st.fieldsUsed;
+      if (!anyExtent) ++st.fieldsWithoutExtent;
+    } else {
+      ++st.fieldsNoPixel;
+    }
+  }
+  for (int k = 0; k < nf; ++k)
+    if (x1[k] < 0) ++st.fieldsNoPixel;
+
+  cv::Mat1b boundary;
+  const int ksize = 2 * (options.boundaryPx - 1) + 1;
+  cv::dilate(outline, boundary, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(ksize, ksize)));
+
+  LabelStack out;
+  out.raster = Raster<float>(4, H, W, 0.0f);
+  out.raster.grid = grid;
+  out.raster.bandNames = kBandNames;
+  out.instance = Raster<std::int32_t>(1, H, W, 0);
+  out.instance.grid = grid;
+  out.instance.bandNames = {"instance"};
+  long long labelled = 0;
+  for (int r = 0; r < H; ++r)
+    for (int c = 0; c < W; ++c) {
+      const int wr = r + padT, wc = c + padL;
+      const size_t wi = static_cast<size_t>(wr) * WW + wc;
+      const size_t gi = static_cast<size_t>(r) * W + c;
+      const bool inField = inst.data[wi] > 0;
+      out.instance.data[gi] = inField ? inFieldIndex[inst.data[wi] - 1] + 1 : 0;
+      bool m = inField || boundary(wr, wc) || bg.data[wi] > 0;
+      if (valid && !(*valid)[gi]) m = false;
+      out.raster.valid[gi] = valid ? (*valid)[gi] : 1;
+      if (!m) continue;
+      ++labelled;
+      out.raster.at(LabelStack::kMask, r, c) = 1.0f;
+      out.raster.at(LabelStack::kExtent, r, c) = extent(wr, wc) ? 1.0f : 0.0f;
+      out.raster.at(LabelStack::kBoundary, r, c) = boundary(wr, wc) ? 1.0f : 0.0f;
+      out.raster.at(LabelStack::kDistance, r, c) = dist(wr, wc);
+    }
+  st.labelledPx = labelled;
+  st.labelledFraction = static_cast<double>(labelled) / (static_cast<double>(W) * H);
+  if (statsOut) *statsOut = st;
+  return out;
+}
+
+}  // namespace fieldseg
