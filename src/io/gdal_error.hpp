@@ -24,7 +24,8 @@ class GdalErrorScope {
   GdalErrorScope(const GdalErrorScope&) = delete;
   GdalErrorScope& operator=(const GdalErrorScope&) = delete;
 
-  /// The last CE_Failure/CE_Fatal message (or the last warning when there was no failure), "" if none.
+  /// The last CE_Failure/CE_Fatal message (or the last warning when there was no failure), "" if
+  /// none.
   std::string message() const;
   bool hasFailure() const { return !failure_.empty(); }
 

@@ -12,8 +12,8 @@
 
 namespace fieldseg {
 
-using io::GdalErrorScope;
 using io::gdalCause;
+using io::GdalErrorScope;
 
 struct GeoTiffWriter::Impl {
   std::string path;
@@ -54,7 +54,8 @@ GeoTiffWriter::GeoTiffWriter(const std::string& path, const GridSpec& grid, int 
   }
   if (!bandNames.empty() && static_cast<int>(bandNames.size()) != bands) {
     throw UsageError("io: cannot write '" + path + "': " + std::to_string(bandNames.size()) +
-                     " band names for " + std::to_string(bands) + " bands. Give one name per band.");
+                     " band names for " + std::to_string(bands) +
+                     " bands. Give one name per band.");
   }
   impl_->path = path;
   impl_->tmpPath = path + ".tmp";
@@ -65,9 +66,8 @@ GeoTiffWriter::GeoTiffWriter(const std::string& path, const GridSpec& grid, int 
   if (!drv) throw IoError("io: the GDAL GTiff driver is missing. Reinstall GDAL.");
   // Horizontal differencing suits integers; the floating-point predictor suits Float32.
   const char* predictor = type == Type::Float32 ? "PREDICTOR=3" : "PREDICTOR=2";
-  const char* opts[] = {"TILED=YES",       "BLOCKXSIZE=256",    "BLOCKYSIZE=256",
-                        "COMPRESS=DEFLATE", predictor,          "BIGTIFF=IF_SAFER",
-                        "INTERLEAVE=BAND",  nullptr};
+  const char* opts[] = {"TILED=YES", "BLOCKXSIZE=256",   "BLOCKYSIZE=256",  "COMPRESS=DEFLATE",
+                        predictor,   "BIGTIFF=IF_SAFER", "INTERLEAVE=BAND", nullptr};
   GdalErrorScope errors;
   impl_->ds = drv->Create(impl_->tmpPath.c_str(), grid.width(), grid.height(), bands,
                           gdalType(type), const_cast<char**>(opts));

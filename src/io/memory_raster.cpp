@@ -14,17 +14,19 @@ class MemoryRasterSource : public RasterSource {
   MemoryRasterSource(Raster<float> r, std::vector<BandInfo> bands) : r_(std::move(r)) {
     if (r_.bands <= 0 || r_.rows <= 0 || r_.cols <= 0 ||
         r_.data.size() != static_cast<size_t>(r_.bands) * r_.plane()) {
-      throw UsageError("io: memory raster " + std::to_string(r_.bands) + "x" +
-                       std::to_string(r_.rows) + "x" + std::to_string(r_.cols) +
-                       " is empty or its data size does not match. Fill bands, rows, cols and data.");
+      throw UsageError(
+          "io: memory raster " + std::to_string(r_.bands) + "x" + std::to_string(r_.rows) + "x" +
+          std::to_string(r_.cols) +
+          " is empty or its data size does not match. Fill bands, rows, cols and data.");
     }
     if (r_.valid.size() != r_.plane()) r_.valid.assign(r_.plane(), 1);
     if (r_.grid.width() != r_.cols || r_.grid.height() != r_.rows) {
       // No usable grid: keep the geotransform if there is one, else pixel space.
       const bool hasGrid = r_.grid.width() > 0;
-      r_.grid = GridSpec(r_.cols, r_.rows,
-                         hasGrid ? r_.grid.geoTransform() : std::array<double, 6>{0, 1, 0, 0, 0, -1},
-                         r_.grid.crs());
+      r_.grid =
+          GridSpec(r_.cols, r_.rows,
+                   hasGrid ? r_.grid.geoTransform() : std::array<double, 6>{0, 1, 0, 0, 0, -1},
+                   r_.grid.crs());
     }
     if (bands.empty()) {
       for (int b = 0; b < r_.bands; ++b) {
@@ -70,7 +72,8 @@ class MemoryRasterSource : public RasterSource {
         const bool ok = r_.valid[srcRow + in.x + c] != 0;
         out.valid[dstRow + c] = ok ? 1 : 0;
         for (int b = 0; b < r_.bands; ++b) {
-          out.data[b * out.plane() + dstRow + c] = ok ? r_.data[b * r_.plane() + srcRow + in.x + c] : 0.0f;
+          out.data[b * out.plane() + dstRow + c] =
+              ok ? r_.data[b * r_.plane() + srcRow + in.x + c] : 0.0f;
         }
       }
     }
@@ -81,16 +84,15 @@ class MemoryRasterSource : public RasterSource {
     if (maxSidePx <= 0) {
       throw UsageError("io: decimated size " + std::to_string(maxSidePx) + " must be > 0.");
     }
-    const double s =
-        std::max(1.0, static_cast<double>(std::max(r_.cols, r_.rows)) / maxSidePx);
+    const double s = std::max(1.0, static_cast<double>(std::max(r_.cols, r_.rows)) / maxSidePx);
     if (s == 1.0) return read(r_.grid.fullWindow());
     const int ow = std::max(1, static_cast<int>(std::lround(r_.cols / s)));
     const int oh = std::max(1, static_cast<int>(std::lround(r_.rows / s)));
     const double fx = static_cast<double>(r_.cols) / ow, fy = static_cast<double>(r_.rows) / oh;
     const auto& g = r_.grid.geoTransform();
     Raster<float> out(r_.bands, oh, ow, 0.0f);
-    out.grid = GridSpec(ow, oh, {g[0], g[1] * fx, g[2] * fy, g[3], g[4] * fx, g[5] * fy},
-                        r_.grid.crs());
+    out.grid =
+        GridSpec(ow, oh, {g[0], g[1] * fx, g[2] * fy, g[3], g[4] * fx, g[5] * fy}, r_.grid.crs());
     out.bandNames = r_.bandNames;
     // Nearest neighbour at pixel centres, as GDAL's decimated read does.
     for (int r = 0; r < oh; ++r) {

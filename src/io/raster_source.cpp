@@ -1,6 +1,8 @@
 // The GDAL implementation of RasterSource: one file or a stack of files on one grid, boundless
 // windowed reads with a validity mask, optional resampling on read, and one dataset handle per
 // concurrent reader (a small pool) so parallel reads never share a GDALDataset.
+#include "fieldseg/raster_source.hpp"
+
 #include <gdal_priv.h>
 #include <ogr_spatialref.h>
 
@@ -10,15 +12,14 @@
 #include <mutex>
 
 #include "fieldseg/error.hpp"
-#include "fieldseg/raster_source.hpp"
 #include "gdal_error.hpp"
 #include "raster_source_detail.hpp"
 
 namespace fieldseg {
 namespace {
 
-using io::GdalErrorScope;
 using io::gdalCause;
+using io::GdalErrorScope;
 
 // One band of the stacked source: where it lives and how to turn its values into floats.
 struct StackBand {
@@ -47,18 +48,18 @@ bool isVsiPath(const std::string& p) { return p.rfind("/vsi", 0) == 0; }
 
 GDALDataset* openDataset(const std::string& path) {
   GdalErrorScope errors;
-  auto* ds = static_cast<GDALDataset*>(GDALOpenEx(
-      path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, nullptr, nullptr,
-      nullptr));
+  auto* ds = static_cast<GDALDataset*>(
+      GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, nullptr,
+                 nullptr, nullptr));
   if (ds) return ds;
   VSIStatBufL st;
   if (!isVsiPath(path) && VSIStatL(path.c_str(), &st) != 0) {
     throw IoError("io: cannot open raster '" + path +
                   "': no such file or directory. Check the path.");
   }
-  throw IoError("io: cannot open raster '" + path +
-                "': " + gdalCause(errors, "GDAL cannot read it") +
-                ". Give a raster GDAL can read (GeoTIFF, COG, VRT, JPEG2000, PNG with a world file...).");
+  throw IoError(
+      "io: cannot open raster '" + path + "': " + gdalCause(errors, "GDAL cannot read it") +
+      ". Give a raster GDAL can read (GeoTIFF, COG, VRT, JPEG2000, PNG with a world file...).");
 }
 
 std::string fileStem(const std::string& path) {
@@ -301,14 +302,13 @@ void GdalRasterSource::readBlock(Handles& h, Raster<float>& out, int dx, int dy,
     extra.dfYSize = sy.size;
     float* dst = out.band(static_cast<int>(k)) + static_cast<size_t>(dy) * cols + dx;
     GdalErrorScope errors;
-    CPLErr err = band->RasterIO(GF_Read, ix.off, iy.off, ix.size, iy.size, dst, nx, ny,
-                                GDT_Float32, sizeof(float),
-                                static_cast<GSpacing>(sizeof(float)) * cols, &extra);
+    CPLErr err = band->RasterIO(GF_Read, ix.off, iy.off, ix.size, iy.size, dst, nx, ny, GDT_Float32,
+                                sizeof(float), static_cast<GSpacing>(sizeof(float)) * cols, &extra);
     if (err != CE_None) {
-      throw IoError("io: cannot read band " + std::to_string(sb.band) + " of '" +
-                    paths_[sb.file] + "' (window " + std::to_string(ix.off) + "," +
-                    std::to_string(iy.off) + " " + std::to_string(ix.size) + "x" +
-                    std::to_string(iy.size) + "): " + gdalCause(errors, "read failed") +
+      throw IoError("io: cannot read band " + std::to_string(sb.band) + " of '" + paths_[sb.file] +
+                    "' (window " + std::to_string(ix.off) + "," + std::to_string(iy.off) + " " +
+                    std::to_string(ix.size) + "x" + std::to_string(iy.size) +
+                    "): " + gdalCause(errors, "read failed") +
                     ". Check that the file is complete and readable.");
     }
     // Nodata compares raw values (before scale/offset), as GDAL defines it.
@@ -325,7 +325,8 @@ void GdalRasterSource::readBlock(Handles& h, Raster<float>& out, int dx, int dy,
     }
     // Mask bands and alpha (and nodata when resampling, where values are blended) come from
     // GDAL's mask band read over the same span with the same resampling.
-    const bool needMask = sb.maskFlags != GMF_ALL_VALID && !(sb.maskFlags == GMF_NODATA && !resampled);
+    const bool needMask =
+        sb.maskFlags != GMF_ALL_VALID && !(sb.maskFlags == GMF_NODATA && !resampled);
     if (needMask) {
       mask.assign(static_cast<size_t>(nx) * ny, 0);
       GDALRasterBand* mb = band->GetMaskBand();
@@ -398,8 +399,8 @@ Raster<float> GdalRasterSource::readDecimated(int maxSidePx) const {
   const auto& g = nativeGrid_.geoTransform();
   const double fx = static_cast<double>(W) / ow, fy = static_cast<double>(H) / oh;
   Raster<float> out(static_cast<int>(selected_.size()), oh, ow, 0.0f);
-  out.grid = GridSpec(ow, oh, {g[0], g[1] * fx, g[2] * fy, g[3], g[4] * fx, g[5] * fy},
-                      nativeGrid_.crs());
+  out.grid =
+      GridSpec(ow, oh, {g[0], g[1] * fx, g[2] * fy, g[3], g[4] * fx, g[5] * fy}, nativeGrid_.crs());
   for (const auto& b : selectedInfo_) out.bandNames.push_back(b.name);
   // Nearest neighbour keeps real pixel values (averaging would shrink the percentile spread) and
   // lets GDAL pick an overview when the file has one.

@@ -120,8 +120,7 @@ std::vector<int> matchBands(const std::vector<std::string>& wanted,
       long idx = t.size() > 9 ? -1 : std::stol(t);
       if (idx < 1 || idx > static_cast<long>(bands.size())) {
         throw UsageError("io: band index " + t + " is out of range for '" + path + "' (1.." +
-                         std::to_string(bands.size()) + "). Available bands: " + available() +
-                         ".");
+                         std::to_string(bands.size()) + "). Available bands: " + available() + ".");
       }
       out.push_back(static_cast<int>(idx - 1));
       continue;
@@ -136,9 +135,8 @@ std::vector<int> matchBands(const std::vector<std::string>& wanted,
       }
     }
     if (found < 0) {
-      throw UsageError("io: no band '" + trim(w) + "' in '" + path +
-                       "'. Available bands: " + available() +
-                       ". Use one of these names or a 1-based index.");
+      throw UsageError("io: no band '" + trim(w) + "' in '" + path + "'. Available bands: " +
+                       available() + ". Use one of these names or a 1-based index.");
     }
     out.push_back(found);
   }

@@ -24,8 +24,8 @@ struct BandNameInput {
 
 /// Names of the stacked bands (see README.md, "Band names"): description, then colour
 /// interpretation, then the file-name convention of single-band stacks (B01..B04 = PlanetScope
-/// blue, green, red, nir; B02, B03, B04, B08 = Sentinel-2 blue, green, red, nir), then the lower-case
-/// description or band code, else "band<N>".
+/// blue, green, red, nir; B02, B03, B04, B08 = Sentinel-2 blue, green, red, nir), then the
+/// lower-case description or band code, else "band<N>".
 std::vector<std::string> canonicalBandNames(const std::vector<BandNameInput>& bands);
 
 struct BandMatchInput {
