@@ -86,7 +86,7 @@ TEST(VectorReader, OtherFormatsAndZip) {
                      dir.file("shp/f.shp") + "' '" + src + "' -where \"name <> 'pt'\" && cd '" +
                      dir.path() + "' && zip -q -r f.zip shp");
   ASSERT_EQ(r.exitCode, 0) << r.err;
-  for (const std::string p :
+  for (const std::string& p :
        {dir.file("shp/f.shp"), "/vsizip/" + dir.file("f.zip") + "/shp/f.shp"}) {
     VectorReadReport rep;
     const FieldSet fs = readFields(p, &rep);
@@ -124,9 +124,9 @@ TEST(VectorReader, NamedLayerAndErrors) {
 TEST(VectorReader, RealRegistries) {
   FIELDSEG_REQUIRE_REALDATA();
   const std::string base = test::realdataDir() + "/field_polygons/";
-  for (const std::string p : {base + "fiboa_cli_fixtures/india_10k/india_10k.shp",
-                              base + "eolearn_rpg_france/rpg_lpis_iacs_lyon_east.gpkg",
-                              base + "fiboa_cli_fixtures/de_fusion/de_test_2019.geojson"}) {
+  for (const std::string& p : {base + "fiboa_cli_fixtures/india_10k/india_10k.shp",
+                               base + "eolearn_rpg_france/rpg_lpis_iacs_lyon_east.gpkg",
+                               base + "fiboa_cli_fixtures/de_fusion/de_test_2019.geojson"}) {
     VectorReadReport rep;
     const FieldSet fs = readFields(p, &rep);
     EXPECT_GT(fs.fields.size(), 10u) << p;
