@@ -9,6 +9,7 @@
 // transforms: use one per thread.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,6 +50,19 @@ std::vector<Polygon> unionOf(const std::vector<Polygon>& polygons);
 bool containsPoint(const Polygon& polygon, Point p);
 /// True when `a` intersects `b` (touching counts).
 bool intersects(const Polygon& a, const Polygon& b);
+
+// ---- rasters to polygons ------------------------------------------------------------------------
+
+/// Exact pixel-edge outlines (with holes) of the 4-connected regions where mask != 0. `mask` is
+/// rows x cols, row-major. Coordinates are pixel-corner positions x = originX + col,
+/// y = originY + row (y grows downwards), so they are integers. Rings come back without collinear
+/// vertices, each starting at its smallest (y, x) vertex, in the order GDALPolygonize finds them.
+std::vector<Polygon> polygonizeMask(const std::uint8_t* mask, int rows, int cols,
+                                    long long originX = 0, long long originY = 0);
+
+/// Removes repeated and collinear vertices and rotates the ring to start at its smallest (y, x)
+/// vertex: two rings covering the same outline in the same direction become identical.
+Ring canonicalRing(const Ring& ring);
 
 // ---- on the ellipsoid (metres) ----------------------------------------------------------------
 

@@ -1,0 +1,101 @@
+// Delineation: imagery (one or more co-registered dates) -> probability mosaic -> field polygons.
+//
+// Two streamed passes over tiles (tiles/README.md has the details):
+//  1. predict: read tile + halo of every date, normalise with whole-scene p2/p98 statistics, batch,
+//     run the Predictor, keep the core, average the dates, quantise to 8 bits, and write the
+//     mosaic to a tiled GeoTIFF (the --probabilities file, or a temp file that is deleted). Skipped
+//     when probabilities are given (`DelineateInput::probabilitiesIn`).
+//  2. fields: read the mosaic tile + a small halo, label instances (src/post/instances.hpp), cut
+//     them into per-tile pieces, merge pieces across tile edges through their shared pixels, and
+//     build each field once from its complete pixel set. The output does not depend on the tile
+//     size or the thread count.
+//
+// Ownership: tiles/ (delineate.cpp). Thread safety: delineate() may run concurrently with itself on
+// different outputs; the Predictor must honour its maxConcurrency().
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fieldseg/fields.hpp"
+#include "fieldseg/geo.hpp"
+#include "fieldseg/predictor.hpp"
+
+namespace fieldseg {
+
+struct DelineateInput {
+  /// One entry per date; each date is one file or several single-band files stacked in order.
+  std::vector<std::vector<std::string>> dates;
+  /// The network; may be null when probabilitiesIn is given.
+  Predictor* predictor = nullptr;
+  /// A raster on the image grid whose bands 1-3 are extent, boundary, distance (float in [0, 1] or
+  /// 8-bit 0..255). Replaces the network when not empty.
+  std::string probabilitiesIn;
+  /// Written as the `model` attribute ("" = the probabilities file name).
+  std::string modelName;
+};
+
+struct DelineateOptions {
+  int tilePx = 512;                ///< tile core size (both passes)
+  int haloPx = 64;                 ///< network context around each core in pass 1
+  int batch = 4;                   ///< tiles per predict() call
+  int threads = 0;                 ///< TBB worker threads; 0 = all cores
+  double gsdM = 0;                 ///< resample the imagery on read to this GSD (0 = native)
+  std::vector<std::string> bands;  ///< band selection (names or 1-based indices); empty = model's
+
+  double tExt = 0.4;       ///< extent threshold
+  double tBound = 0.2;     ///< boundary threshold (the watershed hierarchy cut)
+  double minAreaM2 = 100;  ///< smaller fields are dropped (ellipsoidal area)
+  double simplifyM = 0;    ///< topology-preserving simplification tolerance (0 = exact pixel edges)
+
+  std::string probabilitiesOut;  ///< optional uint8 3-band GeoTIFF of the mosaic
+  bool overwrite = false;        ///< for probabilitiesOut
+  std::string tempDir;           ///< where the temporary mosaic goes ("" = system temp dir)
+  /// Area of interest (any CRS): only the pixel window covering it is processed and fields that do
+  /// not intersect it are dropped.
+  std::optional<FieldSet> aoi;
+
+  /// Progress: stage ("predict" / "fields"), tiles done, tiles total, pixels done.
+  std::function<void(const std::string&, long long, long long, long long)> progress;
+};
+
+struct DelineateReport {
+  GridSpec grid;                   ///< image grid (after --gsd)
+  PixelWindow window;              ///< pixels processed
+  std::vector<std::string> bands;  ///< band names read
+  std::string datetime;            ///< first date's acquisition time, when known
+  long long tiles = 0;             ///< tiles of pass 2
+  long long predictTiles = 0;      ///< tiles of pass 1 (0 when probabilities were given)
+  long long nodataTiles = 0;       ///< pass-1 tiles skipped because every pixel is invalid
+  bool allNodata = false;          ///< no valid pixel in any date
+  long long piecesMerged = 0;      ///< fields assembled from more than one tile
+  long long droppedSmall = 0;      ///< instances below minAreaM2
+  double predictSeconds = 0, fieldsSeconds = 0, statsSeconds = 0;
+  std::vector<std::vector<double>> bandP2P98;  ///< per date, per band: p2, p98
+};
+
+struct DelineateResult {
+  FieldSet fields;  ///< in the image CRS, ids 1..n in row-major order of each field's first pixel
+  DelineateReport report;
+};
+
+/// Runs both passes over the whole image (or the AOI window). Throws IoError (unreadable input),
+/// UsageError (bands that do not match the predictor, bad options), DataError (grids differ).
+DelineateResult delineate(const DelineateInput& input, const DelineateOptions& options);
+
+/// For grid/batch runs: delineates `core` read with `haloPx` around it and returns exactly the
+/// fields OWNED by the core: those whose first pixel (lowest row, then column) lies in the core and
+/// that are complete inside the read window. Disjoint cores that partition an image therefore give
+/// every field exactly once, uncut, when haloPx is at least the largest field's extent (plus
+/// fieldsHaloMarginPx()); larger fields are dropped and counted in `droppedIncomplete`.
+DelineateResult delineateOwned(const DelineateInput& input, const PixelWindow& core, int haloPx,
+                               const DelineateOptions& options,
+                               long long* droppedIncomplete = nullptr);
+
+/// Pixels of context the fields pass needs around a core so that labels are exact.
+int fieldsHaloMarginPx();
+
+}  // namespace fieldseg

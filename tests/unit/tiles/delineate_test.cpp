@@ -1,0 +1,176 @@
+// Property tests of tiles/delineate.cpp with oracle probabilities (tests/support/oracle.hpp).
+#include "fieldseg/delineate.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "fieldseg/geometry.hpp"
+#include "fieldseg/raster_source.hpp"
+#include "oracle.hpp"
+#include "test_support.hpp"
+
+namespace fieldseg {
+namespace {
+
+using test::InstanceLayout;
+
+struct Fixture {
+  test::TempDir dir;
+  InstanceLayout layout;
+  std::string probs;
+};
+
+std::unique_ptr<Fixture> makeFixture(int rows, int cols, int bigPx = 0) {
+  auto f = std::make_unique<Fixture>();
+  f->layout = test::makeLayout(rows, cols, 3.0, 7, bigPx);
+  f->probs = f->dir.file("probs.tif");
+  test::writeRaster(f->probs, test::oracleProbabilities(f->layout),
+                    {"extent", "boundary", "distance"});
+  return f;
+}
+
+DelineateResult run(const std::string& probs, int tilePx, int threads, double simplifyM = 0) {
+  DelineateInput in;
+  in.probabilitiesIn = probs;
+  DelineateOptions o;
+  o.tilePx = tilePx;
+  o.threads = threads;
+  o.simplifyM = simplifyM;
+  return delineate(in, o);
+}
+
+// Best IoU of every truth field (area >= minAreaM2) against the output.
+std::vector<double> bestIous(const FieldSet& truth, const FieldSet& out, double minAreaM2) {
+  std::vector<double> ious;
+  for (const auto& t : truth.fields) {
+    if (geodesicAreaM2(t.polygon, truth.crs) < minAreaM2) continue;
+    double best = 0;
+    for (const auto& o : out.fields) best = std::max(best, iouOf(t.polygon, o.polygon));
+    ious.push_back(best);
+  }
+  return ious;
+}
+
+void expectSame(const FieldSet& a, const FieldSet& b, const std::string& what) {
+  ASSERT_EQ(a.fields.size(), b.fields.size()) << what;
+  for (size_t i = 0; i < a.fields.size(); ++i) {
+    const Field& x = a.fields[i];
+    const Field& y = b.fields[i];
+    ASSERT_EQ(x.id, y.id) << what;
+    ASSERT_EQ(x.polygon.exterior.size(), y.polygon.exterior.size()) << what << " field " << x.id;
+    for (size_t k = 0; k < x.polygon.exterior.size(); ++k) {
+      ASSERT_EQ(x.polygon.exterior[k].x, y.polygon.exterior[k].x) << what << " field " << x.id;
+      ASSERT_EQ(x.polygon.exterior[k].y, y.polygon.exterior[k].y) << what << " field " << x.id;
+    }
+    ASSERT_EQ(x.polygon.holes.size(), y.polygon.holes.size()) << what;
+    auto core = [](std::map<std::string, AttrValue> a) {
+      a.erase("model");  // names the probabilities file or the model: differs by design
+      a.erase("source");
+      return a;
+    };
+    EXPECT_TRUE(core(x.attrs) == core(y.attrs)) << what << " field " << x.id;
+  }
+}
+
+TEST(Delineate, OracleProbabilitiesGiveTheTruthBack) {
+  auto f = makeFixture(520, 610);
+  const auto res = run(f->probs, 256, 2);
+  const FieldSet truth = test::truthPolygons(f->layout);
+  ASSERT_GT(truth.fields.size(), 40u);
+  const auto ious = bestIous(truth, res.fields, 100);
+  ASSERT_FALSE(ious.empty());
+  for (size_t i = 0; i < ious.size(); ++i) EXPECT_GE(ious[i], 0.95) << "truth field " << i;
+  for (const auto& fld : res.fields.fields) {
+    EXPECT_TRUE(isValid(fld.polygon)) << fld.id;
+    EXPECT_GE(std::get<double>(fld.attrs.at("area")) * 1e4, 100.0);
+  }
+  EXPECT_EQ(res.fields.fields.size(), ious.size());
+}
+
+TEST(Delineate, SameOutputForTileSizesAndThreads) {
+  auto f = makeFixture(700, 800, 500);
+  const auto ref = run(f->probs, 1024, 1);
+  ASSERT_GT(ref.fields.fields.size(), 30u);
+  for (int tile : {256, 512}) {
+    for (int threads : {1, 2}) {
+      const auto other = run(f->probs, tile, threads);
+      expectSame(ref.fields, other.fields,
+                 "tile " + std::to_string(tile) + " threads " + std::to_string(threads));
+    }
+  }
+  // With simplification too.
+  expectSame(run(f->probs, 1024, 1, 4.0).fields, run(f->probs, 256, 2, 4.0).fields, "simplified");
+}
+
+TEST(Delineate, FieldsLargerThanTilesAreMergedOnce) {
+  auto f = makeFixture(700, 800, 600);
+  const auto res = run(f->probs, 256, 2);
+  EXPECT_GT(res.report.piecesMerged, 0);
+  const FieldSet truth = test::truthPolygons(f->layout);
+  const Field& big = truth.fields.back();  // the big field has the last id
+  int hits = 0;
+  double best = 0;
+  for (const auto& o : res.fields.fields) {
+    const double inter = intersectionArea(big.polygon, o.polygon);
+    if (inter > 0.01 * areaOf(big.polygon)) ++hits;
+    best = std::max(best, iouOf(big.polygon, o.polygon));
+  }
+  EXPECT_EQ(hits, 1);
+  EXPECT_GE(best, 0.95);
+  // No field anywhere is cut at a tile edge: the count equals the single-tile run's.
+  EXPECT_EQ(res.fields.fields.size(), run(f->probs, 1024, 1).fields.fields.size());
+}
+
+TEST(Delineate, PredictorPathMatchesProbabilitiesPathAndAveragesDates) {
+  auto f = makeFixture(400, 450);
+  // The image is the oracle stack itself; the identity predictor hands it back.
+  const std::string img = f->dir.file("img.tif");
+  test::writeRaster(img, test::oracleProbabilities(f->layout), {"ext", "bnd", "dst"});
+  test::IdentityPredictor pred({"ext", "bnd", "dst"});
+  DelineateInput in;
+  in.dates = {{img}, {img}};
+  in.predictor = &pred;
+  DelineateOptions o;
+  o.tilePx = 128;
+  o.haloPx = 16;
+  o.batch = 3;
+  o.threads = 2;
+  o.probabilitiesOut = f->dir.file("mosaic.tif");
+  const auto viaModel = delineate(in, o);
+  const auto viaProbs = run(f->probs, 512, 1);
+  expectSame(viaProbs.fields, viaModel.fields, "model path");
+  EXPECT_EQ(viaModel.report.predictTiles, 4 * 4);  // (400 + 2*32) / 128 -> 4 x 4
+  // The mosaic is a readable 3-band 8-bit raster on the image grid.
+  auto m = openRaster({o.probabilitiesOut});
+  EXPECT_EQ(m->bands().size(), 3u);
+  EXPECT_EQ(m->bands()[0].dataType, "Byte");
+}
+
+TEST(Delineate, OwnedCellsPartitionTheFields) {
+  auto f = makeFixture(600, 600);
+  DelineateInput in;
+  in.probabilitiesIn = f->probs;
+  DelineateOptions o;
+  o.tilePx = 256;
+  const auto whole = delineate(in, o);
+  std::multiset<std::pair<double, double>> expected, got;
+  for (const auto& fld : whole.fields.fields)
+    expected.insert({fld.polygon.exterior[0].x, fld.polygon.exterior[0].y});
+  long long droppedTotal = 0;
+  for (int cy = 0; cy < 2; ++cy)
+    for (int cx = 0; cx < 2; ++cx) {
+      long long dropped = 0;
+      const auto cell =
+          delineateOwned(in, PixelWindow{cx * 300, cy * 300, 300, 300}, 160, o, &dropped);
+      droppedTotal += dropped;
+      for (const auto& fld : cell.fields.fields)
+        got.insert({fld.polygon.exterior[0].x, fld.polygon.exterior[0].y});
+    }
+  EXPECT_EQ(droppedTotal, 0);
+  EXPECT_EQ(got, expected);
+}
+
+}  // namespace
+}  // namespace fieldseg
