@@ -1,6 +1,8 @@
 // openRaster on synthetic GeoTIFFs: values and types, nodata / mask / alpha validity, scale/offset,
 // boundless reads, band names and selection, stacking, resampling on read, overviews, metadata,
 // errors, and concurrent reads.
+#include "fieldseg/raster_source.hpp"
+
 #include <gdal.h>
 
 #include <cmath>
@@ -10,7 +12,6 @@
 #include <thread>
 
 #include "fieldseg/error.hpp"
-#include "fieldseg/raster_source.hpp"
 #include "raster_fixtures.hpp"
 #include "raster_source_detail.hpp"
 #include "test_support.hpp"
@@ -279,8 +280,7 @@ TEST(RasterSource, SelectsBandsByNameOrIndexInTheGivenOrder) {
   EXPECT_EQ(r.at(2, 1, 2), pattern(2, 1, 1));
   std::string msg = messageOf([&] { openRaster({tmp.file("a.tif")}, {{"red"}, 0}); });
   EXPECT_NE(msg.find("no band 'red'"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("1:blue, 2:b03, 3:nir ('near-infrared')"), std::string::npos)
-      << msg;
+  EXPECT_NE(msg.find("1:blue, 2:b03, 3:nir ('near-infrared')"), std::string::npos) << msg;
   EXPECT_THROW(openRaster({tmp.file("a.tif")}, {{"red"}, 0}), UsageError);
 }
 
@@ -397,9 +397,10 @@ TEST(RasterSource, ResampleHalfResolutionMatchesGdalTranslateAverage) {
   PixelWindow w{10, 6, 24, 16};
   Raster<float> r = src->read(w);
   EXPECT_DOUBLE_EQ(r.grid.geoTransform()[0], 500000 + 10 * 20);
-  auto ref = fieldseg::test::runShell("gdal_translate -q -ot Float32 -r average -srcwin 20 12 48 32 "
-                                      "-outsize 24 16 '" +
-                                      tmp.file("src.tif") + "' '" + tmp.file("ref.tif") + "'");
+  auto ref = fieldseg::test::runShell(
+      "gdal_translate -q -ot Float32 -r average -srcwin 20 12 48 32 "
+      "-outsize 24 16 '" +
+      tmp.file("src.tif") + "' '" + tmp.file("ref.tif") + "'");
   ASSERT_EQ(ref.exitCode, 0) << ref.err;
   Raster<float> expect = openRaster({tmp.file("ref.tif")})->read({0, 0, 24, 16});
   double maxDiff = 0;
@@ -468,7 +469,8 @@ TEST(RasterSource, NodataNeverLeaksIntoAveragedPixels) {
   TempDir tmp;
   FixtureSpec s;
   FixtureBand fb;
-  // Left half nodata (0), right half 1000: an average over a mixed 2x2 block must be 1000 or invalid.
+  // Left half nodata (0), right half 1000: an average over a mixed 2x2 block must be 1000 or
+  // invalid.
   fb.value = [](int c, int) { return c < 21 ? 0 : 1000; };
   fb.nodata = 0;
   s.bands = {fb};

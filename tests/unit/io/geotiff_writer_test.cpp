@@ -1,0 +1,127 @@
+// GeoTiffWriter: tiled DEFLATE GeoTIFF, written in any order (also from several threads), atomic
+// rename on close, types rounded and clamped, metadata, and abandoning on destruction.
+#include <gdal.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "fieldseg/error.hpp"
+#include "fieldseg/raster_source.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace fieldseg;
+using fieldseg::test::TempDir;
+
+namespace {
+
+GridSpec utmGrid(int w, int h) {
+  return GridSpec(w, h, {600000, 3, 0, 110000, 0, -3}, Crs::fromEpsg(32636));
+}
+
+float valueAt(int b, int x, int y) { return b * 1000.5f + x * 0.25f - y; }
+
+Raster<float> tileAt(int bands, int x, int y, int w, int h) {
+  Raster<float> r(bands, h, w, 0.0f);
+  for (int b = 0; b < bands; ++b)
+    for (int yy = 0; yy < h; ++yy)
+      for (int xx = 0; xx < w; ++xx) r.at(b, yy, xx) = valueAt(b, x + xx, y + yy);
+  return r;
+}
+
+std::string structureItem(const std::string& path, const char* key) {
+  GDALDatasetH ds = GDALOpen(path.c_str(), GA_ReadOnly);
+  const char* v = GDALGetMetadataItem(ds, key, "IMAGE_STRUCTURE");
+  std::string out = v ? v : "";
+  GDALClose(ds);
+  return out;
+}
+
+}  // namespace
+
+TEST(GeoTiffWriter, TilesInAnyOrderFromThreadsRoundTrip) {
+  TempDir tmp;
+  std::string path = tmp.file("out.tif");
+  const int W = 600, H = 300;
+  {
+    GeoTiffWriter w(path, utmGrid(W, H), 3, GeoTiffWriter::Type::Float32,
+                    {"extent", "boundary", "distance"}, -9999.0);
+    w.setMetadata("TIFFTAG_DATETIME", "2021:08:01 12:00:00");
+    // 128 px tiles written by 3 threads in reverse order; the last ones stick out of the grid.
+    std::vector<std::pair<int, int>> origins;
+    for (int y = 0; y < H; y += 128)
+      for (int x = 0; x < W; x += 128) origins.insert(origins.begin(), {x, y});
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 3; ++t) {
+      threads.emplace_back([&, t] {
+        for (size_t i = t; i < origins.size(); i += 3)
+          w.write(origins[i].first, origins[i].second,
+                  tileAt(3, origins[i].first, origins[i].second, 128, 128));
+      });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_TRUE(fs::exists(path + ".tmp"));
+    EXPECT_FALSE(fs::exists(path));
+    w.close();
+  }
+  EXPECT_TRUE(fs::exists(path));
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+  EXPECT_EQ(structureItem(path, "COMPRESSION"), "DEFLATE");
+  EXPECT_EQ(structureItem(path, "PREDICTOR"), "3");
+  GDALDatasetH ds = GDALOpen(path.c_str(), GA_ReadOnly);
+  int bx = 0, by = 0;
+  GDALGetBlockSize(GDALGetRasterBand(ds, 1), &bx, &by);
+  EXPECT_EQ(bx, 256);
+  EXPECT_EQ(by, 256);
+  GDALClose(ds);
+
+  auto src = openRaster({path});
+  EXPECT_EQ(src->grid().width(), W);
+  EXPECT_EQ(src->grid().crs().epsg(), 32636);
+  EXPECT_EQ(src->grid().geoTransform(), utmGrid(W, H).geoTransform());
+  ASSERT_EQ(src->bands().size(), 3u);
+  EXPECT_EQ(src->bands()[1].name, "boundary");
+  EXPECT_EQ(src->bands()[2].nodata, -9999.0);
+  EXPECT_EQ(src->datetime(), "2021-08-01T12:00:00");
+  Raster<float> r = src->read(src->grid().fullWindow());
+  for (int b = 0; b < 3; ++b)
+    for (int y = 0; y < H; ++y)
+      for (int x = 0; x < W; ++x) ASSERT_EQ(r.at(b, y, x), valueAt(b, x, y)) << x << "," << y;
+}
+
+TEST(GeoTiffWriter, IntegerTypesAreRoundedAndClamped) {
+  TempDir tmp;
+  std::string path = tmp.file("b.tif");
+  GeoTiffWriter w(path, utmGrid(4, 1), 1, GeoTiffWriter::Type::Byte, {"labels"});
+  Raster<float> r(1, 1, 4, 0.0f);
+  r.data = {300.0f, -5.0f, 2.6f, 7.4f};
+  w.write(0, 0, r);
+  w.close();
+  EXPECT_EQ(structureItem(path, "COMPRESSION"), "DEFLATE");
+  Raster<float> back = openRaster({path})->read({0, 0, 4, 1});
+  EXPECT_EQ(back.data, (std::vector<float>{255, 0, 3, 7}));
+  EXPECT_EQ(openRaster({path})->bands()[0].dataType, "Byte");
+}
+
+TEST(GeoTiffWriter, AbandonedWriterLeavesNothingAndErrorsAreClear) {
+  TempDir tmp;
+  std::string path = tmp.file("gone.tif");
+  {
+    GeoTiffWriter w(path, utmGrid(10, 10), 1, GeoTiffWriter::Type::UInt16, {});
+    w.write(0, 0, tileAt(1, 0, 0, 10, 10));
+  }
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+
+  EXPECT_THROW(GeoTiffWriter(tmp.file("no/such/dir/x.tif"), utmGrid(10, 10), 1,
+                             GeoTiffWriter::Type::Float32, {}),
+               IoError);
+  EXPECT_THROW(GeoTiffWriter(path, utmGrid(10, 10), 2, GeoTiffWriter::Type::Float32, {"one"}),
+               UsageError);
+  GeoTiffWriter w(path, utmGrid(10, 10), 2, GeoTiffWriter::Type::Float32, {});
+  EXPECT_THROW(w.write(0, 0, tileAt(1, 0, 0, 4, 4)), UsageError);
+  w.write(-20, -20, tileAt(2, 0, 0, 4, 4));  // entirely outside: ignored
+  w.close();
+  EXPECT_THROW(w.write(0, 0, tileAt(2, 0, 0, 4, 4)), UsageError);
+  EXPECT_TRUE(fs::exists(path));
+}
