@@ -10,10 +10,10 @@
 //    TP = area(U_pred n U_truth n R), FP = area(U_pred n R) - TP, FN = area(U_truth n R) - TP,
 //    where U is the union of a set and R the evaluation region (below). MCC only when R is bounded;
 //  * boundary precision / recall / F1 within `boundaryToleranceM`: the boundary of a set is the
-//  union
-//    of its polygons' rings (shared edges counted once); precision = length of the predicted
-//    boundary (inside R) within the tolerance of the truth boundary / its length; recall the other
-//    way round.
+//    union of its polygons' rings (shared edges counted once); precision = length of the predicted
+//    boundary inside R that lies within the tolerance of the whole truth boundary / length of the
+//    predicted boundary inside R; recall the other way round. "Within" = inside the union of the
+//    per-polygon ring buffers (round joins, 8 segments per quarter circle).
 //
 // The evaluation region R: everywhere by default; the AOI when one is given; with `partial`, the
 // labelled area L = union(truth) buffered by labelBufferM (intersected with the AOI when given).
@@ -21,8 +21,8 @@
 // prediction is a false positive when R is unbounded, or when at least partialFpMinFraction of its
 // area lies inside R; predictions matched to an unscored truth field count neither way.
 //
-// All geometry is compared in one metric CRS: `metricCrs` when set, else the UTM zone of the centre
-// of the truth's lon/lat bounds (Crs::utmFor).
+// All geometry is compared in one metric CRS: `metricCrs` when set, else the UTM zone (Crs::utmFor)
+// of the centre of the truth's bounds (exterior vertices, in the truth's CRS) converted to lon/lat.
 //
 // Owner: src/eval. Functions are reentrant; results are plain values.
 #pragma once

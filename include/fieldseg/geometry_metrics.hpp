@@ -47,6 +47,8 @@ class Shape {
   Point pointOnSurface() const;
   /// True when `p` lies in the shape's interior or on its boundary.
   bool covers(Point p) const;
+  /// The elements of a multi-geometry or collection (recursively), or the shape itself.
+  std::vector<Shape> parts() const;
 
  private:
   struct Impl;

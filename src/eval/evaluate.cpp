@@ -279,20 +279,27 @@ EvalResult evaluateFields(const FieldSet& pred, const FieldSet& truth, const Eva
       for (const auto& s : P.shapes) {
         if (!s.empty()) pb.push_back(s.boundary());
       }
+      // Dissolved linework (shared edges once), clipped to R for what is measured; "near" is
+      // against the other set's whole boundary, buffered ring by ring (buffer distributes over
+      // union, and small buffers are far cheaper in GEOS than one buffer of all the linework).
       Shape bt = Shape::unionOf(tb), bp = Shape::unionOf(pb);
-      if (region) {
-        bt = bt.intersection(*region);
-        bp = bp.intersection(*region);
-      }
+      Shape btR = region ? bt.intersection(*region) : bt;
+      Shape bpR = region ? bp.intersection(*region) : bp;
       double tol = opt.boundaryToleranceM;
-      r.truthBoundaryM = bt.length();
-      r.predBoundaryM = bp.length();
+      r.truthBoundaryM = btR.length();
+      r.predBoundaryM = bpR.length();
       if (tol > 0) {
-        r.predBoundaryNearM = bt.empty() ? 0 : bp.intersection(bt.buffer(tol, kQuadSegs)).length();
-        r.truthBoundaryNearM = bp.empty() ? 0 : bt.intersection(bp.buffer(tol, kQuadSegs)).length();
+        auto bufferAll = [&](const std::vector<Shape>& lines) {
+          std::vector<Shape> b;
+          b.reserve(lines.size());
+          for (const auto& l : lines) b.push_back(l.buffer(tol, kQuadSegs));
+          return Shape::unionOf(b);
+        };
+        r.predBoundaryNearM = bpR.intersection(bufferAll(tb)).length();
+        r.truthBoundaryNearM = btR.intersection(bufferAll(pb)).length();
       } else {
-        r.predBoundaryNearM = bp.intersection(bt).length();
-        r.truthBoundaryNearM = bt.intersection(bp).length();
+        r.predBoundaryNearM = bpR.intersection(bt).length();
+        r.truthBoundaryNearM = btR.intersection(bp).length();
       }
       r.boundaryPrecision = safeDiv(r.predBoundaryNearM, r.predBoundaryM);
       r.boundaryRecall = safeDiv(r.truthBoundaryNearM, r.truthBoundaryM);

@@ -246,4 +246,22 @@ bool Shape::covers(Point p) const {
   return impl_->geom->Intersects(&pt);
 }
 
+std::vector<Shape> Shape::parts() const {
+  std::vector<Shape> out;
+  if (empty()) return out;
+  const OGRGeometry* g = impl_->geom.get();
+  auto t = wkbFlatten(g->getGeometryType());
+  if (t != wkbMultiLineString && t != wkbMultiPolygon && t != wkbGeometryCollection &&
+      t != wkbMultiPoint) {
+    out.push_back(*this);
+    return out;
+  }
+  const auto* c = g->toGeometryCollection();
+  for (int i = 0; i < c->getNumGeometries(); ++i) {
+    Shape s(std::make_shared<Impl>(Impl{GeomPtr(c->getGeometryRef(i)->clone())}));
+    for (auto& p : s.parts()) out.push_back(std::move(p));
+  }
+  return out;
+}
+
 }  // namespace fieldseg
