@@ -1,0 +1,111 @@
+// Grid mode of `fieldseg delineate`: resolve the shard, then delineate each of its cells with
+// delineateOwned (cell = core window, read with a halo, fields owned by the tile rule).
+#include "grid_run.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+
+#include "fieldseg/batch.hpp"
+#include "fieldseg/error.hpp"
+#include "fieldseg/raster_source.hpp"
+#include "log.hpp"
+
+namespace fieldseg::cli {
+
+void addGridRunOptions(CLI::App& sub, GridRunFlags& f) {
+  auto* g = sub.add_option("--grid", f.grid,
+                           "Grid manifest (fieldseg grid): process only this task's cells, one "
+                           "output per cell in --out-dir (then run fieldseg merge)");
+  g->group("Grid / array jobs");
+  sub.add_option_function<int>(
+         "--shard-index",
+         [&f](const int& v) {
+           f.shardIndex = v;
+           f.indexSet = true;
+         },
+         "This task's shard (default: SLURM_ARRAY_TASK_ID, AWS_BATCH_JOB_ARRAY_INDEX, "
+         "JOB_COMPLETION_INDEX or CLOUD_RUN_TASK_INDEX)")
+      ->group("Grid / array jobs");
+  sub.add_option_function<int>(
+         "--shard-count",
+         [&f](const int& v) {
+           f.shardCount = v;
+           f.countSet = true;
+         },
+         "Number of shards (default: SLURM_ARRAY_TASK_COUNT or CLOUD_RUN_TASK_COUNT; required "
+         "on AWS Batch and Kubernetes)")
+      ->group("Grid / array jobs");
+  sub.add_option("--out-dir", f.outDir, "Output folder of the cells (shared by all tasks)")
+      ->group("Grid / array jobs");
+  sub.add_option("--cell-halo-px", f.cellHaloPx,
+                 "Pixels read around each cell; fields larger than this are dropped (warned)")
+      ->capture_default_str()
+      ->group("Grid / array jobs");
+  sub.add_flag("--redo-finished", f.force, "Redo cells that are already finished")
+      ->group("Grid / array jobs");
+}
+
+bool gridRunRequested(const GridRunFlags& f) { return !f.grid.empty(); }
+
+void runGridShard(const GridRunFlags& f, const DelineateInput& input,
+                  const DelineateOptions& options) {
+  if (f.outDir.empty()) {
+    throw UsageError("delineate: --grid needs --out-dir DIR (shared by all tasks).");
+  }
+  if (f.cellHaloPx < 0) throw UsageError("delineate: --cell-halo-px must be >= 0.");
+  if (!options.probabilitiesOut.empty()) {
+    throw UsageError("delineate: --probabilities-out is not available with --grid. Drop it.");
+  }
+  const batch::GridManifest grid = batch::readGrid(f.grid);
+  const batch::ShardSpec shard = batch::resolveShard(
+      f.indexSet ? std::optional<int>(f.shardIndex) : std::nullopt,
+      f.countSet ? std::optional<int>(f.shardCount) : std::nullopt, batch::processEnvironment());
+  logLine("delineate: shard " + std::to_string(shard.index) + " (" + shard.indexSource + ") of " +
+          std::to_string(shard.count) + " (" + shard.countSource + ")");
+
+  // The pixel grid each cell is cut from: the probabilities file, the given dates, or the cell's
+  // first image. Grids are cached per path (opening a /vsis3/ COG costs a round trip).
+  std::map<std::string, GridSpec> grids;
+  auto gridOf = [&](const std::string& path) -> const GridSpec& {
+    auto it = grids.find(path);
+    if (it == grids.end()) it = grids.emplace(path, openRaster({path})->grid()).first;
+    return it->second;
+  };
+
+  batch::CellDelineator delineateCell = [&](const batch::GridCell& cell) -> FieldSet {
+    DelineateInput in = input;
+    if (in.dates.empty() && cell.images.empty()) {
+      throw DataError("delineate: cell '" + cell.id + "' lists no image. Rebuild the grid.");
+    }
+    if (in.dates.empty() && in.probabilitiesIn.empty()) in.dates = {{cell.images.front()}};
+    const std::string& ref = !in.probabilitiesIn.empty() ? in.probabilitiesIn
+                             : !in.dates.empty()         ? in.dates.front().front()
+                                                         : cell.images.front();
+    const PixelWindow core = batch::cellWindow(cell, grid.crs, gridOf(ref));
+    FieldSet out;
+    out.crs = grid.crs;
+    if (core.empty()) return out;
+    long long dropped = 0;
+    DelineateResult r = delineateOwned(in, core, f.cellHaloPx, options, &dropped);
+    if (dropped > 0) {
+      logLine("delineate: WARNING cell " + cell.id + ": " + std::to_string(dropped) +
+              " fields reach beyond the " + std::to_string(f.cellHaloPx) +
+              " px halo and were dropped. Raise --cell-halo-px.");
+    }
+    out.fields = std::move(r.fields.fields);
+    return out;
+  };
+  batch::ShardRunOptions ro;
+  ro.force = f.force;
+  ro.log = [](const std::string& line) { logLine(line); };
+  batch::ShardRunReport rep = batch::runShard(grid, shard, f.outDir, delineateCell, ro);
+  logLine("delineate: shard " + std::to_string(shard.index) + ": " +
+          std::to_string(rep.processed()) + " cells processed, " + std::to_string(rep.skipped()) +
+          " skipped (finished)");
+  std::fputs(rep.toJson().c_str(), stdout);
+  std::fflush(stdout);
+}
+
+}  // namespace fieldseg::cli
