@@ -1,6 +1,7 @@
 // Fields -> polygons in the grid CRS, the FieldSet overload of buildLabelStack, and the
 // deterministic west/east split.
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <numeric>
 #include <string>
@@ -24,11 +25,38 @@ std::unique_ptr<CoordTransform> transformFor(const Crs& from, const Crs& to, con
   if (from.sameAs(to)) return nullptr;
   try {
     return std::make_unique<CoordTransform>(from, to);
-  } catch (const Error& e) {
+  } catch (const Error&) {
     throw DataError(std::string("weak_labels: cannot transform the ") + what + " from '" +
-                    from.label() + "' to the image CRS '" + to.label() + "': " + e.what() +
-                    ". Reproject them (ogr2ogr -t_srs) to a CRS PROJ can transform.");
+                    from.label() + "' to the image CRS '" + to.label() +
+                    "': PROJ knows no transformation between them. Reproject them (ogr2ogr "
+                    "-t_srs) to a CRS of the same body and datum family as the image.");
   }
+}
+
+// x of the area centroid (exterior minus holes), as ST_Centroid computes it; vertex mean for
+// degenerate rings.
+double centroidX(const Polygon& p) {
+  double a = 0, cx = 0;
+  auto add = [&](const Ring& r, double sign) {
+    double ra = 0, rc = 0;
+    for (size_t i = 0; i < r.size(); ++i) {
+      const Point& u = r[i];
+      const Point& v = r[(i + 1) % r.size()];
+      const double cr = u.x * v.y - v.x * u.y;
+      ra += cr;
+      rc += (u.x + v.x) * cr;
+    }
+    // Orientation-free: the exterior adds, holes subtract.
+    const double s = ra < 0 ? -1.0 : 1.0;
+    a += sign * s * ra;
+    cx += sign * s * rc;
+  };
+  add(p.exterior, 1.0);
+  for (const Ring& h : p.holes) add(h, -1.0);
+  if (std::fabs(a) > 0) return cx / (3.0 * a);
+  double m = 0;
+  for (const Point& q : p.exterior) m += q.x;
+  return p.exterior.empty() ? 0 : m / static_cast<double>(p.exterior.size());
 }
 
 }  // namespace
@@ -78,11 +106,12 @@ FieldSet splitFields(const FieldSet& fields, const std::string& half) {
   const size_t n = fields.fields.size();
   std::vector<double> lon(n, 0);
   for (size_t i = 0; i < n; ++i) {
-    Ring r = fields.fields[i].polygon.exterior;
-    if (xf) xf->apply(r);
-    double s = 0;
-    for (const Point& p : r) s += p.x;
-    lon[i] = r.empty() ? 0 : s / static_cast<double>(r.size());
+    Polygon p = fields.fields[i].polygon;
+    if (xf) {
+      xf->apply(p.exterior);
+      for (Ring& h : p.holes) xf->apply(h);
+    }
+    lon[i] = centroidX(p);
   }
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);

@@ -97,8 +97,9 @@ std::vector<Polygon> polygonsInCrs(const FieldSet& fields, const Crs& to,
                                    std::vector<std::string>* skipReasons = nullptr);
 
 /// Deterministic spatial split used for the Rwanda fine-tune / evaluation halves: fields sorted by
-/// the longitude of their centroid (ring-vertex mean in EPSG:4326, ties broken by input order);
-/// "west" keeps the first floor(n/2), "east" the rest. Throws UsageError for another `half`.
+/// the longitude of their area centroid (computed in EPSG:4326, as SpatiaLite's ST_Centroid; ties
+/// broken by input order); "west" keeps the first floor(n/2), "east" the rest. Throws UsageError
+/// for another `half`.
 FieldSet splitFields(const FieldSet& fields, const std::string& half);
 
 // ---- chips ------------------------------------------------------------------------------------

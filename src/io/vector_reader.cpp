@@ -158,14 +158,18 @@ FieldSet readFields(const std::string& path, VectorReadReport* report, const std
 
   Reader r;
   FieldSet out;
-  std::unique_ptr<CoordTransform> toFirst;  // for layers whose CRS differs from the first one's
+  std::vector<std::string> nonPolygonLayers;
   bool crsSet = false;
   const bool haveGeos = OGRGeometryFactory::haveGEOS();
 
   for (OGRLayer* l : layers) {
     // Skip layers that declare a non-polygon geometry type (points, lines, attribute tables).
     const OGRwkbGeometryType declared = l->GetGeomType();
-    if (declared != wkbUnknown && !isPolygonal(declared)) continue;
+    if (declared != wkbUnknown && !isPolygonal(declared)) {
+      nonPolygonLayers.push_back(std::string(l->GetName()) + " (" +
+                                 OGRGeometryTypeToName(declared) + ")");
+      continue;
+    }
 
     const Crs crs = layerCrs(l);
     std::unique_ptr<CoordTransform> xf;
@@ -258,6 +262,7 @@ FieldSet readFields(const std::string& path, VectorReadReport* report, const std
     std::string why = std::to_string(r.report.featuresRead) + " features read";
     if (r.report.skipped > 0) why += ", " + std::to_string(r.report.skipped) + " skipped";
     if (!r.report.skipReasons.empty()) why += " (first: " + r.report.skipReasons.front() + ")";
+    for (const std::string& n : nonPolygonLayers) why += ", layer " + n + " is not polygonal";
     throw DataError("io: no polygons in '" + path + "': " + why +
                     ". Give a vector file with Polygon or MultiPolygon features.");
   }
