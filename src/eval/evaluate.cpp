@@ -180,7 +180,8 @@ EvalResult evaluateFields(const FieldSet& pred, const FieldSet& truth, const Eva
     for (std::size_t j : predIndex.query(T.boxes[i])) {
       double inter = T.shapes[i].intersectionArea(P.shapes[j]);
       if (!(inter > 0)) continue;
-      double iou = inter / (T.areas[i] + P.areas[j] - inter);
+      // Clamped: GEOS may return an intersection a few ulps larger than an identical input.
+      double iou = std::min(1.0, inter / (T.areas[i] + P.areas[j] - inter));
       pairs.push_back({iou, i, j});
       if (iou > fs.iou) {
         fs.iou = iou;

@@ -41,7 +41,7 @@ their point-on-surface lies in the AOI).
   area lies inside L; other unmatched predictions are reported as "not counted". Extent and
   boundary scores only use what lies inside L.
 The same FP rule applies with --aoi (R = AOI) without --partial.
-Ids: a feature's integer 'id' attribute when it has one, else its 1-based order in the file.)";
+Ids: a feature's integer 'id' attribute when it has one, else its 1-based polygon order.)";
 
 FieldSet readWithIds(const std::string& path, const std::string& layer, bool allowEmpty,
                      const Crs& fallbackCrs, const char* what) {
