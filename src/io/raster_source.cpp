@@ -58,6 +58,17 @@ GDALDataset* openDataset(const std::string& path) {
     throw IoError("io: cannot open raster '" + path +
                   "': no such file or directory. Check the path.");
   }
+  // A vector file (GeoJSON, Shapefile...) deserves a plainer message than "not recognized".
+  {
+    GdalErrorScope quiet;
+    GDALDatasetH vec =
+        GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
+    if (vec) {
+      GDALClose(vec);
+      throw DataError("io: '" + path +
+                      "' is a vector dataset, not a raster. Give an image (GeoTIFF, COG, VRT...).");
+    }
+  }
   throw IoError(
       "io: cannot open raster '" + path + "': " + gdalCause(errors, "GDAL cannot read it") +
       ". Give a raster GDAL can read (GeoTIFF, COG, VRT, JPEG2000, PNG with a world file...).");

@@ -343,6 +343,13 @@ TEST(RasterSource, ErrorsAreClearFieldsegErrors) {
   EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
   EXPECT_THROW(openRaster({tmp.file("notes.tif")}), IoError);
 
+  std::ofstream(tmp.file("f.geojson"))
+      << R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{},)"
+      << R"("geometry":{"type":"Point","coordinates":[30.3,-1.5]}}]})";
+  msg = messageOf([&] { openRaster({tmp.file("f.geojson")}); });
+  EXPECT_NE(msg.find("is a vector dataset, not a raster"), std::string::npos) << msg;
+  EXPECT_THROW(openRaster({tmp.file("f.geojson")}), DataError);
+
   FixtureSpec s = threeBand();
   s.georeferenced = false;
   writeFixture(tmp.file("nogeo.tif"), s);
