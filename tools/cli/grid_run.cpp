@@ -45,6 +45,21 @@ void addGridRunOptions(CLI::App& sub, GridRunFlags& f) {
       ->group("Grid / array jobs");
   sub.add_flag("--redo-finished", f.force, "Redo cells that are already finished")
       ->group("Grid / array jobs");
+  // A grid run writes cells to --out-dir, so the single-run --out is required only without --grid.
+  if (CLI::Option* out = sub.get_option_no_throw("--out"); out && out->get_required()) {
+    out->required(false);
+    sub.parse_complete_callback([&f, out] {
+      if (f.grid.empty() && out->count() == 0) throw CLI::RequiredError("--out");
+      if (!f.grid.empty() && f.outDir.empty()) {
+        throw CLI::ValidationError("--grid", "needs --out-dir DIR (shared by all tasks)");
+      }
+      if (!f.grid.empty() && out->count() > 0) {
+        throw CLI::ValidationError("--out",
+                                   "not used with --grid: cells go to --out-dir, then run "
+                                   "`fieldseg merge --out`");
+      }
+    });
+  }
 }
 
 bool gridRunRequested(const GridRunFlags& f) { return !f.grid.empty(); }
@@ -59,6 +74,8 @@ void runGridShard(const GridRunFlags& f, const DelineateInput& input,
     throw UsageError("delineate: --probabilities-out is not available with --grid. Drop it.");
   }
   const batch::GridManifest grid = batch::readGrid(f.grid);
+  DelineateOptions cellOptions = options;
+  cellOptions.tempDir.clear();  // node-local temp (TMPDIR), not the shared output folder
   const batch::ShardSpec shard = batch::resolveShard(
       f.indexSet ? std::optional<int>(f.shardIndex) : std::nullopt,
       f.countSet ? std::optional<int>(f.shardCount) : std::nullopt, batch::processEnvironment());
@@ -79,7 +96,9 @@ void runGridShard(const GridRunFlags& f, const DelineateInput& input,
     if (in.dates.empty() && cell.images.empty()) {
       throw DataError("delineate: cell '" + cell.id + "' lists no image. Rebuild the grid.");
     }
-    if (in.dates.empty() && in.probabilitiesIn.empty()) in.dates = {{cell.images.front()}};
+    // The cell's image gives the imagery (or, with probabilities, the acquisition metadata and the
+    // `source` attribute), exactly as `fieldseg delineate IMAGE` would.
+    if (in.dates.empty()) in.dates = {{cell.images.front()}};
     const std::string& ref = !in.probabilitiesIn.empty() ? in.probabilitiesIn
                              : !in.dates.empty()         ? in.dates.front().front()
                                                          : cell.images.front();
@@ -88,7 +107,7 @@ void runGridShard(const GridRunFlags& f, const DelineateInput& input,
     out.crs = grid.crs;
     if (core.empty()) return out;
     long long dropped = 0;
-    DelineateResult r = delineateOwned(in, core, f.cellHaloPx, options, &dropped);
+    DelineateResult r = delineateOwned(in, core, f.cellHaloPx, cellOptions, &dropped);
     if (dropped > 0) {
       logLine("delineate: WARNING cell " + cell.id + ": " + std::to_string(dropped) +
               " fields reach beyond the " + std::to_string(f.cellHaloPx) +

@@ -4,7 +4,8 @@
 #   tools/slurm/start.sh STATE_DIR      # then: export SLURM_CONF=STATE_DIR/slurm.conf
 #   tools/slurm/stop.sh STATE_DIR
 #
-# Everything lives in STATE_DIR: a private munge key and munged socket (munged runs as user munge),
+# Everything lives in STATE_DIR (munge files in a /tmp folder it names): a private munge key and
+# munged socket (munged runs as user munge),
 # slurm.conf (SlurmctldHost/NodeName = `hostname -s` at 127.0.0.1, CPUs=2, auth/munge,
 # proctrack/linuxproc, task/none, SlurmUser=root, no accounting, no cgroups), state, spool, logs
 # and pid files. Needs root. Ports: FIELDSEG_SLURM_PORT (slurmctld, default 16817) and +1 (slurmd),
@@ -27,14 +28,21 @@ CPUS=${FIELDSEG_SLURM_CPUS:-2}
 HOST=$(hostname -s)
 
 # munge: private key and socket; munged insists on owner munge and no group/other write access.
-M="$DIR/munge"
-install -d -o munge -g munge -m 0755 "$M"
+# They live in their own folder under /tmp, because user munge may not be able to traverse
+# STATE_DIR's parents (mktemp -d makes 0700 folders); STATE_DIR/munge_dir records where.
+if [[ -s "$DIR/munge_dir" ]]; then
+  M=$(cat "$DIR/munge_dir")
+else
+  M=$(mktemp -d /tmp/fieldseg-munge.XXXXXX)
+  echo "$M" >"$DIR/munge_dir"
+fi
+chown munge:munge "$M"
+chmod 0755 "$M"
 if [[ ! -s "$M/munge.key" ]]; then
   dd if=/dev/urandom of="$M/munge.key" bs=1024 count=1 status=none
 fi
 chown munge:munge "$M/munge.key"
 chmod 0400 "$M/munge.key"
-chmod 0755 "$DIR"
 runuser -u munge -- munged --key-file="$M/munge.key" --socket="$M/munge.socket" \
   --pid-file="$M/munged.pid" --log-file="$M/munged.log" --seed-file="$M/munged.seed" \
   || die "munged failed to start; see $M/munged.log"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stops the daemons started by tools/slurm/start.sh STATE_DIR, by the pids in their pid files
-# (slurmd, slurmctld, then munged), waiting up to 10 s each before SIGKILL. Safe to run twice.
+# (slurmd, slurmctld, then munged), waiting up to 10 s each before SIGKILL, and removes the munge
+# folder. Safe to run twice.
 set -uo pipefail
 [[ $# -eq 1 ]] || { echo "usage: $0 STATE_DIR" >&2; exit 1; }
 DIR=$1
@@ -15,5 +16,10 @@ stop_pid_file() {
 }
 stop_pid_file "$DIR/slurmd.pid"
 stop_pid_file "$DIR/slurmctld.pid"
-stop_pid_file "$DIR/munge/munged.pid"
+if [[ -s "$DIR/munge_dir" ]]; then
+  M=$(cat "$DIR/munge_dir")
+  stop_pid_file "$M/munged.pid"
+  [[ "$M" == /tmp/fieldseg-munge.* ]] && rm -rf "$M"
+  rm -f "$DIR/munge_dir"
+fi
 exit 0

@@ -1,0 +1,180 @@
+// `fieldseg grid` / `delineate --grid` / `merge` end to end, without a cluster (issue 8 acceptance
+// 2, 3, 4): a 4 x 4-cell grid of a synthetic scene, delineated with oracle probabilities shard by
+// shard, merged, and compared with the single-process run by an independent script
+// (compare_fields.py: Python + OGR, bit-exact coordinates).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace fieldseg {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string python() { return fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3"; }
+
+test::CliResult compareFields(const std::string& a, const std::string& b) {
+  return test::runShell(python() + " '" + FIELDSEG_SOURCE_DIR +
+                        "/tests/integration/compare_fields.py' '" + a + "' '" + b + "'");
+}
+
+class BatchGrid : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = std::make_unique<test::TempDir>();
+    auto ok = [](const test::CliResult& r) { ASSERT_EQ(r.exitCode, 0) << r.err; };
+    ok(test::runCli({"-q", "synth", "--preset", "smallholder", "--size", "512", "--seed", "5",
+                     "--out", f("scene.tif"), "--truth", f("truth.geojson")}));
+    ok(test::runCli({"-q", "labels", "--image", f("scene.tif"), "--fields", f("truth.geojson"),
+                     "--out", f("labels.tif")}));
+    // Single process, with tiles (128 px) that differ from the cells (128 px, but the cells get
+    // their own halo and ownership): the reference.
+    ok(test::runCli({"-q", "delineate", f("scene.tif"), "--probabilities-in", f("labels.tif"),
+                     "--tile-px", "128", "--out", f("single.gpkg")}));
+    ok(test::runCli({"grid", "--images", f("scene.tif"), "--cell-m", "384", "--snap-to-extent",
+                     "--out", f("grid.json")}));
+  }
+  static void TearDownTestSuite() { dir_.reset(); }
+  static std::string f(const std::string& name) { return dir_->file(name); }
+
+  // Runs every shard of `count` with flags; returns the ids each run processed.
+  static std::set<std::string> runShards(const std::string& outDir, int count,
+                                         bool viaEnvironment = false) {
+    std::set<std::string> processed;
+    for (int i = 0; i < count; ++i) {
+      std::vector<std::string> args = {"delineate",     "--grid",         f("grid.json"),
+                                       "--out-dir",     outDir,           "--probabilities-in",
+                                       f("labels.tif"), "--cell-halo-px", "96"};
+      test::CliResult r;
+      if (viaEnvironment) {
+        // Kubernetes Indexed Job style: index from JOB_COMPLETION_INDEX, count from the flag.
+        std::string cmd = "JOB_COMPLETION_INDEX=" + std::to_string(i) + " '" + FIELDSEG_CLI + "'";
+        for (const auto& a : args) cmd += " '" + a + "'";
+        cmd += " --shard-count " + std::to_string(count);
+        r = test::runShell(cmd);
+      } else {
+        args.insert(args.end(),
+                    {"--shard-index", std::to_string(i), "--shard-count", std::to_string(count)});
+        r = test::runCli(args);
+      }
+      EXPECT_EQ(r.exitCode, 0) << r.err;
+      json rep = json::parse(r.out);
+      EXPECT_EQ(rep["shard_index"], i);
+      EXPECT_EQ(rep["index_source"], viaEnvironment ? "JOB_COMPLETION_INDEX" : "flag");
+      for (const auto& id : rep["processed"]) processed.insert(id.get<std::string>());
+    }
+    return processed;
+  }
+
+  static std::unique_ptr<test::TempDir> dir_;
+};
+std::unique_ptr<test::TempDir> BatchGrid::dir_;
+
+json readJson(const std::string& path) {
+  std::ifstream in(path);
+  return json::parse(in);
+}
+
+TEST_F(BatchGrid, GridIsFourByFourAndDeterministic) {
+  json g = readJson(f("grid.json"));
+  ASSERT_EQ(g["cells"].size(), 16u);
+  EXPECT_EQ(g["crs"], "EPSG:32636");
+  ASSERT_EQ(test::runCli({"grid", "--images", f("scene.tif"), "--cell-m", "384", "--snap-to-extent",
+                          "--out", f("grid2.json")})
+                .exitCode,
+            0);
+  EXPECT_EQ(readJson(f("grid2.json")), g);
+  // --overwrite guard and usage errors exit 2.
+  EXPECT_EQ(test::runCli({"grid", "--images", f("scene.tif"), "--out", f("grid2.json")}).exitCode,
+            2);
+  EXPECT_EQ(
+      test::runCli({"grid", "--images", f("scene.tif"), "--cell-m", "-5", "--out", f("grid3.json")})
+          .exitCode,
+      2);
+}
+
+// Acceptance 2 and 3.
+TEST_F(BatchGrid, MergedShardsEqualSingleProcessAndRerunRedoesExactlyTheDamagedCells) {
+  const std::string out = f("out-a");
+  std::set<std::string> first = runShards(out, 3);
+  EXPECT_EQ(first.size(), 16u);
+  ASSERT_EQ(test::runCli(
+                {"merge", "--grid", f("grid.json"), "--in-dir", out, "--out", f("merged-a.gpkg")})
+                .exitCode,
+            0);
+  test::CliResult cmp = compareFields(f("single.gpkg"), f("merged-a.gpkg"));
+  EXPECT_EQ(cmp.exitCode, 0) << cmp.out << cmp.err;
+
+  // Nothing left to do: every shard skips all its cells.
+  EXPECT_TRUE(runShards(out, 3).empty());
+
+  // Delete two outputs, truncate a third.
+  json g = readJson(f("grid.json"));
+  const std::string a = g["cells"][2]["id"], b = g["cells"][7]["id"], c = g["cells"][12]["id"];
+  fs::remove(out + "/cells/" + a + ".geojson");
+  fs::remove(out + "/cells/" + b + ".geojson");
+  fs::resize_file(out + "/cells/" + c + ".geojson",
+                  fs::file_size(out + "/cells/" + c + ".geojson") / 3);
+  // Rerun with another shard count, indices from the environment: exactly those three are redone.
+  EXPECT_EQ(runShards(out, 4, true), (std::set<std::string>{a, b, c}));
+  ASSERT_EQ(
+      test::runCli({"merge", "--grid", f("grid.json"), "--in-dir", out, "--out", f("merged-b.fgb")})
+          .exitCode,
+      0);
+  cmp = compareFields(f("single.gpkg"), f("merged-b.fgb"));
+  EXPECT_EQ(cmp.exitCode, 0) << cmp.out << cmp.err;
+  // GeoJSON output (RFC 7946, lon/lat) holds the same number of fields.
+  ASSERT_EQ(test::runCli({"merge", "--grid", f("grid.json"), "--in-dir", out, "--out",
+                          f("merged-c.geojson")})
+                .exitCode,
+            0);
+  json gj = readJson(f("merged-c.geojson"));
+  std::set<long long> ids;
+  for (const auto& feat : gj["features"]) ids.insert(feat["properties"]["id"].get<long long>());
+  EXPECT_EQ(ids.size(), gj["features"].size());
+  EXPECT_GT(ids.size(), 500u);
+}
+
+// Acceptance 4.
+TEST_F(BatchGrid, MergeWithAMissingCellFailsNamingIt) {
+  const std::string out = f("out-m");
+  runShards(out, 2);
+  json g = readJson(f("grid.json"));
+  const std::string gone = g["cells"][9]["id"];
+  fs::remove(out + "/cells/" + gone + ".geojson");
+  fs::remove(out + "/cells/" + gone + ".done");
+  test::CliResult r = test::runCli(
+      {"merge", "--grid", f("grid.json"), "--in-dir", out, "--out", f("merged-m.gpkg")});
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("'" + gone + "'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("1 of 16 cells"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(f("merged-m.gpkg")));
+}
+
+TEST_F(BatchGrid, ShardFlagsAndEnvironmentErrorsAreUsageErrors) {
+  const std::string out = f("out-e");
+  // AWS Batch gives an index but no count.
+  test::CliResult r = test::runShell("AWS_BATCH_JOB_ARRAY_INDEX=1 '" + std::string(FIELDSEG_CLI) +
+                                     "' delineate --grid '" + f("grid.json") + "' --out-dir '" +
+                                     out + "' --probabilities-in '" + f("labels.tif") + "'");
+  EXPECT_EQ(r.exitCode, 2);
+  EXPECT_NE(r.err.find("--shard-count"), std::string::npos) << r.err;
+  r = test::runCli({"delineate", "--grid", f("grid.json"), "--out-dir", out, "--probabilities-in",
+                    f("labels.tif"), "--shard-index", "4", "--shard-count", "4"});
+  EXPECT_EQ(r.exitCode, 2) << r.err;
+  r = test::runCli({"delineate", "--grid", f("grid.json"), "--probabilities-in", f("labels.tif")});
+  EXPECT_EQ(r.exitCode, 2) << r.err;
+  EXPECT_FALSE(fs::exists(out + "/cells"));
+}
+
+}  // namespace
+}  // namespace fieldseg

@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""Independent cross-check for the batch tests: two vector files hold the same fields with the same
+coordinates (bit-exact) and the same attributes except `id`, each field exactly once, ids unique.
+Usage: compare_fields.py A B  -> exit 0 when equal, 1 with a reason otherwise."""
+import sys
+from osgeo import ogr  # Debian python3-gdal: run with /usr/bin/python3
+
+ogr.UseExceptions()
+
+
+def canon_ring(ring):
+    pts = [ring.GetPoint_2D(i) for i in range(ring.GetPointCount())]
+    if len(pts) > 1 and pts[0] == pts[-1]:
+        pts = pts[:-1]
+    k = pts.index(min(pts))
+    return tuple(pts[k:] + pts[:k])
+
+
+def load(path):
+    ds = ogr.Open(path)
+    if ds is None or ds.GetLayerCount() != 1:
+        sys.exit(f"{path}: expected exactly one layer")
+    layer = ds.GetLayer(0)
+    feats, ids = [], []
+    for f in layer:
+        g = f.GetGeometryRef()
+        polys = [g] if g.GetGeometryType() in (ogr.wkbPolygon, ogr.wkbPolygon25D) else \
+            [g.GetGeometryRef(i) for i in range(g.GetGeometryCount())]
+        key = tuple(sorted(tuple(canon_ring(p.GetGeometryRef(i)) for i in range(p.GetGeometryCount()))
+                           for p in polys))
+        attrs = tuple(sorted((k, v) for k, v in f.items().items() if k != "id"))
+        feats.append((key, attrs))
+        ids.append(f.GetFID() if "id" not in f.keys() else f.GetField("id"))
+    return feats, ids
+
+
+a, ida = load(sys.argv[1])
+b, idb = load(sys.argv[2])
+for name, ids in ((sys.argv[1], ida), (sys.argv[2], idb)):
+    if len(set(ids)) != len(ids):
+        sys.exit(f"{name}: ids are not unique")
+for name, feats in ((sys.argv[1], a), (sys.argv[2], b)):
+    if len(set(f[0] for f in feats)) != len(feats):
+        sys.exit(f"{name}: a geometry appears twice")
+sa, sb = set(a), set(b)
+if sa != sb:
+    sys.exit(f"differ: {len(a)} vs {len(b)} fields, {len(sa - sb)} only in {sys.argv[1]}, "
+             f"{len(sb - sa)} only in {sys.argv[2]}")
+print(f"equal: {len(a)} fields, same coordinates and attributes")
