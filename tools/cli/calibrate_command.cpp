@@ -1,0 +1,331 @@
+// `fieldseg calibrate (--model MODEL --image IMG... | --probabilities-in P...) --truth TRUTH...
+//  [--partial] [--out MODEL2] [--t-ext LIST] [--t-bound LIST] [--min-area-m2 LIST] [--report J]`:
+// grid search of the post-processing thresholds (t_ext, t_bound, min area) maximising the median
+// field IoU over the validation images, from ONE probability pass per image (the network runs once;
+// each grid cell only re-runs the watershed and polygonisation). Writes the chosen thresholds into
+// a copy of the model's card (--out) and prints the whole grid.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "command.hpp"
+#include "fieldseg/delineate.hpp"
+#include "fieldseg/error.hpp"
+#include "fieldseg/eval.hpp"
+#include "fieldseg/fields.hpp"
+#include "fieldseg/version.hpp"
+#include "log.hpp"
+#ifdef FIELDSEG_WITH_TORCH
+#include "fieldseg/model.hpp"
+#endif
+
+namespace fieldseg::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct CalibrateArgs {
+  std::string model, out, report, bands;
+  std::vector<std::string> images, probabilitiesIn, truth;
+  std::string tExt = "0.2,0.3,0.35,0.4,0.45,0.5,0.6";
+  std::string tBound = "0.1,0.15,0.2,0.25,0.3,0.4,0.5";
+  std::string minArea = "0,50,100,200,400";
+  bool partial = false, overwrite = false, json = false;
+  int threads = 0, tilePx = 512;
+  double gsdM = 0;
+};
+
+std::vector<std::string> splitList(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+std::vector<double> parseAxis(const std::string& text, const char* flag, double lo, double hi) {
+  std::vector<double> v;
+  for (const auto& item : splitList(text)) {
+    double x = 0;
+    std::size_t used = 0;
+    try {
+      x = std::stod(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != item.size() || used == 0 || x < lo || x > hi) {
+      throw UsageError(std::string("calibrate: ") + flag + " '" + text +
+                       "' is not a comma-separated list of numbers in [" + std::to_string(lo) +
+                       ", " + std::to_string(hi) + "]. Give e.g. " + flag + " 0.3,0.4,0.5.");
+    }
+    v.push_back(x);
+  }
+  if (v.empty()) {
+    throw UsageError(std::string("calibrate: ") + flag + " is empty. Give at least one value.");
+  }
+  return v;
+}
+
+// The defaults must be in the grid so the chosen cell can never score below them.
+void addValue(std::vector<double>& axis, double v) {
+  for (double x : axis) {
+    if (std::abs(x - v) < 1e-12) return;
+  }
+  axis.push_back(v);
+  std::sort(axis.begin(), axis.end());
+}
+
+// A private temp folder for the probability mosaics, removed on exit.
+struct ScratchDir {
+  fs::path path;
+  ScratchDir() {
+    std::random_device rd;
+    for (int i = 0; i < 100 && path.empty(); ++i) {
+      fs::path p = fs::temp_directory_path() / ("fieldseg-calibrate-" + std::to_string(rd()));
+      if (fs::create_directory(p)) path = p;
+    }
+    if (path.empty()) {
+      throw IoError("calibrate: cannot create a temp folder in '" +
+                    fs::temp_directory_path().string() + "'. Set TMPDIR to a writable folder.");
+    }
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+void run(const CalibrateArgs& a) {
+  auto t0 = std::chrono::steady_clock::now();
+  const bool withModel = !a.model.empty();
+  if (withModel == !a.probabilitiesIn.empty()) {
+    throw UsageError(
+        "calibrate: give exactly one of --model (with --image) and --probabilities-in.");
+  }
+  const std::size_t n = withModel ? a.images.size() : a.probabilitiesIn.size();
+  if (n == 0 || a.truth.size() != n) {
+    throw UsageError("calibrate: " + std::to_string(n) + " image(s) but " +
+                     std::to_string(a.truth.size()) +
+                     " --truth file(s): give one truth file per image, in the same order.");
+  }
+  if (!withModel && !a.images.empty()) {
+    throw UsageError("calibrate: --image goes with --model; --probabilities-in replaces both.");
+  }
+  if (!a.out.empty() && !withModel) {
+    throw UsageError(
+        "calibrate: --out writes a model with calibrated thresholds, so it needs "
+        "--model. Use --report to save the grid.");
+  }
+  for (const auto& path : {a.out, a.report}) {
+    if (!path.empty() && !a.overwrite && fs::exists(path)) {
+      throw UsageError("calibrate: output '" + path + "' exists. Pass --overwrite.");
+    }
+  }
+  CalibrationGrid grid{parseAxis(a.tExt, "--t-ext", 0, 1), parseAxis(a.tBound, "--t-bound", 0, 1),
+                       parseAxis(a.minArea, "--min-area-m2", 0, 1e9)};
+
+  Thresholds defaults;  // DelineateOptions' defaults unless the card says otherwise
+  json card;
+  ScratchDir scratch;
+  std::vector<std::string> probs = a.probabilitiesIn;
+  DelineateOptions base;
+  base.threads = a.threads;
+  base.tilePx = a.tilePx;
+  base.gsdM = a.gsdM;
+  base.bands = splitList(a.bands);
+  base.tempDir = scratch.path.string();
+  defaults = {base.tExt, base.tBound, base.minAreaM2};
+
+  if (withModel) {
+#ifdef FIELDSEG_WITH_TORCH
+    try {
+      card = json::parse(readModelCard(a.model));
+    } catch (const json::exception& e) {
+      throw DataError("calibrate: model card of '" + a.model + "' is not JSON: " + e.what() +
+                      ". Re-create the model with `fieldseg train`.");
+    }
+    const json th = card.value("thresholds", json::object());
+    defaults.tExt = th.value("t_ext", defaults.tExt);
+    defaults.tBound = th.value("t_bound", defaults.tBound);
+    defaults.minAreaM2 = th.value("min_area_m2", defaults.minAreaM2);
+    ModelLoadOptions lo;
+    lo.threads = a.threads > 0 ? a.threads : static_cast<int>(std::thread::hardware_concurrency());
+    std::unique_ptr<Predictor> predictor = loadModel(a.model, lo);
+    // The one network pass per image: keep its probability mosaic for every grid cell.
+    for (std::size_t i = 0; i < n; ++i) {
+      DelineateInput in;
+      in.dates.push_back(splitList(a.images[i]));
+      in.predictor = predictor.get();
+      DelineateOptions o = base;
+      o.probabilitiesOut = (scratch.path / ("prob_" + std::to_string(i) + ".tif")).string();
+      DelineateResult res = delineate(in, o);
+      logLine("calibrate: probabilities of '" + a.images[i] + "' in " +
+              std::to_string(res.report.predictSeconds) + " s");
+      probs.push_back(o.probabilitiesOut);
+    }
+#else
+    throw UsageError(
+        "calibrate: this fieldseg was built without LibTorch, so --model is not "
+        "available. Rebuild with -DFIELDSEG_WITH_TORCH=ON or use --probabilities-in.");
+#endif
+  }
+  addValue(grid.tExt, defaults.tExt);
+  addValue(grid.tBound, defaults.tBound);
+  addValue(grid.minAreaM2, defaults.minAreaM2);
+
+  std::vector<FieldSet> truth;
+  for (const auto& t : a.truth) truth.push_back(readFields(t));
+
+  EvalOptions eo;
+  eo.partial = a.partial;
+  long long calls = 0;
+  DelineateFn fn = [&](std::size_t i, const Thresholds& t) {
+    DelineateInput in;
+    in.probabilitiesIn = probs[i];
+    DelineateOptions o = base;
+    o.tExt = t.tExt;
+    o.tBound = t.tBound;
+    o.minAreaM2 = t.minAreaM2;
+    ++calls;
+    return delineate(in, o).fields;
+  };
+  const std::size_t cells = grid.tExt.size() * grid.tBound.size() * grid.minAreaM2.size();
+  logLine("calibrate: " + std::to_string(cells) + " grid cells x " + std::to_string(n) +
+          " image(s)");
+  CalibrationResult res = calibrate(fn, truth, grid, eo);
+
+  const CalibrationCell* def = nullptr;
+  for (const auto& c : res.cells) {
+    if (c.thresholds.tExt == defaults.tExt && c.thresholds.tBound == defaults.tBound &&
+        c.thresholds.minAreaM2 == defaults.minAreaM2) {
+      def = &c;
+    }
+  }
+  const CalibrationCell& best = res.cells[res.best];
+
+  json jgrid = json::array();
+  for (const auto& c : res.cells) {
+    jgrid.push_back({{"t_ext", c.thresholds.tExt},
+                     {"t_bound", c.thresholds.tBound},
+                     {"min_area_m2", c.thresholds.minAreaM2},
+                     {"median_iou", c.medianIou},
+                     {"mean_iou", c.meanIou},
+                     {"fields", c.fields}});
+  }
+  json summary = {
+      {"best",
+       {{"t_ext", best.thresholds.tExt},
+        {"t_bound", best.thresholds.tBound},
+        {"min_area_m2", best.thresholds.minAreaM2},
+        {"median_iou", best.medianIou},
+        {"mean_iou", best.meanIou}}},
+      {"default",
+       {{"t_ext", defaults.tExt},
+        {"t_bound", defaults.tBound},
+        {"min_area_m2", defaults.minAreaM2},
+        {"median_iou", def ? def->medianIou : 0.0},
+        {"mean_iou", def ? def->meanIou : 0.0}}},
+      {"fields", best.fields},
+      {"images", withModel ? a.images : a.probabilitiesIn},
+      {"truth", a.truth},
+      {"partial", a.partial},
+      {"fieldseg_version", kVersion},
+  };
+
+  if (a.json) {
+    json all = summary;
+    all["grid"] = jgrid;
+    std::printf("%s\n", all.dump(2).c_str());
+  } else {
+    std::printf("%-7s %-8s %-12s %-11s %-9s\n", "t_ext", "t_bound", "min_area_m2", "median_iou",
+                "mean_iou");
+    for (std::size_t k = 0; k < res.cells.size(); ++k) {
+      const auto& c = res.cells[k];
+      std::printf("%-7.3g %-8.3g %-12.6g %-11.4f %-9.4f%s\n", c.thresholds.tExt,
+                  c.thresholds.tBound, c.thresholds.minAreaM2, c.medianIou, c.meanIou,
+                  k == res.best ? "  <- best" : (&c == def ? "  (default)" : ""));
+    }
+    std::printf(
+        "best: t_ext %.3g, t_bound %.3g, min_area_m2 %.6g: median field IoU %.4f "
+        "(default %.4f) over %d fields\n",
+        best.thresholds.tExt, best.thresholds.tBound, best.thresholds.minAreaM2, best.medianIou,
+        def ? def->medianIou : 0.0, best.fields);
+  }
+  if (!a.report.empty()) {
+    json all = summary;
+    all["grid"] = jgrid;
+    std::FILE* f = std::fopen(a.report.c_str(), "w");
+    if (!f) throw IoError("calibrate: cannot write report '" + a.report + "'. Check the folder.");
+    std::string text = all.dump(2) + "\n";
+    std::fwrite(text.data(), 1, text.size(), f);
+    std::fclose(f);
+  }
+#ifdef FIELDSEG_WITH_TORCH
+  if (!a.out.empty()) {
+    card["thresholds"] = {{"t_ext", best.thresholds.tExt},
+                          {"t_bound", best.thresholds.tBound},
+                          {"min_area_m2", best.thresholds.minAreaM2}};
+    json cal = summary;
+    cal["grid_cells"] = res.cells.size();
+    card["calibration"] = cal;
+    writeModelCard(a.model, a.out, card.dump(2));
+    logLine("calibrate: wrote '" + a.out + "' with the chosen thresholds in its card");
+  }
+#endif
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "calibrate: %lld delineations in %.1f s", calls, s);
+  logLine(buf);
+}
+
+const Registrar kRegistrar(
+    "calibrate",
+    "Grid-search t_ext / t_bound / min area maximising median field IoU; write them into the card",
+    61, [](CLI::App& sub) {
+      auto a = std::make_shared<CalibrateArgs>();
+      sub.add_option("--model", a->model, "Model to calibrate");
+      sub.add_option("--image", a->images,
+                     "Validation image(s), one per --truth (a stack of single-band files is a "
+                     "comma-separated list)");
+      sub.add_option("--probabilities-in", a->probabilitiesIn,
+                     "Instead of --model/--image: probability rasters (bands extent, boundary, "
+                     "distance), one per --truth");
+      sub.add_option("--truth", a->truth, "Reference fields for each image (any OGR source)")
+          ->required();
+      sub.add_flag("--partial", a->partial,
+                   "Truth outlines only some fields (see `fieldseg evaluate --help`); field IoU "
+                   "itself only ever scores the outlined fields");
+      sub.add_option("--out", a->out, "Write a copy of --model with the chosen thresholds");
+      sub.add_option("--report", a->report, "Write the grid and the choice as JSON");
+      sub.add_option("--t-ext", a->tExt, "Extent thresholds to try")->capture_default_str();
+      sub.add_option("--t-bound", a->tBound, "Boundary thresholds to try")->capture_default_str();
+      sub.add_option("--min-area-m2", a->minArea, "Minimum field areas to try (m2)")
+          ->capture_default_str();
+      sub.add_option("--threads", a->threads, "Worker threads (0 = all cores)");
+      sub.add_option("--tile-px", a->tilePx, "Tile core size in pixels")->capture_default_str();
+      sub.add_option("--gsd", a->gsdM, "Resample the imagery on read to this GSD in metres");
+      sub.add_option("--bands", a->bands, "Bands to feed the model; default: the model's");
+      sub.add_flag("--json", a->json, "Print the grid as JSON instead of a table");
+      sub.add_flag("--overwrite", a->overwrite, "Replace existing outputs");
+      sub.footer(
+          "The card's thresholds (or 0.4 / 0.2 / 100 without a model) are always added to the "
+          "grid, so the choice never scores below them on this data. Ties: higher mean IoU, then "
+          "the earlier cell. Every grid cell re-runs only the post-processing on the stored "
+          "probabilities.");
+      sub.callback([a] { run(*a); });
+    });
+
+}  // namespace
+}  // namespace fieldseg::cli
