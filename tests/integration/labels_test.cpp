@@ -253,3 +253,35 @@ TEST(LabelsCli, ChipsFollowTheManifestContract) {
 
 }  // namespace
 }  // namespace fieldseg
+
+namespace fieldseg {
+namespace {
+
+// tools/split_rwanda.sh (ogr2ogr + SpatiaLite ST_Centroid) and `labels --split` pick the same
+// halves: the label rasters they give are identical.
+TEST(LabelsCli, SplitScriptMatchesSplitOption) {
+  FIELDSEG_REQUIRE_REALDATA();
+  test::TempDir dir;
+  auto s = test::runShell(std::string(FIELDSEG_SOURCE_DIR) + "/tools/split_rwanda.sh '" +
+                          dir.file("split") + "' '" + rwanda() + "/fields.geojson'");
+  ASSERT_EQ(s.exitCode, 0) << s.err;
+  for (const std::string& half : {std::string("west"), std::string("east")}) {
+    const std::string image = rwanda() + "/rwanda_planetscope_chip.tif";
+    auto a = test::runCli({"labels", "--image", image, "--fields", rwanda() + "/fields.geojson",
+                           "--split", half, "--out", dir.file("a_" + half + ".tif")});
+    ASSERT_EQ(a.exitCode, 0) << a.err;
+    auto b = test::runCli({"labels", "--image", image, "--fields",
+                           dir.file("split/rwanda_fields_" + half + ".geojson"), "--out",
+                           dir.file("b_" + half + ".tif")});
+    ASSERT_EQ(b.exitCode, 0) << b.err;
+    EXPECT_NE(b.err.find(half == "west" ? "21 used" : "22 used"), std::string::npos) << b.err;
+    const auto ra = openRaster({dir.file("a_" + half + ".tif")});
+    const auto rb = openRaster({dir.file("b_" + half + ".tif")});
+    const Raster<float> x = ra->read(ra->grid().fullWindow());
+    const Raster<float> y = rb->read(rb->grid().fullWindow());
+    EXPECT_EQ(x.data, y.data) << half;
+  }
+}
+
+}  // namespace
+}  // namespace fieldseg
