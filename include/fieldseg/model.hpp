@@ -20,5 +20,10 @@ bool isModelFile(const std::string& path);
 std::string readModelCard(const std::string& path);
 /// Loads the network for inference. Throws IoError / DataError.
 std::unique_ptr<Predictor> loadModel(const std::string& path, const ModelLoadOptions& options = {});
+/// Copies the model at inPath to outPath with its card replaced by `cardJson` (must be a JSON
+/// object keeping the "architecture" and "input_bands" of the original). inPath == outPath is
+/// allowed. Used by `fieldseg calibrate`. Throws IoError / DataError / UsageError.
+void writeModelCard(const std::string& inPath, const std::string& outPath,
+                    const std::string& cardJson);
 
 }  // namespace fieldseg

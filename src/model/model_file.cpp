@@ -1,0 +1,282 @@
+// The model file (one file: magic header, JSON card, LibTorch weights) and the Predictor behind
+// loadModel(). Little-endian fixed-width lengths so files move between hosts.
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include "fieldseg/error.hpp"
+#include "fieldseg/model.hpp"
+#include "net.hpp"
+
+namespace fieldseg {
+namespace model {
+namespace {
+
+constexpr char kMagic[8] = {'F', 'S', 'G', 'M', 'O', 'D', 'E', 'L'};
+constexpr std::uint32_t kFormatVersion = 1;
+// Refuse absurd lengths from corrupt headers before allocating.
+constexpr std::uint64_t kMaxSection = 1ull << 32;
+
+void putU64(std::string& out, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+bool readU64(std::istream& in, std::uint64_t& v) {
+  unsigned char b[8];
+  if (!in.read(reinterpret_cast<char*>(b), 8)) return false;
+  v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | b[i];
+  return true;
+}
+
+}  // namespace
+
+ModelBlob readModelBlob(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw IoError("model: cannot open model '" + path + "': no such file or not readable. " +
+                  "Check the path (models/ holds the shipped ones).");
+  char magic[8];
+  if (!in.read(magic, 8) || std::memcmp(magic, kMagic, 8) != 0)
+    throw DataError("model: '" + path + "' is not a fieldseg model file: bad magic header. " +
+                    "Pass a file written by `fieldseg train`.");
+  unsigned char vb[4];
+  if (!in.read(reinterpret_cast<char*>(vb), 4))
+    throw DataError("model: truncated model file '" + path + "'. Re-copy or retrain it.");
+  std::uint32_t version =
+      vb[0] | (vb[1] << 8) | (vb[2] << 16) | (static_cast<std::uint32_t>(vb[3]) << 24);
+  if (version != kFormatVersion)
+    throw DataError("model: model file '" + path + "' has format version " +
+                    std::to_string(version) + ", this fieldseg reads version " +
+                    std::to_string(kFormatVersion) + ". Use a matching fieldseg.");
+  ModelBlob blob;
+  for (std::string* section : {&blob.card, &blob.weights}) {
+    std::uint64_t n = 0;
+    if (!readU64(in, n) || n > kMaxSection)
+      throw DataError("model: truncated or corrupt model file '" + path +
+                      "'. Re-copy or retrain it.");
+    section->resize(n);
+    if (n > 0 && !in.read(section->data(), static_cast<std::streamsize>(n)))
+      throw DataError("model: truncated model file '" + path + "'. Re-copy or retrain it.");
+  }
+  return blob;
+}
+
+void writeModelBlob(const std::string& path, const ModelBlob& blob) {
+  std::string head(kMagic, 8);
+  for (int i = 0; i < 4; ++i) head.push_back(static_cast<char>((kFormatVersion >> (8 * i)) & 0xff));
+  putU64(head, blob.card.size());
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out)
+      throw IoError("model: cannot write model '" + tmp + "': cannot create the file. " +
+                    "Check that the folder exists and is writable.");
+    out.write(head.data(), static_cast<std::streamsize>(head.size()));
+    out.write(blob.card.data(), static_cast<std::streamsize>(blob.card.size()));
+    std::string n;
+    putU64(n, blob.weights.size());
+    out.write(n.data(), 8);
+    out.write(blob.weights.data(), static_cast<std::streamsize>(blob.weights.size()));
+    out.flush();
+    if (!out)
+      throw IoError("model: cannot write model '" + tmp +
+                    "': write failed. Check free disk space.");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw IoError("model: cannot rename '" + tmp + "' to '" + path + "'. Check permissions.");
+  }
+}
+
+std::string saveWeights(ResUNet& net) {
+  std::ostringstream ss(std::ios::binary);
+  torch::serialize::OutputArchive archive;
+  net->to(torch::kCPU);
+  net->save(archive);
+  archive.save_to(ss);
+  return ss.str();
+}
+
+void loadWeights(ResUNet& net, const std::string& weights, const std::string& what) {
+  try {
+    std::istringstream ss(weights, std::ios::binary);
+    torch::serialize::InputArchive archive;
+    archive.load_from(ss);
+    net->load(archive);
+  } catch (const c10::Error& e) {
+    throw DataError("model: cannot read the weights of '" + what +
+                    "': " + std::string(e.what_without_backtrace()) +
+                    ". The file does not match its card's architecture; retrain it.");
+  }
+}
+
+nlohmann::json architectureJson(const NetworkSpec& spec) {
+  return {{"type", "residual_unet"},
+          {"width", spec.width},
+          {"depth", spec.depth},
+          {"in_bands", spec.inputBands.size()},
+          {"heads", {"extent", "boundary", "distance"}},
+          {"activation", "sigmoid"},
+          {"pad_multiple_px", 1 << spec.depth},
+          {"parameters", networkParameters(spec)},
+          {"gflops_per_256_tile", networkFlops(spec, 256, 256) / 1e9}};
+}
+
+NetworkSpec specFromCard(const nlohmann::json& card, const std::string& what) {
+  NetworkSpec spec;
+  try {
+    const auto& a = card.at("architecture");
+    if (a.value("type", std::string()) != "residual_unet")
+      throw DataError("model: '" + what + "' has architecture type '" +
+                      a.value("type", std::string("?")) +
+                      "', this fieldseg knows 'residual_unet'. Use a matching fieldseg.");
+    spec.width = a.at("width").get<int>();
+    spec.depth = a.at("depth").get<int>();
+    spec.inputBands = card.at("input_bands").get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError("model: the card of '" + what + "' lacks a valid architecture/input_bands (" +
+                    e.what() + "). Rewrite the card with writeModelCard or retrain.");
+  }
+  if (spec.width < 1 || spec.depth < 1 || spec.depth > 8 || spec.inputBands.empty())
+    throw DataError("model: the card of '" + what + "' has an invalid architecture. Retrain it.");
+  return spec;
+}
+
+ResUNet loadNetwork(const std::string& path, nlohmann::json* cardOut) {
+  ModelBlob blob = readModelBlob(path);
+  nlohmann::json card;
+  try {
+    card = nlohmann::json::parse(blob.card);
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError("model: the card of '" + path + "' is not valid JSON (" + e.what() +
+                    "). Rewrite the card or retrain.");
+  }
+  NetworkSpec spec = specFromCard(card, path);
+  ResUNet net(spec);
+  loadWeights(net, blob.weights, path);
+  net->eval();
+  if (cardOut) *cardOut = std::move(card);
+  return net;
+}
+
+namespace {
+
+// Inference through the network. predict() holds a mutex: LibTorch already spreads one call over
+// all intra-op threads, so concurrent calls would only oversubscribe the cores (maxConcurrency() =
+// 1).
+class TorchPredictor : public Predictor {
+ public:
+  TorchPredictor(ResUNet net, torch::Device device) : net_(std::move(net)), device_(device) {
+    net_->to(device_);
+    net_->eval();
+  }
+  std::vector<std::string> inputBands() const override { return net_->spec.inputBands; }
+  int maxConcurrency() const override { return 1; }
+
+  std::vector<Raster<float>> predict(const std::vector<Raster<float>>& tiles) override {
+    std::vector<Raster<float>> out;
+    if (tiles.empty()) return out;
+    const int nb = static_cast<int>(net_->spec.inputBands.size());
+    const int rows = tiles[0].rows, cols = tiles[0].cols;
+    for (const auto& t : tiles) {
+      if (t.bands != nb)
+        throw DataError("model: tile has " + std::to_string(t.bands) +
+                        " bands, the model expects " + std::to_string(nb) +
+                        ". Select the model's input bands before predicting.");
+      if (t.rows != rows || t.cols != cols)
+        throw DataError("model: tiles in one batch differ in size (" + std::to_string(t.rows) +
+                        "x" + std::to_string(t.cols) + " vs " + std::to_string(rows) + "x" +
+                        std::to_string(cols) + "). Batch equal-sized tiles only.");
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    c10::InferenceMode guard;
+    const int64_t n = static_cast<int64_t>(tiles.size());
+    const size_t plane = static_cast<size_t>(rows) * cols;
+    torch::Tensor x = torch::empty({n, nb, rows, cols}, torch::kFloat32);
+    float* px = x.data_ptr<float>();
+    for (int64_t i = 0; i < n; ++i) {
+      const auto& t = tiles[i];
+      float* dst = px + i * nb * plane;
+      std::memcpy(dst, t.data.data(), sizeof(float) * nb * plane);
+      if (t.valid.size() == plane)  // invalid pixels are 0 whatever the caller left there
+        for (int b = 0; b < nb; ++b)
+          for (size_t k = 0; k < plane; ++k)
+            if (!t.valid[k]) dst[b * plane + k] = 0.f;
+    }
+    torch::Tensor prob;
+    try {
+      prob = predictProbabilities(net_, x.to(device_)).to(torch::kCPU).contiguous();
+    } catch (const c10::Error& e) {
+      throw Error("model: inference failed on a " + std::to_string(n) + "x" + std::to_string(rows) +
+                  "x" + std::to_string(cols) + " batch: " + e.what_without_backtrace() +
+                  ". Use smaller tiles or batches.");
+    }
+    const float* pp = prob.data_ptr<float>();
+    for (int64_t i = 0; i < n; ++i) {
+      Raster<float> r(3, rows, cols);
+      r.grid = tiles[i].grid;
+      r.valid =
+          tiles[i].valid.size() == plane ? tiles[i].valid : std::vector<std::uint8_t>(plane, 1);
+      r.bandNames = {"extent", "boundary", "distance"};
+      std::memcpy(r.data.data(), pp + i * 3 * plane, sizeof(float) * 3 * plane);
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+ private:
+  ResUNet net_;
+  torch::Device device_;
+  std::mutex mutex_;
+};
+
+}  // namespace
+}  // namespace model
+
+bool isModelFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[8];
+  return in && in.read(magic, 8) && std::memcmp(magic, model::kMagic, 8) == 0;
+}
+
+std::string readModelCard(const std::string& path) { return model::readModelBlob(path).card; }
+
+std::unique_ptr<Predictor> loadModel(const std::string& path, const ModelLoadOptions& options) {
+  torch::Device device = model::parseDevice(options.device);
+  model::setThreads(options.threads);
+  model::ResUNet net = model::loadNetwork(path);
+  return std::make_unique<model::TorchPredictor>(std::move(net), device);
+}
+
+void writeModelCard(const std::string& inPath, const std::string& outPath,
+                    const std::string& cardJson) {
+  model::ModelBlob blob = model::readModelBlob(inPath);
+  nlohmann::json oldCard, newCard;
+  try {
+    oldCard = nlohmann::json::parse(blob.card);
+  } catch (const nlohmann::json::exception&) {
+    oldCard = nlohmann::json::object();
+  }
+  try {
+    newCard = nlohmann::json::parse(cardJson);
+  } catch (const nlohmann::json::exception& e) {
+    throw UsageError(std::string("model: the new card is not valid JSON (") + e.what() +
+                     "). Pass a JSON object.");
+  }
+  if (!newCard.is_object())
+    throw UsageError("model: the new card is not a JSON object. Pass {\"name\": ...}.");
+  NetworkSpec oldSpec = model::specFromCard(oldCard, inPath);
+  NetworkSpec newSpec = model::specFromCard(newCard, "the new card");
+  if (oldSpec.width != newSpec.width || oldSpec.depth != newSpec.depth ||
+      oldSpec.inputBands != newSpec.inputBands)
+    throw UsageError("model: the new card changes the architecture or input_bands of '" + inPath +
+                     "'. Keep those keys as they are in the original card.");
+  blob.card = newCard.dump(2);
+  model::writeModelBlob(outPath, blob);
+}
+
+}  // namespace fieldseg

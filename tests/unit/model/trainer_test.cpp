@@ -1,0 +1,166 @@
+// Trainer tests through the public API only (trainer.hpp / model.hpp): config validation, a short
+// training run end to end (files, card, curve), determinism, resume, evaluation.
+#include "fieldseg/trainer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+
+#include "fieldseg/error.hpp"
+#include "fieldseg/model.hpp"
+#include "synthetic_chips.hpp"
+#include "test_support.hpp"
+
+namespace fieldseg {
+namespace {
+
+std::vector<std::string> rgb() { return {"red", "green", "blue"}; }
+
+std::vector<float> predictTile(const std::string& model) {
+  Raster<float> tile(3, 40, 40);
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> u(-1, 2);
+  for (auto& v : tile.data) v = u(rng);
+  return loadModel(model, ModelLoadOptions{"cpu", 1})->predict({tile})[0].data;
+}
+
+TEST(TrainConfig, RejectsUnknownKeysAndListsValidOnes) {
+  try {
+    parseTrainConfig(R"({"train_manifests": ["m"], "epoch": 3})", "x.json");
+    FAIL() << "no error";
+  } catch (const UsageError& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("'epoch'"), std::string::npos) << m;
+    EXPECT_NE(m.find("epochs"), std::string::npos) << m;
+  }
+  EXPECT_THROW(parseTrainConfig(R"({"train_manifests": ["m"], "crop_px": 100})", "x"), UsageError);
+  EXPECT_THROW(parseTrainConfig(R"({"train_manifests": []})", "x"), UsageError);
+  EXPECT_THROW(parseTrainConfig(R"({"train_manifests": ["m"], "network": {"widht": 3}})", "x"),
+               UsageError);
+  EXPECT_THROW(
+      parseTrainConfig(R"({"train_manifests": ["m"], "optimizer": {"schedule": "x"}})", "x"),
+      UsageError);
+  TrainConfig c = parseTrainConfig(R"({"train_manifests": ["m"]})", "x");
+  EXPECT_EQ(c.network.width, 16);
+  EXPECT_EQ(c.network.depth, 4);
+}
+
+TEST(Trainer, WritesModelCardAndCurve) {
+  test::TempDir tmp;
+  std::string manifest = test::writeSyntheticChips(tmp.path(), 6, 48, 3);
+  TrainRequest r;
+  r.config = parseTrainConfig(test::tinyConfig(manifest, rgb(), 2), "tiny.json");
+  r.configPath = "tiny.json";
+  r.outPath = tmp.file("m.fsm");
+  r.threads = 1;
+  r.commandLine = "fieldseg train --config tiny.json --out m.fsm";
+  std::vector<std::string> lines;
+  r.log = [&](const std::string& s) { lines.push_back(s); };
+  TrainSummary s = trainModel(r);
+  EXPECT_EQ(s.trainChips, 4);  // scene0 (chips 0 and 3) held out
+  EXPECT_EQ(s.valChips, 2);
+  EXPECT_GE(s.bestEpoch, 1);
+  EXPECT_FALSE(lines.empty());
+
+  nlohmann::json card = nlohmann::json::parse(readModelCard(r.outPath));
+  for (const char* k : {"name", "fieldseg_version", "architecture", "input_bands", "normalisation",
+                        "gsd_range_m", "thresholds", "training", "validation"})
+    EXPECT_TRUE(card.contains(k)) << k;
+  EXPECT_EQ(card["normalisation"], "scene_p2_p98");
+  EXPECT_EQ(card["input_bands"], rgb());
+  EXPECT_EQ(card["training"]["commands"].back(), r.commandLine);
+  EXPECT_EQ(card["training"]["val_source_images"], std::vector<std::string>{"scene0.tif"});
+  EXPECT_EQ(card["validation"]["best_epoch"], s.bestEpoch);
+  EXPECT_NEAR(card["validation"]["mcc"].get<double>(), s.best.mcc(), 1e-12);
+  // 1.5x GSD rescale of 3 m chips.
+  EXPECT_EQ(card["gsd_range_m"], (std::vector<double>{3.0, 4.5}));
+  // Validation counts only labelled pixels: 3/4 of each 48x48 chip.
+  const PixelScores& b = s.best;
+  EXPECT_EQ(b.tp + b.fp + b.fn + b.tn, 2LL * 48 * 36);
+
+  std::ifstream curve(r.outPath + ".curve.csv");
+  std::string line;
+  int rows = 0;
+  std::getline(curve, line);
+  EXPECT_EQ(line.rfind("epoch,", 0), 0u);
+  while (std::getline(curve, line)) ++rows;
+  EXPECT_EQ(rows, 2);
+
+  EvalSummary e = evaluateModel(r.outPath, {manifest}, 0.5, "cpu", 1);
+  EXPECT_EQ(e.chips, 6);
+  EXPECT_EQ(e.scores.tp + e.scores.fp + e.scores.fn + e.scores.tn, 6LL * 48 * 36);
+}
+
+TEST(Trainer, DeterministicForASeedAndResumable) {
+  test::TempDir tmp;
+  std::string manifest = test::writeSyntheticChips(tmp.path(), 4, 48, 2);
+  auto request = [&](const std::string& out) {
+    TrainRequest r;
+    r.config = parseTrainConfig(test::tinyConfig(manifest, rgb(), 3), "tiny.json");
+    r.outPath = tmp.file(out);
+    r.threads = 1;
+    return r;
+  };
+  trainModel(request("a.fsm"));
+  trainModel(request("b.fsm"));
+  EXPECT_EQ(predictTile(tmp.file("a.fsm")), predictTile(tmp.file("b.fsm")));
+
+  // Interrupted after one epoch, then resumed: the same model as the uninterrupted run.
+  TrainRequest c = request("c.fsm");
+  c.stopAfterEpochs = 1;
+  TrainSummary first = trainModel(c);
+  EXPECT_EQ(first.epochsRun, 1);
+  c.stopAfterEpochs = 0;
+  c.resume = true;
+  TrainSummary second = trainModel(c);
+  EXPECT_EQ(second.epochsRun, 2);
+  EXPECT_EQ(predictTile(tmp.file("a.fsm")), predictTile(tmp.file("c.fsm")));
+  nlohmann::json ca = nlohmann::json::parse(readModelCard(tmp.file("a.fsm")));
+  nlohmann::json cc = nlohmann::json::parse(readModelCard(tmp.file("c.fsm")));
+  EXPECT_EQ(ca["validation"], cc["validation"]);
+
+  // A checkpoint from another config is refused.
+  TrainRequest d = request("c.fsm");
+  d.config = parseTrainConfig(test::tinyConfig(manifest, rgb(), 4), "other.json");
+  d.resume = true;
+  EXPECT_THROW(trainModel(d), UsageError);
+}
+
+TEST(Trainer, MissingBandIsADataError) {
+  test::TempDir tmp;
+  std::string manifest = test::writeSyntheticChips(tmp.path(), 2, 32, 1);
+  TrainRequest r;
+  r.config = parseTrainConfig(test::tinyConfig(manifest, {"red", "swir"}, 1), "x");
+  r.outPath = tmp.file("m.fsm");
+  r.threads = 1;
+  EXPECT_THROW(trainModel(r), DataError);
+}
+
+TEST(TrainCli, TrainsAndEvaluates) {
+  test::TempDir tmp;
+  std::string manifest = test::writeSyntheticChips(tmp.path(), 4, 48, 2);
+  std::ofstream(tmp.file("tiny.json")) << test::tinyConfig(manifest, rgb(), 1);
+  auto r = test::runCli(
+      {"train", "--config", tmp.file("tiny.json"), "--out", tmp.file("m.fsm"), "--threads", "1"});
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_TRUE(isModelFile(tmp.file("m.fsm")));
+  auto again =
+      test::runCli({"train", "--config", tmp.file("tiny.json"), "--out", tmp.file("m.fsm")});
+  EXPECT_EQ(again.exitCode, 2) << "existing output without --overwrite";
+  auto ev = test::runCli({"train", "--evaluate", tmp.file("m.fsm"), "--manifest", manifest});
+  ASSERT_EQ(ev.exitCode, 0) << ev.err;
+  nlohmann::json j = nlohmann::json::parse(ev.out);
+  EXPECT_EQ(j["chips"], 4);
+  EXPECT_TRUE(j.contains("mcc"));
+  nlohmann::json card = nlohmann::json::parse(readModelCard(tmp.file("m.fsm")));
+  EXPECT_NE(card["training"]["commands"].back().get<std::string>().find("fieldseg train --config"),
+            std::string::npos);
+  auto bad = test::runCli({"train", "--config", tmp.file("nope.json"), "--out", tmp.file("x.fsm")});
+  EXPECT_EQ(bad.exitCode, 1);
+}
+
+}  // namespace
+}  // namespace fieldseg
