@@ -10,13 +10,14 @@
 #include "fieldseg/error.hpp"
 #include "fieldseg/eval.hpp"
 #include "fieldseg/fields.hpp"
+#include "fieldseg/weak_labels.hpp"
 #include "log.hpp"
 
 namespace fieldseg::cli {
 namespace {
 
 struct EvaluateArgs {
-  std::string pred, truth, aoi, perField, predLayer, truthLayer, crs;
+  std::string pred, truth, aoi, perField, predLayer, truthLayer, crs, truthSplit;
   bool partial = false, json = false, overwrite = false, noBoundary = false;
   double matchIou = 0.5, boundaryTolM = 5.0, labelBufferM = 5.0, fpMinFraction = 0.5;
 };
@@ -81,7 +82,16 @@ void run(const EvaluateArgs& a) {
                        "' exists. Pass --overwrite or choose another path.");
     }
   }
+  if (!a.truthSplit.empty() && a.truthSplit != "west" && a.truthSplit != "east") {
+    throw UsageError("evaluate: --truth-split '" + a.truthSplit + "' must be west or east.");
+  }
   FieldSet truth = readWithIds(a.truth, a.truthLayer, false, Crs(), "truth");
+  if (!a.truthSplit.empty()) {
+    // The same split `fieldseg labels --split` trains on, so held-out halves match exactly.
+    truth = splitFields(truth, a.truthSplit);
+    logLine("evaluate: --truth-split " + a.truthSplit + " keeps " +
+            std::to_string(truth.fields.size()) + " truth fields");
+  }
   FieldSet pred = readWithIds(a.pred, a.predLayer, true, truth.crs, "prediction");
   EvalOptions o;
   o.partial = a.partial;
@@ -117,6 +127,9 @@ const Registrar kRegistrar(
       sub.add_option("--truth", a->truth, "Reference fields: any OGR vector source")->required();
       sub.add_option("--pred-layer", a->predLayer, "Layer of --pred (default: all layers)");
       sub.add_option("--truth-layer", a->truthLayer, "Layer of --truth (default: all layers)");
+      sub.add_option("--truth-split", a->truthSplit,
+                     "Score only the west or east half of the truth fields (the split of "
+                     "`fieldseg labels --split`: by centroid longitude, west = first floor(n/2))");
       sub.add_flag("--partial", a->partial,
                    "Partial labels: only labelled area counts (see below)");
       sub.add_option("--aoi", a->aoi, "Area of interest polygons (any OGR source)");
