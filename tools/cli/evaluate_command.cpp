@@ -18,7 +18,7 @@ namespace {
 
 struct EvaluateArgs {
   std::string pred, truth, aoi, perField, predLayer, truthLayer, crs, truthSplit;
-  bool partial = false, json = false, overwrite = false, noBoundary = false;
+  bool partial = false, json = false, jsonFields = false, overwrite = false, noBoundary = false;
   double matchIou = 0.5, boundaryTolM = 5.0, labelBufferM = 5.0, fpMinFraction = 0.5;
 };
 
@@ -110,7 +110,7 @@ void run(const EvaluateArgs& a) {
     writeFields(perFieldLayer(truth, r), a.perField, w);
     logLine("evaluate: per-field scores written to '" + a.perField + "'");
   }
-  std::string text = a.json ? evalResultJson(r) + "\n" : evalResultTable(r);
+  std::string text = a.json ? evalResultJson(r, a.jsonFields) + "\n" : evalResultTable(r);
   std::fwrite(text.data(), 1, text.size(), stdout);
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   char buf[160];
@@ -138,6 +138,7 @@ const Registrar kRegistrar(
                      "(.gpkg, .geojson, .fgb)");
       sub.add_flag("--overwrite", a->overwrite, "Replace an existing --per-field file");
       sub.add_flag("--json", a->json, "JSON on stdout instead of a table");
+      sub.add_flag("--json-fields", a->jsonFields, "With --json: add the per-field scores");
       sub.add_option("--match-iou", a->matchIou, "IoU a one-to-one match must exceed")
           ->default_val(0.5)
           ->check(CLI::Range(0.0, 0.999999));
