@@ -2,8 +2,9 @@
 // renumbered. Cells own whole fields (halo + tile ownership rule), so a field that straddles a cell
 // edge is already complete in the one cell that owns it: merge stitches by construction and only
 // checks that no geometry arrives twice.
-#include <set>
-#include <sstream>
+#include <cstdint>
+#include <cstring>
+#include <unordered_map>
 
 #include "fieldseg/batch.hpp"
 #include "fieldseg/error.hpp"
@@ -12,16 +13,41 @@ namespace fieldseg::batch {
 
 namespace {
 
-std::string geometryKey(const Polygon& p) {
-  std::ostringstream os;
-  os.precision(17);
+// Hash of the exact coordinates; equal hashes are confirmed by comparing the polygons.
+std::uint64_t geometryHash(const Polygon& p) {
+  std::uint64_t h = 1469598103934665603ULL;
+  auto mix = [&](double v) {
+    unsigned char bytes[sizeof(double)];
+    std::memcpy(bytes, &v, sizeof(double));
+    for (unsigned char c : bytes) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+  };
   auto ring = [&](const Ring& r) {
-    for (const auto& pt : r) os << pt.x << ' ' << pt.y << ';';
-    os << '|';
+    for (const auto& pt : r) {
+      mix(pt.x);
+      mix(pt.y);
+    }
+    mix(1e308);  // ring separator
   };
   ring(p.exterior);
-  for (const auto& h : p.holes) ring(h);
-  return os.str();
+  for (const auto& hole : p.holes) ring(hole);
+  return h;
+}
+
+bool sameRing(const Ring& a, const Ring& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i].x != b[i].x || a[i].y != b[i].y) return false;
+  return true;
+}
+
+bool samePolygon(const Polygon& a, const Polygon& b) {
+  if (!sameRing(a.exterior, b.exterior) || a.holes.size() != b.holes.size()) return false;
+  for (size_t i = 0; i < a.holes.size(); ++i)
+    if (!sameRing(a.holes[i], b.holes[i])) return false;
+  return true;
 }
 
 }  // namespace
@@ -48,7 +74,7 @@ FieldSet mergeCells(const GridManifest& grid, const std::string& dir, MergeRepor
   FieldSet out;
   out.crs = grid.crs;
   MergeReport r;
-  std::set<std::string> seen;
+  std::unordered_map<std::uint64_t, std::vector<size_t>> seen;  // hash -> indices in out.fields
   std::int64_t nextId = 1;
   for (const auto& cell : grid.cells) {
     FieldSet fs = readCellOutput(dir, cell.id);
@@ -59,10 +85,14 @@ FieldSet mergeCells(const GridManifest& grid, const std::string& dir, MergeRepor
     }
     ++r.cells;
     for (auto& f : fs.fields) {
-      if (!seen.insert(geometryKey(f.polygon)).second) {
+      auto& same = seen[geometryHash(f.polygon)];
+      bool duplicate = false;
+      for (size_t k : same) duplicate = duplicate || samePolygon(out.fields[k].polygon, f.polygon);
+      if (duplicate) {
         ++r.duplicatesDropped;
         continue;
       }
+      same.push_back(out.fields.size());
       f.id = nextId++;
       if (f.attrs.count("id")) f.attrs["id"] = f.id;
       out.fields.push_back(std::move(f));
