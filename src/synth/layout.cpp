@@ -216,10 +216,10 @@ struct Builder {
           piece = clipToScene(piece, w, h);
           if (piece.empty()) continue;
           const double r = rng.uniform();
-          const LandUse use = r < 0.08    ? LandUse::Forest
-                              : r < 0.10  ? LandUse::Water
-                              : r < 0.115 ? LandUse::Village
-                                          : LandUse::Cropland;
+          const LandUse use = r < 0.08   ? LandUse::Forest
+                              : r < 0.10 ? LandUse::Water
+                              : r < 0.11 ? LandUse::Village
+                                         : LandUse::Cropland;
           const int block = addBlock(piece, use);
           if (use != LandUse::Cropland) continue;
           if (rng.chance(0.3) && ha(piece) > 40) {
@@ -352,17 +352,17 @@ struct Builder {
     c.soil = static_cast<float>(rng.uniform(0.85, 1.25));
     c.rowCos = static_cast<float>(rowDir.x);
     c.rowSin = static_cast<float>(rowDir.y);
-    c.texScaleM = static_cast<float>(rng.uniform(15, 60));
-    if (r < 0.38) {  // maize
+    c.texScaleM = static_cast<float>(rng.uniform(40, 150));  // moisture / soil patches
+    if (r < 0.38) {                                          // maize
       c.veg = static_cast<float>(rng.uniform(0.82, 0.97));
       c.sen = static_cast<float>(rng.uniform(0.0, 0.15));
-      c.texAmp = 0.05f;
+      c.texAmp = 0.09f;
       c.headlandM = static_cast<float>(rng.uniform(8, 14));
       c.headlandVeg = c.veg * 0.7f;
     } else if (r < 0.70) {  // soybean
       c.veg = static_cast<float>(rng.uniform(0.7, 0.95));
       c.sen = static_cast<float>(rng.uniform(0.0, 0.3));
-      c.texAmp = 0.07f;
+      c.texAmp = 0.11f;
       c.rowPeriodM = 0.76f;
       c.headlandM = static_cast<float>(rng.uniform(6, 12));
       c.headlandVeg = c.veg * 0.8f;
@@ -485,7 +485,7 @@ struct Builder {
             const double hw = small ? rng.uniform(6, 11) : rng.uniform(10, 20);
             const double hh = small ? rng.uniform(5, 8) : rng.uniform(8, 14);
             if (s.insideDistance(x, y) < px(0.75 * hw)) continue;
-            if (rng.chance(small ? 0.35 : 0.65))
+            if (rng.chance(small ? 0.3 : 0.45))
               addHouse(x, y, hw, hh, ang + rng.uniform(-0.1, 0.1));
             if (rng.chance(0.35))
               addTree(x + 0.45 * spacing, y + 0.4 * spacing, rng.uniform(2, small ? 4 : 5.5));

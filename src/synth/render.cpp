@@ -63,8 +63,9 @@ Spec scrubAt(std::uint64_t seed, double xm, double ym) {
 }
 
 Spec yardAt(const Ctx& cx, std::uint64_t seed, double xm, double ym) {
+  // Compacted earth between gardens and grass: mostly green, bare patches where t is low.
   const float t = fbm2(seed, xm / 15.0, ym / 15.0);
-  return mix(cx.dirt(), kGrass, smoothstep(0.45f, 0.75f, t));
+  return mix(scale(cx.dirt(), 0.85f), grassAt(seed + 5, xm, ym), smoothstep(0.25f, 0.5f, t));
 }
 
 Spec forestAt(std::uint64_t seed, double xm, double ym) {

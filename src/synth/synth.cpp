@@ -197,7 +197,7 @@ SynthSummary synthesize(const SynthOptions& o, const SynthOutputs& outputs,
   const int total = renderer.strips();
   const int workers = std::max(
       1, o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency()));
-  const int maxAhead = workers + 1;
+  const int maxAhead = workers;  // strips rendered but not yet written: bounds memory
   std::mutex mu;
   std::condition_variable cv;
   std::map<int, std::pair<Raster<float>, Raster<float>>> ready;

@@ -3,6 +3,7 @@
 //  --truth fields.geojson [--truth-raster inst.tif] [--haze F] [--threads N] [--overwrite]`:
 // a synthetic scene with exactly known fields (see include/fieldseg/synth.hpp).
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -80,6 +81,9 @@ void run(const SynthArgs& a) {
   o.threads = a.threads;
   o.overwrite = a.overwrite;
   SynthOutputs outputs{a.out, a.truth, a.truthRaster};
+  // Strips are written once, in order: a large raster block cache would only hold finished tiles
+  // in memory. Keep it small unless the user chose a size.
+  setenv("GDAL_CACHEMAX", "256", 0);
 
   std::optional<Progress> bar;
   const SynthSummary s = synthesize(o, outputs, [&](int done, int total) {
