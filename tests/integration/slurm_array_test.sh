@@ -19,6 +19,11 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 S="$W/slurm"
 cleanup() {
+  rc=$?
+  if [[ $rc -ne 0 && -d "$S/log" ]]; then
+    echo "-- Slurm logs (last lines)" >&2
+    tail -n 15 "$S/log/slurmctld.log" "$S/log/slurmd.log" >&2 || true
+  fi
   bash "$SRC/tools/slurm/stop.sh" "$S" || true
 }
 trap cleanup EXIT
@@ -39,7 +44,7 @@ sinfo
 
 ARGS="--probabilities-in $W/labels.tif --cell-halo-px 96"
 step "array job 0-3 over 16 cells"
-sbatch --array=0-3 --wait -o "$W/run1-%a.log" \
+timeout 300 sbatch --array=0-3 --wait -o "$W/run1-%a.log" \
   --export=ALL,FIELDSEG="$FIELDSEG",GRID="$W/grid.json",OUT_DIR="$W/out1",SHARD_COUNT=4,FIELDSEG_ARGS="$ARGS" \
   "$SRC/tools/deploy/slurm_delineate.sbatch" || { tail -n 20 "$W"/run1-*.log; fail "array job failed"; }
 "$FIELDSEG" merge --grid "$W/grid.json" --in-dir "$W/out1" --out "$W/merged1.gpkg"
@@ -84,7 +89,7 @@ expected_proc=$("$PY" -c "import json,sys; g=json.load(open(sys.argv[1])); print
 [[ "$stalled" == "$(echo "$expected_proc" | cut -d' ' -f1)" ]] || fail "stalled in $stalled, expected the 2nd cell of shard 1"
 
 step "resubmit task 1 only"
-sbatch --array=1 --wait -o "$W/run3-%a.log" \
+timeout 300 sbatch --array=1 --wait -o "$W/run3-%a.log" \
   --export=ALL,FIELDSEG="$FIELDSEG",GRID="$W/grid.json",OUT_DIR="$W/out2",SHARD_COUNT=4,FIELDSEG_ARGS="$ARGS" \
   "$SRC/tools/deploy/slurm_delineate.sbatch" || { cat "$W/run3-1.log"; fail "resubmitted task failed"; }
 "$PY" - "$W/out2/runs/shard-1-of-4.json" "$expected_proc" "$expected_skip" <<'PY'
