@@ -285,3 +285,36 @@ TEST(LabelsCli, SplitScriptMatchesSplitOption) {
 
 }  // namespace
 }  // namespace fieldseg
+
+namespace fieldseg {
+namespace {
+
+// --noncrop polygons are labelled background (mask 1, extent 0); --gsd changes the grid.
+TEST(LabelsCli, NoncropIsLabelledBackgroundAndGsdResamples) {
+  FIELDSEG_REQUIRE_REALDATA();
+  test::TempDir dir;
+  // A 0.001 deg square in the south-west of the chip, where no field is.
+  const std::string nc = dir.file("nc.geojson");
+  std::ofstream(nc)
+      << R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[30.3140,-1.5220],[30.3150,-1.5220],[30.3150,-1.5230],[30.3140,-1.5230],[30.3140,-1.5220]]]}}]})";
+  const std::string image = rwanda() + "/rwanda_planetscope_chip.tif";
+  auto r = test::runCli({"labels", "--image", image, "--fields", rwanda() + "/fields.geojson",
+                         "--noncrop", nc, "--gsd", "10", "--out", dir.file("l.tif")});
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.err.find("1 on the image"), std::string::npos) << r.err;
+  const auto src = openRaster({dir.file("l.tif")});
+  EXPECT_NEAR(src->grid().gsdMeters(), 10.0, 1e-6);
+  const Raster<float> L = src->read(src->grid().fullWindow());
+  // Centre of the square, in the label grid.
+  const auto g = src->grid();
+  const CoordTransform xf(Crs::wgs84(), g.crs());
+  const Point p = xf.apply(Point{30.3145, -1.5225});
+  const Point px = g.worldToPixel(p.x, p.y);
+  const int c = static_cast<int>(px.x), row = static_cast<int>(px.y);
+  ASSERT_TRUE(c >= 0 && row >= 0 && c < L.cols && row < L.rows);
+  EXPECT_EQ(L.at(3, row, c), 1.0f);  // labelled
+  EXPECT_EQ(L.at(0, row, c), 0.0f);  // as background
+}
+
+}  // namespace
+}  // namespace fieldseg
