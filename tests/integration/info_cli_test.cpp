@@ -123,6 +123,24 @@ TEST(InfoCli, TextReportAndBandSelection) {
   EXPECT_TRUE(w["datetime"].is_null());
 }
 
+TEST(InfoCli, GeographicCrsReportsGsdInMetres) {
+  TempDir tmp;
+  std::string path = tmp.file("ll.tif");
+  // 1e-4 degree pixels near 1.5 S: about 11.1 m on the ground.
+  fieldseg::GridSpec g(50, 40, {30.0, 1e-4, 0, -1.5, 0, -1e-4}, fieldseg::Crs::fromEpsg(4326));
+  fieldseg::GeoTiffWriter w(path, g, 1, fieldseg::GeoTiffWriter::Type::Float32, {"nir"});
+  w.write(0, 0, fieldseg::Raster<float>(1, 40, 50, 0.5f));
+  w.close();
+  json j = infoJson({path});
+  EXPECT_EQ(j["epsg"], 4326);
+  EXPECT_EQ(j["geographic"], true);
+  EXPECT_NEAR(j["gsd_m"].get<double>(), 11.1, 0.1);
+  EXPECT_NEAR(j["bounds_lonlat"][0].get<double>(), 30.0, 1e-9);
+  EXPECT_NEAR(j["bounds_lonlat"][1].get<double>(), -1.504, 1e-9);
+  EXPECT_NEAR(j["bounds_lonlat"][2].get<double>(), 30.005, 1e-9);
+  EXPECT_NEAR(j["bounds_lonlat"][3].get<double>(), -1.5, 1e-9);
+}
+
 TEST(InfoCli, ErrorsGiveOneLineAndTheRightExitCode) {
   TempDir tmp;
   std::string good = writeSmallTif(tmp);
@@ -170,6 +188,14 @@ TEST(InfoCli, ErrorsGiveOneLineAndTheRightExitCode) {
   auto stackMismatch = runCli({"info", "--stack", good, tmp.file("plain.pgm")});
   EXPECT_EQ(stackMismatch.exitCode, 1);
   EXPECT_EQ(lines(stackMismatch.err), 1) << stackMismatch.err;
+
+  std::ofstream(tmp.file("f.geojson"))
+      << R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{},)"
+      << R"("geometry":{"type":"Point","coordinates":[30.3,-1.5]}}]})";
+  auto vector = runCli({"info", tmp.file("f.geojson")});
+  EXPECT_EQ(vector.exitCode, 1);
+  EXPECT_EQ(lines(vector.err), 1) << vector.err;
+  EXPECT_NE(vector.err.find("vector dataset"), std::string::npos) << vector.err;
 
   auto help = runCli({"info", "--help"});
   EXPECT_EQ(help.exitCode, 0);
