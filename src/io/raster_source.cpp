@@ -429,7 +429,9 @@ void GdalRasterSource::readResampled(Handles& h, Raster<float>& out, const Pixel
               {static_cast<double>(nx0), static_cast<double>(nat.cols)},
               {static_cast<double>(ny0), static_cast<double>(nat.rows)}, GRIORA_NearestNeighbour);
     const float nan = std::numeric_limits<float>::quiet_NaN();
-    for (int b = 0; b < nb; ++b) {
+    // An all-valid block needs no nodata: GDAL then takes its faster unmasked path.
+    const bool anyInvalid = std::find(nat.valid.begin(), nat.valid.end(), 0) != nat.valid.end();
+    for (int b = 0; b < nb && anyInvalid; ++b) {
       float* p = nat.band(b);
       for (size_t i = 0; i < nat.plane(); ++i) {
         if (!nat.valid[i]) p[i] = nan;
@@ -444,7 +446,7 @@ void GdalRasterSource::readResampled(Handles& h, Raster<float>& out, const Pixel
       std::string opt = std::string("DATAPOINTER=") + ptr;
       char* opts[] = {const_cast<char*>(opt.c_str()), nullptr};
       if (mem->AddBand(GDT_Float32, opts) != CE_None) mem.reset();
-      if (mem) mem->GetRasterBand(b + 1)->SetNoDataValue(nan);
+      if (mem && anyInvalid) mem->GetRasterBand(b + 1)->SetNoDataValue(nan);
     }
     if (!mem) {
       throw IoError("io: cannot set up resampling of '" + paths_.front() +
@@ -476,10 +478,11 @@ void GdalRasterSource::readResampled(Handles& h, Raster<float>& out, const Pixel
         }
         // Valid = some valid native pixel contributed (GDAL's resampled mask is > 0) and every
         // band got a number.
-        mask.assign(static_cast<size_t>(sx.count) * sy.count, 0);
-        CPLErr err = mem->GetRasterBand(1)->GetMaskBand()->RasterIO(
-            GF_Read, ix.off, iy.off, ix.size, iy.size, mask.data(), sx.count, sy.count, GDT_Byte, 1,
-            sx.count, &extra);
+        mask.assign(static_cast<size_t>(sx.count) * sy.count, 255);
+        CPLErr err = anyInvalid ? mem->GetRasterBand(1)->GetMaskBand()->RasterIO(
+                                      GF_Read, ix.off, iy.off, ix.size, iy.size, mask.data(),
+                                      sx.count, sy.count, GDT_Byte, 1, sx.count, &extra)
+                                : CE_None;
         if (err != CE_None) {
           throw IoError("io: cannot resample the mask of '" + paths_.front() +
                         "': " + gdalCause(errors, "RasterIO failed") + ".");
