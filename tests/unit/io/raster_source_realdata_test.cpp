@@ -121,9 +121,9 @@ TEST(RealData, NaipHalfResolutionMatchesGdalTranslateAverage) {
   PixelWindow w{100, 60, 128, 96};  // source window (200, 120) 256x192
   Raster<float> r = src->read(w);
   auto ref = fieldseg::test::runShell(
-      "gdal_translate -q -ot Float32 -srcwin 200 120 256 192 '" + path + "' '" + tmp.file("win.tif") +
-      "' && gdal_translate -q -ot Float32 -r average -outsize 128 96 '" + tmp.file("win.tif") +
-      "' '" + tmp.file("ref.tif") + "'");
+      "gdal_translate -q -ot Float32 -srcwin 200 120 256 192 '" + path + "' '" +
+      tmp.file("win.tif") + "' && gdal_translate -q -ot Float32 -r average -outsize 128 96 '" +
+      tmp.file("win.tif") + "' '" + tmp.file("ref.tif") + "'");
   ASSERT_EQ(ref.exitCode, 0) << ref.err;
   Raster<float> expect = openRaster({tmp.file("ref.tif")})->read({0, 0, 128, 96});
   ASSERT_EQ(expect.data.size(), r.data.size());
