@@ -31,7 +31,7 @@ double since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-constexpr int kFieldsHalo = 40;  // >= post::instanceMarginPx() + 1 (35) for the default parameters
+constexpr int kFieldsHalo = 48;  // >= post::instanceMarginPx() + 1 (44) for the default parameters
 
 std::string joinPaths(const std::vector<std::string>& v, const char* sep) {
   std::string s;
@@ -238,11 +238,12 @@ struct ProbReader {
   bool bytes = false;  // values already 0..255
 
   void read(const PixelWindow& w, std::vector<std::uint8_t>& ext, std::vector<std::uint8_t>& bnd,
-            std::vector<std::uint8_t>& valid) const {
+            std::vector<std::uint8_t>& dst, std::vector<std::uint8_t>& valid) const {
     Raster<float> r = src->read(w);
     const size_t n = r.plane();
     ext.resize(n);
     bnd.resize(n);
+    dst.resize(n);
     valid.assign(r.valid.begin(), r.valid.end());
     const float k = bytes ? 1.0f : 255.0f;
     auto q = [k](float v) {
@@ -251,9 +252,11 @@ struct ProbReader {
     };
     const float* e = r.band(0);
     const float* b = r.band(1);
+    const float* d = r.band(2);
     for (size_t i = 0; i < n; ++i) {
       ext[i] = q(e[i]);
       bnd[i] = q(b[i]);
+      dst[i] = q(d[i]);
     }
   }
 };
@@ -279,11 +282,11 @@ TileOut processTile(const FieldsContext& ctx, const TileSpec& tile,
   const PixelWindow core{ctx.area.x + tile.core.x, ctx.area.y + tile.core.y, tile.core.width,
                          tile.core.height};
   const PixelWindow win = grow(core, kFieldsHalo);
-  std::vector<std::uint8_t> ext, bnd, valid;
-  ctx.reader.read(win, ext, bnd, valid);
+  std::vector<std::uint8_t> ext, bnd, dst, valid;
+  ctx.reader.read(win, ext, bnd, dst, valid);
   std::vector<std::int32_t> labels;
-  const int count = post::labelInstances(ext.data(), bnd.data(), valid.data(), win.height,
-                                         win.width, ctx.params, labels);
+  const int count = post::labelInstances(ext.data(), bnd.data(), dst.data(), valid.data(),
+                                         win.height, win.width, ctx.params, labels);
   if (count == 0) return out;
   const std::int64_t W = ctx.grid.width();
   auto at = [&](int r, int c) { return labels[static_cast<size_t>(r) * win.width + c]; };

@@ -1,14 +1,22 @@
 // Instances = basins of the boundary map's hierarchical watershed cut at t_bound.
 //
-// The connected components of {boundary < t_bound} are exactly the regions of the watershed
-// hierarchy (by altitude) cut at level t_bound: two basins whose pass is lower than t_bound are one
-// region. A component is a field when its pixels have extent >= t_ext; otherwise it is background.
-// Pixels at or above t_bound (the ridges between fields and around them) are given to a region by
-// the drop-of-water rule: follow steepest descent of the key (boundary, distance to the nearest
-// region, 255 - extent, row, col) until a region is reached. The distance term splits flat ridges
-// (binary boundary maps) down their middle; the extent term sends ties into fields; row/col make
-// the descent total and independent of where the window starts. Descents are capped at maxSteps
-// and distances at radiusPx, so each label depends only on a bounded neighbourhood.
+// 1. Basin floors: the connected components (8-connected) of {extent >= t_ext and boundary <
+//    t_bound}. These are the regions of the watershed hierarchy (by altitude) of the boundary map
+//    cut at level t_bound, restricted to the extent: two floors whose pass is lower than t_bound
+//    are one region. {extent < t_ext and boundary < t_bound} is background.
+// 2. Field-like ridge pixels (extent >= t_ext, boundary >= t_bound) are flooded from the floors
+//    through field-like pixels only, by a multi-source Dijkstra whose step cost grows with the
+//    boundary probability (1 + boundary / 64), so basins meet on the boundary crest. Ties go to
+//    the source pixel that comes first in row-major order. Floods stop at cost maxCost.
+//    Field-like pixels no floor reaches (thin fields the boundary covers entirely) form fields of
+//    their own: 8-connected components of those pixels.
+// 3. Remaining ridge pixels (the crest itself, extent < t_ext) take the label of the nearest
+//    settled pixel within radiusPx (Euclidean); at equal distance a field beats background and two
+//    different fields give background (the middle of an odd-width crest, e.g. a one-pixel lane).
+//
+// Every rule has a bounded reach, so a pixel's label depends only on the input within
+// instanceMarginPx() of it, except for the identity of the component it belongs to, which the
+// tile merger resolves (tiles/README.md).
 #include "instances.hpp"
 
 #include <algorithm>
@@ -24,128 +32,173 @@ std::uint8_t quantizeThreshold(double t) {
   return static_cast<std::uint8_t>(std::clamp(q, 0, 255));
 }
 
-int instanceMarginPx(const InstanceParams& p) { return p.maxSteps + 2 * p.radiusPx + 2; }
+int instanceMarginPx(const InstanceParams& p) { return p.maxCost + p.radiusPx + 3; }
 
 int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
-                   const std::uint8_t* valid, int rows, int cols, const InstanceParams& params,
-                   std::vector<std::int32_t>& labels) {
+                   const std::uint8_t* distance, const std::uint8_t* valid, int rows, int cols,
+                   const InstanceParams& params, std::vector<std::int32_t>& labels) {
   const size_t n = static_cast<size_t>(rows) * cols;
   labels.assign(n, 0);
   if (n == 0) return 0;
 
-  // 0 = background region, 1 = field region, 2 = ridge.
+  // kind: 0 = background floor, 1 = field floor, 2 = field-like ridge, 3 = crest (other ridge).
   std::vector<std::uint8_t> kind(n);
-  cv::Mat fieldMask(rows, cols, CV_8U);
+  cv::Mat floorMask(rows, cols, CV_8U);
   for (size_t i = 0; i < n; ++i) {
     std::uint8_t k;
+    const bool fieldLike = extent[i] >= params.extentQ;
     if (valid && !valid[i])
       k = 0;
     else if (boundary[i] >= params.boundaryQ)
-      k = 2;
+      k = fieldLike ? 2 : 3;
     else
-      k = extent[i] >= params.extentQ ? 1 : 0;
+      k = fieldLike ? 1 : 0;
     kind[i] = k;
-    fieldMask.data[i] = k == 1 ? 1 : 0;
+    floorMask.data[i] = k == 1 ? 1 : 0;
   }
-  cv::Mat cc(rows, cols, CV_32S);
-  const int count = cv::connectedComponents(fieldMask, cc, 4, CV_32S) - 1;
+  cv::Mat cc;
+  int count = cv::connectedComponents(floorMask, cc, 8, CV_32S) - 1;
   const std::int32_t* ccp = cc.ptr<std::int32_t>();
   for (size_t i = 0; i < n; ++i) labels[i] = kind[i] == 1 ? ccp[i] : 0;
 
-  // Exact Euclidean distance to the nearest region pixel (field or background), capped at
-  // radiusPx + 1: below the cap it depends only on pixels within radiusPx, so it is the same in
-  // any window that contains them. Euclidean (not chessboard) distances split diagonal ridges on
-  // the correct side.
-  cv::Mat ridgeMask(rows, cols, CV_8U);
-  for (size_t i = 0; i < n; ++i) ridgeMask.data[i] = kind[i] == 2 ? 1 : 0;
-  cv::Mat distMat;
-  cv::distanceTransform(ridgeMask, distMat, cv::DIST_L2, cv::DIST_MASK_PRECISE, CV_32F);
-  const float cap = static_cast<float>(params.radiusPx + 1);
-  std::vector<float> dist(n);
-  const float* dp = distMat.ptr<float>();
-  for (size_t i = 0; i < n; ++i) dist[i] = std::min(dp[i], cap);
-
-  // Steepest-descent successor of every ridge pixel (or itself at a local minimum).
-  auto keyLess = [&](size_t a, size_t b) {
-    if (boundary[a] != boundary[b]) return boundary[a] < boundary[b];
-    if (dist[a] != dist[b]) return dist[a] < dist[b];
-    if (extent[a] != extent[b]) return extent[a] > extent[b];
-    return a < b;  // row-major index: same order as global (row, col)
-  };
-  // Region pixels have the lowest keys of all once we treat them as "arrived": give them boundary
-  // priority by checking kind first.
-  auto better = [&](size_t a, size_t b) {
-    const bool ra = kind[a] != 2, rb = kind[b] != 2;
-    if (ra != rb) return ra;
-    return keyLess(a, b);
-  };
-  std::vector<std::int32_t> next(n, -1);
+  // 2. Dijkstra (Dial's buckets) from the floors through field-like ridge pixels.
+  const int maxCost = params.maxCost;
+  constexpr std::int32_t kUnreached = std::numeric_limits<std::int32_t>::max();
+  std::vector<std::int32_t> cost(n, kUnreached);
+  std::vector<std::int64_t> source(n, std::numeric_limits<std::int64_t>::max());
+  std::vector<std::vector<std::int32_t>> buckets(static_cast<size_t>(maxCost) + 1);
   for (size_t i = 0; i < n; ++i) {
-    if (kind[i] != 2) continue;
+    if (kind[i] != 1) continue;
+    // Only floor pixels next to a field-like ridge pixel can start a flood.
     const int r = static_cast<int>(i / cols), c = static_cast<int>(i % cols);
-    size_t best = i;
-    for (int dr = -1; dr <= 1; ++dr)
+    bool frontier = false;
+    for (int dr = -1; dr <= 1 && !frontier; ++dr)
       for (int dc = -1; dc <= 1; ++dc) {
-        if (!dr && !dc) continue;
-        const int rr = r + dr, cc2 = c + dc;
-        if (rr < 0 || rr >= rows || cc2 < 0 || cc2 >= cols) continue;
-        const size_t j = static_cast<size_t>(rr) * cols + cc2;
-        if (better(j, best)) best = j;
+        const int rr = r + dr, c2 = c + dc;
+        if (rr >= 0 && rr < rows && c2 >= 0 && c2 < cols &&
+            kind[static_cast<size_t>(rr) * cols + c2] == 2) {
+          frontier = true;
+          break;
+        }
       }
-    next[i] = best == i ? -1 : static_cast<std::int32_t>(best);
+    cost[i] = 0;
+    source[i] = static_cast<std::int64_t>(i);
+    if (frontier) buckets[0].push_back(static_cast<std::int32_t>(i));
   }
-  // Ridge pixels that still look like field (extent >= t_ext): drop of water.
-  auto fieldLike = [&](size_t i) { return extent[i] >= params.extentQ; };
-  for (size_t i = 0; i < n; ++i) {
-    if (kind[i] != 2 || !fieldLike(i)) continue;
-    size_t cur = i;
-    std::int32_t label = 0;
-    for (int step = 0; step < params.maxSteps; ++step) {
-      const std::int32_t nx = next[cur];
-      if (nx < 0) break;
-      cur = static_cast<size_t>(nx);
-      if (kind[cur] != 2) {
-        label = kind[cur] == 1 ? ccp[cur] : 0;
-        break;
-      }
+  for (int d = 0; d <= maxCost; ++d) {
+    auto& bucket = buckets[d];
+    for (size_t k = 0; k < bucket.size(); ++k) {
+      const size_t i = static_cast<size_t>(bucket[k]);
+      if (cost[i] != d) continue;  // stale entry
+      const int r = static_cast<int>(i / cols), c = static_cast<int>(i % cols);
+      for (int dr = -1; dr <= 1; ++dr)
+        for (int dc = -1; dc <= 1; ++dc) {
+          if (!dr && !dc) continue;
+          const int rr = r + dr, c2 = c + dc;
+          if (rr < 0 || rr >= rows || c2 < 0 || c2 >= cols) continue;
+          const size_t j = static_cast<size_t>(rr) * cols + c2;
+          if (kind[j] != 2) continue;
+          const int nd = d + 1 + boundary[j] / 64;
+          if (nd > maxCost) continue;
+          if (nd < cost[j] || (nd == cost[j] && source[i] < source[j])) {
+            const bool queued = cost[j] == nd;
+            cost[j] = nd;
+            source[j] = source[i];
+            if (!queued) buckets[nd].push_back(static_cast<std::int32_t>(j));
+          }
+        }
     }
-    labels[i] = label;
+    std::vector<std::int32_t>().swap(bucket);
   }
-  // Ridge pixels without extent (the crest itself: field outlines and the strip outside them):
-  // the label of the nearest pixel that is settled (a region, or a ridge pixel labelled above), by
-  // Euclidean distance; ties go to a field, then to the first pixel in row-major order. Splits
-  // flat crests down their middle, keeps convex corners inside their field.
+  cv::Mat orphanMask(rows, cols, CV_8U);
+  bool anyOrphan = false;
+  for (size_t i = 0; i < n; ++i) {
+    orphanMask.data[i] = 0;
+    if (kind[i] != 2) continue;
+    if (cost[i] != kUnreached) {
+      labels[i] = labels[static_cast<size_t>(source[i])];
+    } else {
+      orphanMask.data[i] = 1;
+      anyOrphan = true;
+    }
+  }
+  if (anyOrphan) {
+    cv::Mat occ;
+    const int m = cv::connectedComponents(orphanMask, occ, 8, CV_32S) - 1;
+    const std::int32_t* op = occ.ptr<std::int32_t>();
+    for (size_t i = 0; i < n; ++i)
+      if (orphanMask.data[i]) labels[i] = count + op[i];
+    count += m;
+  }
+
+  // Floods of two floors that meet deep inside a field (distance >= mergeDistanceQ on both sides
+  // of a 4-adjacent meeting pair) are one field: a thin or necked field whose boundary band cut
+  // its floor in pieces. Touching fields meet on their shared outline, where distance is ~0.
+  if (distance && params.mergeDistanceQ > 0) {
+    std::vector<std::int32_t> parent(static_cast<size_t>(count) + 1);
+    for (size_t k = 0; k < parent.size(); ++k) parent[k] = static_cast<std::int32_t>(k);
+    auto find = [&](std::int32_t x) {
+      while (parent[x] != x) x = parent[x] = parent[parent[x]];
+      return x;
+    };
+    bool merged = false;
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < cols; ++c) {
+        const size_t i = static_cast<size_t>(r) * cols + c;
+        if ((kind[i] != 1 && kind[i] != 2) || labels[i] == 0 || distance[i] < params.mergeDistanceQ)
+          continue;
+        const size_t nb[2] = {c + 1 < cols ? i + 1 : i, r + 1 < rows ? i + cols : i};
+        for (size_t j : nb) {
+          if (j == i || (kind[j] != 1 && kind[j] != 2) || labels[j] == 0 ||
+              labels[j] == labels[i] || distance[j] < params.mergeDistanceQ)
+            continue;
+          if (kind[i] != 2 && kind[j] != 2) continue;  // floors meet only through the ridge
+          const std::int32_t a = find(labels[i]), b = find(labels[j]);
+          if (a != b) {
+            parent[std::max(a, b)] = std::min(a, b);
+            merged = true;
+          }
+        }
+      }
+    if (merged)
+      for (size_t i = 0; i < n; ++i)
+        if (labels[i] > 0) labels[i] = find(labels[i]);
+  }
+
+  // 3. Crest pixels: nearest settled pixel.
   const int R = params.radiusPx;
   for (size_t i = 0; i < n; ++i) {
-    if (kind[i] != 2 || fieldLike(i)) continue;
+    if (kind[i] != 3) continue;
     const int r = static_cast<int>(i / cols), c = static_cast<int>(i % cols);
     int bestD = std::numeric_limits<int>::max();
     std::int32_t bestLabel = 0;
-    size_t bestIdx = 0;
+    bool tie = false;
     for (int k = 1; k <= R && k * k <= bestD; ++k) {
       for (int dr = -k; dr <= k; ++dr) {
         const int rr = r + dr;
         if (rr < 0 || rr >= rows) continue;
         const int step = (dr == -k || dr == k) ? 1 : 2 * k;
         for (int dc = -k; dc <= k; dc += step) {
-          const int cc2 = c + dc;
-          if (cc2 < 0 || cc2 >= cols) continue;
-          const size_t j = static_cast<size_t>(rr) * cols + cc2;
-          if (kind[j] == 2 && !fieldLike(j)) continue;  // not settled
+          const int c2 = c + dc;
+          if (c2 < 0 || c2 >= cols) continue;
+          const size_t j = static_cast<size_t>(rr) * cols + c2;
+          if (kind[j] == 3) continue;  // not settled
           const int d = dr * dr + dc * dc;
           const std::int32_t l = labels[j];
-          const bool win =
-              d < bestD || (d == bestD && ((l > 0) > (bestLabel > 0) ||
-                                           ((l > 0) == (bestLabel > 0) && j < bestIdx)));
-          if (win) {
+          if (d < bestD) {
             bestD = d;
             bestLabel = l;
-            bestIdx = j;
+            tie = false;
+          } else if (d == bestD && l != bestLabel) {
+            if (bestLabel == 0)
+              bestLabel = l;  // field beats background at equal distance
+            else if (l != 0)
+              tie = true;  // two fields at equal distance: the crest's middle
           }
         }
       }
     }
-    labels[i] = bestD <= R * R ? bestLabel : 0;
+    labels[i] = (bestD <= R * R && !tie) ? bestLabel : 0;
   }
   return count;
 }

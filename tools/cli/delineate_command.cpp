@@ -1,0 +1,300 @@
+// `fieldseg delineate IMAGE... (--model MODEL | --probabilities-in PROBS.tif)
+//  --out FIELDS.(geojson|gpkg|fgb|geojsonl) [--probabilities PROBS.tif] [--aoi POLY] [--tile-px N]
+//  [--halo-px N] [--batch N] [--threads N] [--gsd M] [--bands LIST] [--t-ext T] [--t-bound T]
+//  [--min-area-m2 A] [--simplify-m S] [--crs CRS] [--overwrite]`: field polygons from imagery
+// (see include/fieldseg/delineate.hpp). Each IMAGE is one date (co-registered dates are averaged);
+// a date made of single-band files is given as a comma-separated list.
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "command.hpp"
+#include "fieldseg/delineate.hpp"
+#include "fieldseg/error.hpp"
+#include "fieldseg/fields.hpp"
+#include "fieldseg/version.hpp"
+#include "grid_run.hpp"
+#include "log.hpp"
+#ifdef FIELDSEG_WITH_TORCH
+#include "fieldseg/model.hpp"
+#endif
+
+namespace fieldseg::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+struct DelineateArgs {
+  std::vector<std::string> images;
+  std::string model, probabilitiesIn, out, probabilitiesOut, aoi, bands, crs;
+  int tilePx = 512, haloPx = 64, batch = 4, threads = 0;
+  double gsdM = 0;
+  std::optional<double> tExt, tBound, minAreaM2, simplifyM;
+  bool overwrite = false;
+  GridRunFlags grid;  // batch: --grid mode (grid_run.hpp)
+};
+
+std::vector<std::string> splitList(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+bool knownVectorExtension(const std::string& path) {
+  std::string ext = fs::path(path).extension().string();
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".geojson" || ext == ".json" || ext == ".gpkg" || ext == ".fgb" ||
+         ext == ".geojsonl" || ext == ".geojsons";
+}
+
+std::string runJsonPath(const std::string& out) {
+  fs::path p(out);
+  return (p.parent_path() / (p.stem().string() + ".run.json")).string();
+}
+
+void writeTextAtomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp" + std::to_string(::getpid());
+  {
+    std::ofstream f(tmp);
+    f << text << "\n";
+    if (!f) throw IoError("delineate: cannot write '" + tmp + "'. Check the folder is writable.");
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw IoError("delineate: cannot write '" + path + "': " + ec.message() + ".");
+  }
+}
+
+struct ModelInfo {
+  std::string name, version;
+  json card;
+};
+
+void run(const DelineateArgs& a) {
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  // Checks that need no I/O come first, so a bad call writes nothing.
+  if (a.model.empty() == a.probabilitiesIn.empty())
+    throw UsageError("delineate: give exactly one of --model and --probabilities-in.");
+  const bool gridMode = gridRunRequested(a.grid);
+  if (a.images.empty() && a.probabilitiesIn.empty() && !gridMode)
+    throw UsageError("delineate: no IMAGE given. Pass the image (one per date) before the flags.");
+  if (!gridMode && !knownVectorExtension(a.out))
+    throw UsageError("delineate: output '" + a.out +
+                     "' has an unknown extension. Use .geojson, .gpkg, .fgb or .geojsonl.");
+  if (!a.overwrite && fs::exists(a.out))
+    throw UsageError("delineate: output '" + a.out +
+                     "' exists. Pass --overwrite to replace it, or choose another --out.");
+  if (!a.overwrite && !a.probabilitiesOut.empty() && fs::exists(a.probabilitiesOut))
+    throw UsageError("delineate: probabilities output '" + a.probabilitiesOut +
+                     "' exists. Pass --overwrite to replace it.");
+  const fs::path outDir = fs::absolute(gridMode ? a.grid.outDir : a.out).parent_path();
+  if (!fs::is_directory(outDir))
+    throw IoError("delineate: output folder '" + outDir.string() +
+                  "' does not exist. Create it first.");
+  for (const auto& img : a.images)
+    for (const auto& f : splitList(img))
+      if (f.rfind("/vsi", 0) != 0 && !fs::exists(f))
+        throw IoError("delineate: cannot open image '" + f + "': no such file. Check the path.");
+  // Keep GDAL's block cache small: the pipeline streams, so a big cache only inflates memory.
+  ::setenv("GDAL_CACHEMAX", "64", 0);
+
+  DelineateInput in;
+  for (const auto& img : a.images) in.dates.push_back(splitList(img));
+  in.probabilitiesIn = a.probabilitiesIn;
+
+  DelineateOptions o;
+  o.tilePx = a.tilePx;
+  o.haloPx = a.haloPx;
+  o.batch = a.batch;
+  o.threads = a.threads;
+  o.gsdM = a.gsdM;
+  o.bands = splitList(a.bands);
+  o.probabilitiesOut = a.probabilitiesOut;
+  o.overwrite = a.overwrite;
+  o.tempDir = outDir.string();
+  if (!a.aoi.empty()) o.aoi = readFields(a.aoi);
+
+  ModelInfo model;
+  std::unique_ptr<Predictor> predictor;
+  if (!a.model.empty()) {
+#ifdef FIELDSEG_WITH_TORCH
+    if (!fs::exists(a.model))
+      throw IoError("delineate: cannot open model '" + a.model + "': no such file.");
+    try {
+      model.card = json::parse(readModelCard(a.model));
+    } catch (const json::exception& e) {
+      throw DataError("delineate: model card of '" + a.model + "' is not JSON: " + e.what());
+    }
+    model.name = model.card.value("name", fs::path(a.model).stem().string());
+    model.version = model.card.value("fieldseg_version", std::string());
+    const json th = model.card.value("thresholds", json::object());
+    o.tExt = th.value("t_ext", o.tExt);
+    o.tBound = th.value("t_bound", o.tBound);
+    o.minAreaM2 = th.value("min_area_m2", o.minAreaM2);
+    ModelLoadOptions lo;
+    lo.threads = a.threads > 0 ? a.threads : static_cast<int>(std::thread::hardware_concurrency());
+    predictor = loadModel(a.model, lo);
+    in.predictor = predictor.get();
+    in.modelName = model.version.empty() ? model.name : model.name + "@" + model.version;
+#else
+    throw UsageError(
+        "delineate: this fieldseg was built without LibTorch, so --model is not "
+        "available. Rebuild with -DFIELDSEG_WITH_TORCH=ON or use --probabilities-in.");
+#endif
+  }
+  if (a.tExt) o.tExt = *a.tExt;
+  if (a.tBound) o.tBound = *a.tBound;
+  if (a.minAreaM2) o.minAreaM2 = *a.minAreaM2;
+  if (a.simplifyM) o.simplifyM = *a.simplifyM;
+
+  std::optional<Progress> bar;
+  std::string stage;
+  o.progress = [&](const std::string& s, long long done, long long total, long long px) {
+    if (s != stage) {
+      if (bar) bar->finish();
+      bar.emplace(s, total, "tiles");
+      stage = s;
+    }
+    bar->update(done, px);
+  };
+  if (gridMode) return runGridShard(a.grid, in, o);  // batch: this task's cells only
+  DelineateResult res = delineate(in, o);
+  if (bar) bar->finish();
+  const auto& rep = res.report;
+
+  VectorWriteOptions wo;
+  wo.overwrite = a.overwrite;
+  if (!a.crs.empty()) {
+    try {
+      wo.crs = Crs::fromUserInput(a.crs);
+    } catch (const DataError& e) {
+      throw UsageError(std::string("delineate: --crs: ") + e.what());
+    }
+  }
+  const auto tw = Clock::now();
+  writeFields(res.fields, a.out, wo);
+  const double writeS = std::chrono::duration<double>(Clock::now() - tw).count();
+  const double totalS = std::chrono::duration<double>(Clock::now() - t0).count();
+
+  if (rep.allNodata)
+    logLine("delineate: every pixel of the input is nodata: wrote an empty layer to " + a.out);
+  const double mpx = rep.window.area() / 1e6;
+  char line[640];
+  std::snprintf(
+      line, sizeof line,
+      "delineate: %zu fields (%lld merged across tiles, %lld below %.0f m2) from %.2f Mpx "
+      "in %.1f s (predict %.1f s%s, fields %.1f s, write %.1f s) -> %s",
+      res.fields.fields.size(), rep.piecesMerged, rep.droppedSmall, o.minAreaM2, mpx, totalS,
+      rep.predictSeconds,
+      rep.predictSeconds > 0
+          ? (" = " + std::to_string(mpx / rep.predictSeconds).substr(0, 5) + " Mpx/s").c_str()
+          : "",
+      rep.fieldsSeconds, writeS, a.out.c_str());
+  logLine(line);
+
+  json j;
+  j["command"] = "delineate";
+  j["fieldseg_version"] = kVersion;
+  j["config"] = {{"tile_px", o.tilePx},
+                 {"halo_px", o.haloPx},
+                 {"batch", o.batch},
+                 {"threads", o.threads},
+                 {"gsd_m", o.gsdM},
+                 {"bands", o.bands},
+                 {"t_ext", o.tExt},
+                 {"t_bound", o.tBound},
+                 {"min_area_m2", o.minAreaM2},
+                 {"simplify_m", o.simplifyM},
+                 {"crs", a.crs},
+                 {"overwrite", a.overwrite},
+                 {"fields_halo_px", fieldsHaloMarginPx()}};
+  j["inputs"] = {{"images", a.images},
+                 {"probabilities_in", a.probabilitiesIn},
+                 {"model", a.model},
+                 {"aoi", a.aoi}};
+  j["model"] = {{"name", model.name}, {"version", model.version}};
+  if (!model.card.is_null()) j["model"]["thresholds"] = model.card.value("thresholds", json());
+  j["outputs"] = {{"fields", a.out}, {"probabilities", a.probabilitiesOut}};
+  j["result"] = {{"fields", res.fields.fields.size()},
+                 {"crs", rep.grid.crs().label()},
+                 {"width", rep.grid.width()},
+                 {"height", rep.grid.height()},
+                 {"window", {rep.window.x, rep.window.y, rep.window.width, rep.window.height}},
+                 {"gsd_m", rep.grid.gsdMeters()},
+                 {"bands", rep.bands},
+                 {"datetime", rep.datetime},
+                 {"predict_tiles", rep.predictTiles},
+                 {"nodata_tiles", rep.nodataTiles},
+                 {"fields_tiles", rep.tiles},
+                 {"merged_across_tiles", rep.piecesMerged},
+                 {"dropped_below_min_area", rep.droppedSmall},
+                 {"all_nodata", rep.allNodata},
+                 {"band_p2_p98", rep.bandP2P98}};
+  j["timings_s"] = {{"stats", rep.statsSeconds},
+                    {"predict", rep.predictSeconds},
+                    {"fields", rep.fieldsSeconds},
+                    {"write", writeS},
+                    {"total", totalS}};
+  j["host"] = {{"hardware_threads", std::thread::hardware_concurrency()}};
+  writeTextAtomically(runJsonPath(a.out), j.dump(2));
+}
+
+const Registrar registrar(
+    "delineate", "Field polygons from imagery: tiled inference + watershed instances", 30,
+    [](CLI::App& sub) {
+      auto a = std::make_shared<DelineateArgs>();
+      sub.add_option("images", a->images,
+                     "Image(s): one per date (dates are averaged); a date of single-band files "
+                     "is a comma-separated list");
+      sub.add_option("--model", a->model, "Model file (its card gives bands and thresholds)");
+      sub.add_option("--probabilities-in", a->probabilitiesIn,
+                     "Use these probabilities instead of a model: bands 1-3 = extent, boundary, "
+                     "distance on the image grid (e.g. `fieldseg labels` output)");
+      sub.add_option("--out", a->out, "Output fields: .geojson (RFC 7946), .gpkg, .fgb, .geojsonl")
+          ->required();
+      sub.add_option("--probabilities", a->probabilitiesOut,
+                     "Also write the probability mosaic (uint8 extent/boundary/distance GeoTIFF)");
+      sub.add_option("--aoi", a->aoi, "Only delineate inside these polygons (any vector file)");
+      sub.add_option("--tile-px", a->tilePx, "Tile core size in pixels")->capture_default_str();
+      sub.add_option("--halo-px", a->haloPx, "Network context around each tile, in pixels")
+          ->capture_default_str();
+      sub.add_option("--batch", a->batch, "Tiles per network call")->capture_default_str();
+      sub.add_option("--threads", a->threads, "Worker threads (0 = all cores)")
+          ->capture_default_str();
+      sub.add_option("--gsd", a->gsdM, "Resample the imagery on read to this GSD in metres");
+      sub.add_option("--bands", a->bands,
+                     "Bands to feed the model (names or 1-based indices); default: the model's");
+      sub.add_option("--t-ext", a->tExt, "Extent threshold (default: model card, else 0.4)");
+      sub.add_option("--t-bound", a->tBound,
+                     "Boundary threshold cutting the watershed (default: model card, else 0.2)");
+      sub.add_option("--min-area-m2", a->minAreaM2,
+                     "Drop fields smaller than this (default: model card, else 100)");
+      sub.add_option("--simplify-m", a->simplifyM,
+                     "Topology-preserving simplification tolerance in metres (default 0: exact "
+                     "pixel edges)");
+      sub.add_option("--crs", a->crs, "Output CRS for .gpkg/.fgb (GeoJSON is always lon/lat)");
+      sub.add_flag("--overwrite", a->overwrite, "Replace existing outputs");
+      addGridRunOptions(sub, a->grid);
+      sub.callback([a] { run(*a); });
+    });
+
+}  // namespace
+}  // namespace fieldseg::cli
