@@ -18,6 +18,13 @@ void CPL_STDCALL quietHandler(CPLErr errClass, CPLErrorNum, const char* msg) {
   }
 }
 
+// Installed as soon as the io library is loaded, so even GDAL/OGR calls made before the first
+// initGdal() (vector readers, OSR) stay quiet.
+const bool kQuietAtLoad = [] {
+  CPLSetErrorHandler(quietHandler);
+  return true;
+}();
+
 }  // namespace
 
 void initGdal() {
