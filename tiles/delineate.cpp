@@ -613,6 +613,16 @@ Run runPasses(const DelineateInput& in, const DelineateOptions& o,
     ctx.grid = mosaicGrid;
     ctx.area = PixelWindow{area.x - predArea.x, area.y - predArea.y, area.width, area.height};
   } else {
+    // An image given beside the probabilities still says where there is data at all.
+    if (!dates.empty()) {
+      bool anyValid = false;
+      for (const auto& st : computeStats(*dates[0]))
+        if (st.validCount > 0) anyValid = true;
+      if (!anyValid) {
+        rep.allNodata = true;
+        return run;
+      }
+    }
     ctx.reader.src = probs.get();
     ctx.grid = grid;
     ctx.area = area;

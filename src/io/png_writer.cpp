@@ -1,0 +1,49 @@
+// writePng (see include/fieldseg/quicklook.hpp): GDAL MEM dataset -> PNG driver, temp + rename.
+#include <gdal_priv.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "fieldseg/error.hpp"
+#include "fieldseg/quicklook.hpp"
+#include "gdal_error.hpp"
+
+namespace fieldseg {
+
+void writePng(const RgbImage& image, const std::string& path, bool overwrite) {
+  namespace fs = std::filesystem;
+  if (!overwrite && fs::exists(path))
+    throw UsageError("render: output '" + path + "' exists. Pass --overwrite to replace it.");
+  if (image.rows <= 0 || image.cols <= 0)
+    throw DataError("render: the quicklook of '" + path + "' is empty. Check the input image.");
+  io::initGdal();
+  io::GdalErrorScope errors;
+  GDALDriver* mem = GetGDALDriverManager()->GetDriverByName("MEM");
+  GDALDriver* png = GetGDALDriverManager()->GetDriverByName("PNG");
+  if (!mem || !png) throw IoError("render: GDAL has no PNG driver. Install GDAL with PNG support.");
+  std::unique_ptr<GDALDataset> ds(mem->Create("", image.cols, image.rows, 3, GDT_Byte, nullptr));
+  if (!ds) throw IoError("render: cannot allocate the quicklook: " + io::gdalCause(errors, "?"));
+  // Interleaved RGB: pixel spacing 3 bytes, line spacing 3 * cols, band spacing 1.
+  if (ds->RasterIO(GF_Write, 0, 0, image.cols, image.rows,
+                   const_cast<std::uint8_t*>(image.rgb.data()), image.cols, image.rows, GDT_Byte, 3,
+                   nullptr, 3, 3 * image.cols, 1, nullptr) != CE_None)
+    throw IoError("render: cannot fill the quicklook: " + io::gdalCause(errors, "?"));
+  const std::string tmp = path + ".tmp.png";
+  std::unique_ptr<GDALDataset> out(
+      png->CreateCopy(tmp.c_str(), ds.get(), FALSE, nullptr, nullptr, nullptr));
+  if (!out) {
+    std::remove(tmp.c_str());
+    throw IoError("render: cannot write '" + path + "': " + io::gdalCause(errors, "unknown") +
+                  ". Check the folder exists and is writable.");
+  }
+  out.reset();
+  std::remove((tmp + ".aux.xml").c_str());
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw IoError("render: cannot write '" + path + "': " + ec.message() + ".");
+  }
+}
+
+}  // namespace fieldseg
