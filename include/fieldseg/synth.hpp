@@ -45,7 +45,7 @@ struct SynthOptions {
   double gsdM = 0;  ///< 0 = the profile's default (NAIP 1, PlanetScope 3, Sentinel-2 10)
   std::optional<SensorProfile> profile;  ///< default: NAIP for large-fields, PlanetScope otherwise
   std::vector<std::string> bands{"red", "green", "blue", "nir"};  ///< any of these four, any order
-  Crs crs;  ///< projected, metre units; empty = the preset's UTM zone (32615 / 32636)
+  Crs crs;  ///< projected; empty = the preset's UTM zone (32615 / 32636). gsdM is ground metres
   std::uint64_t seed = 1;
   double haze = 0;  ///< 0 (clear) .. 1 (thick)
   int threads = 0;  ///< render threads; 0 = hardware concurrency. Does not change the output.

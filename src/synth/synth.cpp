@@ -84,9 +84,14 @@ GridSpec sceneGrid(const SynthOptions& o, double gsd) {
   // Centred on a plausible place: central Iowa (corn/soy sections) or eastern Uganda (Mbale).
   const Point lonLat = large ? Point{-93.62, 42.03} : Point{34.17, 1.07};
   const Point c = CoordTransform(Crs::wgs84(), crs).apply(lonLat);
-  const double x0 = std::round((c.x - 0.5 * o.width * gsd) / gsd) * gsd;
-  const double y0 = std::round((c.y + 0.5 * o.height * gsd) / gsd) * gsd;
-  return GridSpec(o.width, o.height, {x0, gsd, 0, y0, 0, -gsd}, crs);
+  // --gsd is metres on the ground: where CRS units are not (Web Mercator), scale the pixel size.
+  auto gridAt = [&](double res) {
+    const double x0 = std::round((c.x - 0.5 * o.width * res) / res) * res;
+    const double y0 = std::round((c.y + 0.5 * o.height * res) / res) * res;
+    return GridSpec(o.width, o.height, {x0, res, 0, y0, 0, -res}, crs);
+  };
+  const double ground = gridAt(gsd).gsdMeters();
+  return std::abs(ground - gsd) < 1e-9 * gsd ? gridAt(gsd) : gridAt(gsd * gsd / ground);
 }
 
 }  // namespace
@@ -173,7 +178,8 @@ SynthSummary synthesize(const SynthOptions& o, const SynthOutputs& outputs,
         f.id = p.id;
         for (const synth::V2& q : synth::parcelOutline(p, o.width))
           f.polygon.exterior.push_back({gt[0] + q.x * gt[1], gt[3] + q.y * gt[5]});
-        // Planar area in the projected CRS (exact for the pixels; UTM scale error < 0.1 %).
+        // Pixels x ground pixel area: the planar area in UTM (whose scale error is < 0.1 %), and
+        // the ground area in Web Mercator.
         const double areaHa = static_cast<double>(p.pixels) * gsd * gsd / 1e4;
         f.attrs["area"] = std::round(areaHa * 1e6) / 1e6;
         minHa = std::min(minHa, areaHa);

@@ -2,6 +2,7 @@
 // shapely), no overlaps, area ranges, readable outputs.
 #include "fieldseg/synth.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -277,4 +278,17 @@ TEST(SynthCli, WritesReadableOutputs) {
                           dir.file("z.tif"), "--truth", dir.file("z.geojson")})
                 .exitCode,
             2);
+}
+
+TEST(Synth, GsdIsGroundMetresInWebMercator) {
+  test::TempDir dir;
+  SynthOptions o = small(128, 2);
+  o.crs = Crs::fromEpsg(3857);
+  o.gsdM = 3;
+  const SynthRun r = synth(dir, "wm", o);
+  EXPECT_NEAR(r.summary.grid.gsdMeters(), 3.0, 1e-6);
+  EXPECT_NEAR(r.summary.grid.resX(), 3.0 / std::cos(1.07 * 3.14159265358979 / 180), 1e-3);
+  const auto [lo, hi] = presetAreaRangeHa(o.preset);
+  EXPECT_GE(r.summary.minAreaHa, lo);
+  EXPECT_LE(r.summary.maxAreaHa, hi);
 }
