@@ -11,8 +11,10 @@
 //    Field-like pixels no floor reaches (thin fields the boundary covers entirely) form fields of
 //    their own: 8-connected components of those pixels.
 // 3. Remaining ridge pixels (the crest itself, extent < t_ext) take the label of the nearest
-//    settled pixel within radiusPx (Euclidean); at equal distance a field beats background and two
-//    different fields give background (the middle of an odd-width crest, e.g. a one-pixel lane).
+//    settled pixel (Euclidean) when it is a neighbour (squared distance <= crestReach2): a field's
+//    outline ring lies right next to its extent, while pixels further out (the strip outside the
+//    outline, lanes between fields) are background. At equal distance a field beats background
+//    and two different fields give background (the middle of a crest between touching fields).
 //
 // Every rule has a bounded reach, so a pixel's label depends only on the input within
 // instanceMarginPx() of it, except for the identity of the component it belongs to, which the
@@ -165,7 +167,7 @@ int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
         if (labels[i] > 0) labels[i] = find(labels[i]);
   }
 
-  // 3. Crest pixels: nearest settled pixel.
+  // 3. Crest pixels: nearest settled neighbour.
   const int R = params.radiusPx;
   for (size_t i = 0; i < n; ++i) {
     if (kind[i] != 3) continue;
@@ -173,7 +175,7 @@ int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
     int bestD = std::numeric_limits<int>::max();
     std::int32_t bestLabel = 0;
     bool tie = false;
-    for (int k = 1; k <= R && k * k <= bestD; ++k) {
+    for (int k = 1; k <= R && k * k <= bestD && k * k <= params.crestReach2; ++k) {
       for (int dr = -k; dr <= k; ++dr) {
         const int rr = r + dr;
         if (rr < 0 || rr >= rows) continue;
@@ -198,7 +200,7 @@ int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
         }
       }
     }
-    labels[i] = (bestD <= R * R && !tie) ? bestLabel : 0;
+    labels[i] = (bestD <= params.crestReach2 && !tie) ? bestLabel : 0;
   }
   return count;
 }

@@ -18,7 +18,8 @@ namespace fieldseg::post {
 struct InstanceParams {
   std::uint8_t extentQ = 102;   ///< extent >= this (0..255) may be a field (t_ext 0.4)
   std::uint8_t boundaryQ = 51;  ///< boundary < this is a basin floor (t_bound 0.2)
-  int radiusPx = 8;             ///< crest pixels look this far for the nearest settled pixel
+  int radiusPx = 2;             ///< crest pixels look this far for the nearest settled pixel
+  int crestReach2 = 2;          ///< ... and join a field only within this squared distance
   int maxCost = 32;             ///< floods from basin floors stop at this cost (>= 1 per pixel)
   std::uint8_t mergeDistanceQ = 51;  ///< floods meeting where distance >= this (0.2) merge
 };
