@@ -164,6 +164,9 @@ struct ShardRunOptions {
   bool force = false;  ///< redo finished cells too
   /// Called with one line per event (cell processed/skipped); may be empty.
   std::function<void(const std::string&)> log;
+  /// A JSON object (text) stored under "run" in the shard report: resolved config, inputs,
+  /// versions. Empty = none.
+  std::string runInfoJson;
 };
 
 struct CellRun {
@@ -177,6 +180,7 @@ struct CellRun {
 struct ShardRunReport {
   ShardSpec shard;
   std::vector<CellRun> cells;
+  std::string runInfoJson;  ///< copied from ShardRunOptions
   int processed() const;
   int skipped() const;
   std::string toJson()

@@ -53,6 +53,7 @@ std::string ShardRunReport::toJson() const {
   j["skipped"] = std::move(skippedIds);
   j["failed"] = std::move(failedIds);
   j["cells"] = std::move(cellsJson);
+  if (!runInfoJson.empty()) j["run"] = Json::parse(runInfoJson);
   return j.dump(2) + "\n";
 }
 
@@ -66,6 +67,10 @@ ShardRunReport runShard(const GridManifest& grid, const ShardSpec& shard, const 
 
   ShardRunReport report;
   report.shard = shard;
+  report.runInfoJson = options.runInfoJson;
+  if (!report.runInfoJson.empty() && !Json::accept(report.runInfoJson)) {
+    throw UsageError("batch: run info is not valid JSON. Pass a JSON object.");
+  }
   std::vector<std::string> failures;
   const std::vector<int> mine =
       cellsOfShard(static_cast<int>(grid.cells.size()), shard, grid.shardMode);

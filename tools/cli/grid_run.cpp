@@ -6,10 +6,13 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <vector>
 
 #include "fieldseg/batch.hpp"
 #include "fieldseg/error.hpp"
 #include "fieldseg/raster_source.hpp"
+#include "fieldseg/version.hpp"
 #include "log.hpp"
 
 namespace fieldseg::cli {
@@ -116,8 +119,29 @@ void runGridShard(const GridRunFlags& f, const DelineateInput& input,
     out.fields = std::move(r.fields.fields);
     return out;
   };
+  // A grid in another CRS than the given rasters fails every cell: say so once, up front.
+  const std::string given = !input.probabilitiesIn.empty() ? input.probabilitiesIn
+                            : !input.dates.empty()         ? input.dates.front().front()
+                                                           : std::string();
+  if (!given.empty() && !grid.cells.empty())
+    batch::cellWindow(grid.cells.front(), grid.crs, gridOf(given));
   batch::ShardRunOptions ro;
   ro.force = f.force;
+  nlohmann::ordered_json info;
+  info["command"] = "delineate --grid";
+  info["fieldseg_version"] = kVersion;
+  info["grid"] = f.grid;
+  info["config"] = {{"cell_halo_px", f.cellHaloPx},    {"tile_px", options.tilePx},
+                    {"halo_px", options.haloPx},       {"gsd_m", options.gsdM},
+                    {"bands", options.bands},          {"t_ext", options.tExt},
+                    {"t_bound", options.tBound},       {"min_area_m2", options.minAreaM2},
+                    {"simplify_m", options.simplifyM}, {"redo_finished", f.force}};
+  std::vector<std::string> dates;
+  for (const auto& d : input.dates)
+    for (const auto& p : d) dates.push_back(p);
+  info["inputs"] = {
+      {"images", dates}, {"probabilities_in", input.probabilitiesIn}, {"model", input.modelName}};
+  ro.runInfoJson = info.dump();
   ro.log = [](const std::string& line) { logLine(line); };
   batch::ShardRunReport rep = batch::runShard(grid, shard, f.outDir, delineateCell, ro);
   logLine("delineate: shard " + std::to_string(shard.index) + ": " +
