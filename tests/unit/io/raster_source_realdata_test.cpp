@@ -2,6 +2,7 @@
 // the acceptance rasters of issue 2, Rwanda's single-band stack vs the prepared 4-band chip, and a
 // resampled read vs gdal_translate on a real NAIP VRT over PNG.
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "fieldseg/raster_source.hpp"
@@ -35,6 +36,31 @@ TEST(RealData, RwandaPreparedChip) {
   for (const auto& b : src->bands()) {
     EXPECT_EQ(b.dataType, "UInt16");
     EXPECT_EQ(b.nodata, 0.0);
+  }
+}
+
+// Mean and std of computeStats vs gdalinfo -stats (GDAL's own statistics, nodata excluded) on a
+// temporary copy of the chip (gdalinfo -stats writes an .aux.xml beside the file).
+TEST(RealData, RwandaStatsAgreeWithGdalinfo) {
+  FIELDSEG_REQUIRE_REALDATA();
+  fieldseg::test::TempDir tmp;
+  std::string chip = realdataDir() + "/rwanda_planetscope/prepared/rwanda_planetscope_chip.tif";
+  auto r = fieldseg::test::runShell("gdal_translate -q '" + chip + "' '" + tmp.file("c.tif") +
+                                    "' && gdalinfo -json -stats '" + tmp.file("c.tif") + "'");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto info = nlohmann::json::parse(r.out);
+  auto stats = computeStats(*openRaster({chip}));
+  ASSERT_EQ(stats.size(), 4u);
+  for (size_t b = 0; b < 4; ++b) {
+    const auto& band = info["bands"][b];
+    // The full-precision values are in the band metadata (the "mean" key is rounded to 3 digits).
+    const auto& md = band["metadata"][""];
+    EXPECT_NEAR(stats[b].mean, std::stod(md["STATISTICS_MEAN"].get<std::string>()), 1e-6);
+    EXPECT_NEAR(stats[b].std, std::stod(md["STATISTICS_STDDEV"].get<std::string>()), 1e-6);
+    EXPECT_GE(stats[b].p2, band["minimum"].get<double>());
+    EXPECT_LE(stats[b].p98, band["maximum"].get<double>());
+    EXPECT_LT(stats[b].p2, stats[b].mean);
+    EXPECT_GT(stats[b].p98, stats[b].mean);
   }
 }
 
