@@ -93,6 +93,21 @@ TEST_F(BatchGrid, GridIsFourByFourAndDeterministic) {
                 .exitCode,
             0);
   EXPECT_EQ(readJson(f("grid2.json")), g);
+  // A VRT of the scene gives the same cells (images may be VRTs or /vsi* paths).
+  ASSERT_EQ(
+      test::runShell("gdal_translate -q -of VRT '" + f("scene.tif") + "' '" + f("scene.vrt") + "'")
+          .exitCode,
+      0);
+  ASSERT_EQ(test::runCli({"grid", "--images", f("scene.vrt"), "--cell-m", "384", "--snap-to-extent",
+                          "--out", f("grid-vrt.json")})
+                .exitCode,
+            0);
+  json gv = readJson(f("grid-vrt.json"));
+  ASSERT_EQ(gv["cells"].size(), g["cells"].size());
+  for (size_t i = 0; i < g["cells"].size(); ++i) {
+    EXPECT_EQ(gv["cells"][i]["bounds"], g["cells"][i]["bounds"]);
+    EXPECT_EQ(gv["cells"][i]["images"][0], f("scene.vrt"));
+  }
   // --overwrite guard and usage errors exit 2.
   EXPECT_EQ(test::runCli({"grid", "--images", f("scene.tif"), "--out", f("grid2.json")}).exitCode,
             2);
