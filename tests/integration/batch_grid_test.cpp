@@ -8,6 +8,7 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 #include <string>
 #include <vector>
@@ -22,9 +23,11 @@ using nlohmann::json;
 
 std::string python() { return fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3"; }
 
-test::CliResult compareFields(const std::string& a, const std::string& b) {
+test::CliResult compareFields(const std::string& a, const std::string& b,
+                              const std::string& grid = {}) {
   return test::runShell(python() + " '" + FIELDSEG_SOURCE_DIR +
-                        "/tests/integration/compare_fields.py' '" + a + "' '" + b + "'");
+                        "/tests/integration/compare_fields.py' '" + a + "' '" + b + "' " +
+                        (grid.empty() ? "" : "'" + grid + "'"));
 }
 
 class BatchGrid : public ::testing::Test {
@@ -126,8 +129,13 @@ TEST_F(BatchGrid, MergedShardsEqualSingleProcessAndRerunRedoesExactlyTheDamagedC
                 {"merge", "--grid", f("grid.json"), "--in-dir", out, "--out", f("merged-a.gpkg")})
                 .exitCode,
             0);
-  test::CliResult cmp = compareFields(f("single.gpkg"), f("merged-a.gpkg"));
+  test::CliResult cmp = compareFields(f("single.gpkg"), f("merged-a.gpkg"), f("grid.json"));
   EXPECT_EQ(cmp.exitCode, 0) << cmp.out << cmp.err;
+  // The comparison means something only if many fields cross cell edges (and came out whole).
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(cmp.out, m, std::regex(R"((\d+) straddling a cell edge)")))
+      << cmp.out;
+  EXPECT_GT(std::stoi(m[1]), 50) << cmp.out;
 
   // Nothing left to do: every shard skips all its cells.
   EXPECT_TRUE(runShards(out, 3).empty());

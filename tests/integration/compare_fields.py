@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Independent cross-check for the batch tests: two vector files hold the same fields with the same
 coordinates (bit-exact) and the same attributes except `id`, each field exactly once, ids unique.
-Usage: compare_fields.py A B  -> exit 0 when equal, 1 with a reason otherwise."""
+Usage: compare_fields.py A B [GRID.json]  -> exit 0 when equal, 1 with a reason otherwise. With a
+grid manifest (same CRS as B), also prints how many fields of B straddle a cell edge (whole fields
+that cells had to share: the ones stitching is about)."""
 import sys
 from osgeo import ogr  # Debian python3-gdal: run with /usr/bin/python3
 
@@ -21,21 +23,22 @@ def load(path):
     if ds is None or ds.GetLayerCount() != 1:
         sys.exit(f"{path}: expected exactly one layer")
     layer = ds.GetLayer(0)
-    feats, ids = [], []
+    feats, ids, boxes = [], [], []
     for f in layer:
         g = f.GetGeometryRef()
         polys = [g] if g.GetGeometryType() in (ogr.wkbPolygon, ogr.wkbPolygon25D) else \
             [g.GetGeometryRef(i) for i in range(g.GetGeometryCount())]
         key = tuple(sorted(tuple(canon_ring(p.GetGeometryRef(i)) for i in range(p.GetGeometryCount()))
                            for p in polys))
+        boxes.append(g.GetEnvelope())  # minx, maxx, miny, maxy
         attrs = tuple(sorted((k, v) for k, v in f.items().items() if k != "id"))
         feats.append((key, attrs))
         ids.append(f.GetFID() if "id" not in f.keys() else f.GetField("id"))
-    return feats, ids
+    return feats, ids, boxes
 
 
-a, ida = load(sys.argv[1])
-b, idb = load(sys.argv[2])
+a, ida, _ = load(sys.argv[1])
+b, idb, boxes = load(sys.argv[2])
 for name, ids in ((sys.argv[1], ida), (sys.argv[2], idb)):
     if len(set(ids)) != len(ids):
         sys.exit(f"{name}: ids are not unique")
@@ -46,4 +49,13 @@ sa, sb = set(a), set(b)
 if sa != sb:
     sys.exit(f"differ: {len(a)} vs {len(b)} fields, {len(sa - sb)} only in {sys.argv[1]}, "
              f"{len(sb - sa)} only in {sys.argv[2]}")
-print(f"equal: {len(a)} fields, same coordinates and attributes")
+straddle = ""
+if len(sys.argv) > 3:
+    import json
+    cells = json.load(open(sys.argv[3]))["cells"]
+    xs = sorted({c["bounds"][0] for c in cells} | {c["bounds"][2] for c in cells})[1:-1]
+    ys = sorted({c["bounds"][1] for c in cells} | {c["bounds"][3] for c in cells})[1:-1]
+    n = sum(1 for (x0, x1, y0, y1) in boxes
+            if any(x0 < x < x1 for x in xs) or any(y0 < y < y1 for y in ys))
+    straddle = f", {n} straddling a cell edge"
+print(f"equal: {len(a)} fields, same coordinates and attributes{straddle}")

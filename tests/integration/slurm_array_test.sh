@@ -48,7 +48,7 @@ timeout 300 sbatch --array=0-3 --wait -o "$W/run1-%a.log" \
   --export=ALL,FIELDSEG="$FIELDSEG",GRID="$W/grid.json",OUT_DIR="$W/out1",SHARD_COUNT=4,FIELDSEG_ARGS="$ARGS" \
   "$SRC/tools/deploy/slurm_delineate.sbatch" || { tail -n 20 "$W"/run1-*.log; fail "array job failed"; }
 "$FIELDSEG" merge --grid "$W/grid.json" --in-dir "$W/out1" --out "$W/merged1.gpkg"
-"$PY" "$SRC/tests/integration/compare_fields.py" "$W/single.gpkg" "$W/merged1.gpkg"
+"$PY" "$SRC/tests/integration/compare_fields.py" "$W/single.gpkg" "$W/merged1.gpkg" "$W/grid.json"
 
 step "array job with task 1 killed mid-cell"
 cat >"$W/stall_task1.sh" <<JOB
@@ -102,5 +102,5 @@ assert r["index_source"] == "SLURM_ARRAY_TASK_ID" and r["count_source"] == "flag
 print(f"rerun of shard 1: processed {proc}, skipped {skip}")
 PY
 "$FIELDSEG" merge --grid "$W/grid.json" --in-dir "$W/out2" --out "$W/merged2.gpkg"
-"$PY" "$SRC/tests/integration/compare_fields.py" "$W/single.gpkg" "$W/merged2.gpkg"
+"$PY" "$SRC/tests/integration/compare_fields.py" "$W/single.gpkg" "$W/merged2.gpkg" "$W/grid.json"
 step "ok"
