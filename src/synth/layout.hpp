@@ -55,6 +55,7 @@ struct Crop {
   float veg = 0.5f;              ///< green cover fraction
   float sen = 0.0f;              ///< senescence of the vegetation
   float soil = 1.0f;             ///< soil brightness multiplier
+  float vegBright = 1.0f;        ///< canopy brightness multiplier (leaf area, variety)
   float texAmp = 0.1f;           ///< amplitude of patchy cover
   float texScaleM = 20;          ///< size of the patches (m)
   float rowCos = 1, rowSin = 0;  ///< unit vector across the rows

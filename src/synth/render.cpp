@@ -23,7 +23,7 @@ constexpr Spec kGrass{0.045f, 0.075f, 0.065f, 0.30f};
 constexpr Spec kDryGrass{0.070f, 0.100f, 0.120f, 0.26f};
 constexpr Spec kWetland{0.040f, 0.070f, 0.050f, 0.22f};
 constexpr Spec kGravel{0.130f, 0.145f, 0.160f, 0.21f};
-constexpr Spec kDirtRed{0.110f, 0.140f, 0.200f, 0.25f};
+constexpr Spec kDirtRed{0.095f, 0.120f, 0.160f, 0.24f};
 constexpr Spec kForest{0.026f, 0.052f, 0.034f, 0.32f};
 constexpr Spec kCrown{0.025f, 0.055f, 0.032f, 0.33f};
 constexpr Spec kWater{0.045f, 0.055f, 0.035f, 0.015f};
@@ -96,9 +96,14 @@ Spec fieldAt(const Ctx& cx, const Parcel& p, double xc, double yc) {
   const float d = static_cast<float>(p.shape.insideDistance(xc, yc) * cx.g);  // metres to edge
   if (c.headlandM > 0 && d < c.headlandM) v += (c.headlandVeg - v) * 0.8f * (1 - d / c.headlandM);
   v = clamp01(v);
-  const Spec veg = mix(kGreen, kSenescent, c.sen);
+  const Spec veg = scale(mix(kGreen, kSenescent, c.sen), c.vegBright);
   Spec out = mix(scale(cx.soil(), soilMul), veg, v);
   // Bunds: a faint grass line on the outermost ring of pixels of touching fields.
+  // Canopy and clod grain: pixel-scale texture that only a sub-2 m sensor resolves.
+  const float grain = cx.g <= 2 ? 0.07f : 0.02f;
+  out = scale(
+      out, 1 + grain * gauss4(static_cast<std::uint32_t>(hash3(
+                           p.seed, static_cast<std::int64_t>(xc), static_cast<std::int64_t>(yc)))));
   const float halfPx = static_cast<float>(0.5 * cx.g);
   if (c.bund > 0 && d < halfPx) out = mix(out, kGrass, c.bund * (1 - d / halfPx));
   return out;
@@ -109,9 +114,9 @@ Spec fieldAt(const Ctx& cx, const Parcel& p, double xc, double yc) {
 SensorSpec sensorSpec(SensorProfile profile) {
   switch (profile) {
     case SensorProfile::Naip:
-      return {1.0, true, 0.55, 0.003};
+      return {1.0, true, 0.55, 0.004};
     case SensorProfile::PlanetScope:
-      return {3.0, false, 1.1, 0.004};
+      return {3.0, false, 1.3, 0.0015};
     case SensorProfile::Sentinel2:
       return {10.0, false, 0.6, 0.002};
   }
