@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -75,6 +76,54 @@ TEST(CalibrateCli, BeatsTheDefaultsOnItsValidationData) {
   auto rep =
       runCli({"calibrate", "--probabilities-in", soft, "--truth", truth, "--report", report});
   EXPECT_EQ(rep.exitCode, 2);  // exists, no --overwrite
+}
+
+// With a (tiny, barely trained) network: one probability pass, then the grid; the chosen thresholds
+// land in the copied model's card and score at least as well as the card's own.
+TEST(CalibrateCli, WritesChosenThresholdsIntoTheModelCard) {
+  TempDir dir;
+  std::string truth = dir.file("truth.geojson"), scene = dir.file("scene.tif");
+  auto s = runCli({"synth", "--preset", "smallholder", "--size", "128", "--seed", "4", "--out",
+                   scene, "--truth", truth, "--bands", "red,green,blue"});
+  ASSERT_EQ(s.exitCode, 0) << s.err;
+  auto l = runCli({"labels", "--image", scene, "--fields", truth, "--chips", dir.file("chips"),
+                   "--chip-px", "64", "--chip-stride", "64", "--min-labelled", "0"});
+  ASSERT_EQ(l.exitCode, 0) << l.err;
+  std::string cfg = dir.file("tiny.json");
+  {
+    std::ofstream f(cfg);
+    f << R"({"name": "tiny", "network": {"width": 4, "depth": 2, "input_bands": ["red", "green", "blue"]},
+            "train_manifests": [")"
+      << dir.file("chips/manifest.jsonl")
+      << R"("], "epochs": 1, "steps_per_epoch": 2, "batch_size": 2, "crop_px": 64,
+            "thresholds": {"t_ext": 0.4, "t_bound": 0.2, "min_area_m2": 100}})";
+  }
+  std::string model = dir.file("tiny.fsm"), calibrated = dir.file("tiny_cal.fsm");
+  auto t = runCli({"train", "--config", cfg, "--out", model, "--threads", "2"});
+  if (t.exitCode == 2 && t.err.find("LibTorch") != std::string::npos) {
+    GTEST_SKIP() << "fieldseg was built without LibTorch: no model to calibrate";
+  }
+  ASSERT_EQ(t.exitCode, 0) << t.err;
+  auto r = runCli({"calibrate", "--model", model, "--image", scene, "--truth", truth, "--out",
+                   calibrated, "--t-ext", "0.3,0.5", "--t-bound", "0.2", "--min-area-m2", "0",
+                   "--json", "--threads", "2"});
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_GE(j["best"]["median_iou"].get<double>(), j["default"]["median_iou"].get<double>());
+  auto info = runCli({"info", calibrated, "--json"});
+  ASSERT_EQ(info.exitCode, 0) << info.err;
+  auto pos = info.out.find("\"calibration\"");
+  EXPECT_NE(pos, std::string::npos) << info.out;
+  // The card's thresholds are the chosen ones.
+  json card = json::parse(info.out);
+  const json* th = nullptr;
+  for (const json* c : {&card, card.contains("model_card") ? &card["model_card"] : nullptr}) {
+    if (c && c->contains("thresholds")) th = &(*c)["thresholds"];
+  }
+  ASSERT_NE(th, nullptr) << info.out;
+  EXPECT_DOUBLE_EQ((*th)["t_ext"].get<double>(), j["best"]["t_ext"].get<double>());
+  EXPECT_DOUBLE_EQ((*th)["t_bound"].get<double>(), j["best"]["t_bound"].get<double>());
+  EXPECT_DOUBLE_EQ((*th)["min_area_m2"].get<double>(), j["best"]["min_area_m2"].get<double>());
 }
 
 TEST(CalibrateCli, UsageErrors) {
