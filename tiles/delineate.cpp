@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <numeric>
 #include <unordered_map>
@@ -368,17 +369,172 @@ struct Dsu {
   }
 };
 
+// Built fields, kept in memory or spilled to a temp file, handed back sorted by first pixel. The
+// spill keeps memory bounded by the tiles in flight: only (first pixel, offset) stays in RAM.
+class FieldStore {
+ public:
+  explicit FieldStore(std::string spillPath) : path_(std::move(spillPath)) {
+    if (path_.empty()) return;
+    file_ = std::fopen(path_.c_str(), "w+b");
+    if (!file_)
+      throw IoError("delineate: cannot create the temporary field store '" + path_ +
+                    "'. Check that the output folder is writable.");
+  }
+  ~FieldStore() {
+    if (file_) {
+      std::fclose(file_);
+      std::remove(path_.c_str());
+    }
+  }
+  FieldStore(const FieldStore&) = delete;
+  FieldStore& operator=(const FieldStore&) = delete;
+
+  void add(post::BuiltField&& f) {
+    if (!file_) {
+      mem_.push_back(std::move(f));
+      return;
+    }
+    index_.push_back({f.firstPixel, offset_});
+    buf_.clear();
+    put(f.firstPixel);
+    for (std::int64_t v : {f.minRow, f.minCol, f.maxRow, f.maxCol}) put(v);
+    putRing(f.field.polygon.exterior);
+    put(static_cast<std::uint32_t>(f.field.polygon.holes.size()));
+    for (const auto& h : f.field.polygon.holes) putRing(h);
+    put(static_cast<std::uint32_t>(f.field.attrs.size()));
+    for (const auto& [k, v] : f.field.attrs) {
+      putString(k);
+      put(static_cast<std::uint8_t>(v.index()));
+      if (v.index() == 0) put(std::get<std::int64_t>(v));
+      if (v.index() == 1) put(std::get<double>(v));
+      if (v.index() == 2) putString(std::get<std::string>(v));
+    }
+    const std::uint64_t n = buf_.size();
+    if (std::fwrite(&n, sizeof n, 1, file_) != 1 ||
+        std::fwrite(buf_.data(), 1, buf_.size(), file_) != buf_.size())
+      throw IoError("delineate: cannot write the temporary field store '" + path_ +
+                    "' (disk full?). Free space in the output folder.");
+    offset_ += static_cast<std::int64_t>(sizeof n + buf_.size());
+  }
+  size_t size() const { return file_ ? index_.size() : mem_.size(); }
+
+  /// Calls fn on every field in increasing first-pixel order.
+  void forEachSorted(const std::function<void(post::BuiltField&&)>& fn) {
+    if (!file_) {
+      std::sort(mem_.begin(), mem_.end(),
+                [](const auto& a, const auto& b) { return a.firstPixel < b.firstPixel; });
+      for (auto& f : mem_) fn(std::move(f));
+      mem_.clear();
+      return;
+    }
+    std::sort(index_.begin(), index_.end());
+    std::fflush(file_);
+    for (const auto& [first, off] : index_) {
+      (void)first;
+      std::uint64_t n = 0;
+      if (std::fseek(file_, static_cast<long>(off), SEEK_SET) != 0 ||
+          std::fread(&n, sizeof n, 1, file_) != 1)
+        throw IoError("delineate: cannot read back the temporary field store '" + path_ + "'.");
+      buf_.resize(n);
+      if (std::fread(buf_.data(), 1, n, file_) != n)
+        throw IoError("delineate: cannot read back the temporary field store '" + path_ + "'.");
+      pos_ = 0;
+      post::BuiltField f;
+      get(f.firstPixel);
+      get(f.minRow);
+      get(f.minCol);
+      get(f.maxRow);
+      get(f.maxCol);
+      getRing(f.field.polygon.exterior);
+      std::uint32_t holes = 0;
+      get(holes);
+      f.field.polygon.holes.resize(holes);
+      for (auto& h : f.field.polygon.holes) getRing(h);
+      std::uint32_t attrs = 0;
+      get(attrs);
+      for (std::uint32_t k = 0; k < attrs; ++k) {
+        std::string key;
+        getString(key);
+        std::uint8_t type = 0;
+        get(type);
+        if (type == 0) {
+          std::int64_t v = 0;
+          get(v);
+          f.field.attrs[key] = v;
+        } else if (type == 1) {
+          double v = 0;
+          get(v);
+          f.field.attrs[key] = v;
+        } else {
+          std::string v;
+          getString(v);
+          f.field.attrs[key] = v;
+        }
+      }
+      fn(std::move(f));
+    }
+  }
+
+ private:
+  template <typename T>
+  void put(T v) {
+    const auto* p = reinterpret_cast<const char*>(&v);
+    buf_.insert(buf_.end(), p, p + sizeof v);
+  }
+  void putString(const std::string& s) {
+    put(static_cast<std::uint32_t>(s.size()));
+    buf_.insert(buf_.end(), s.begin(), s.end());
+  }
+  void putRing(const Ring& r) {
+    put(static_cast<std::uint32_t>(r.size()));
+    for (const auto& p : r) {
+      put(p.x);
+      put(p.y);
+    }
+  }
+  template <typename T>
+  void get(T& v) {
+    std::memcpy(&v, buf_.data() + pos_, sizeof v);
+    pos_ += sizeof v;
+  }
+  void getString(std::string& s) {
+    std::uint32_t n = 0;
+    get(n);
+    s.assign(buf_.data() + pos_, n);
+    pos_ += n;
+  }
+  void getRing(Ring& r) {
+    std::uint32_t n = 0;
+    get(n);
+    r.resize(n);
+    for (auto& p : r) {
+      get(p.x);
+      get(p.y);
+    }
+  }
+
+  std::string path_;
+  std::FILE* file_ = nullptr;
+  std::vector<post::BuiltField> mem_;
+  std::vector<std::pair<std::int64_t, std::int64_t>> index_;
+  std::int64_t offset_ = 0;
+  std::vector<char> buf_;
+  size_t pos_ = 0;
+};
+
 struct FieldsResult {
-  std::vector<post::BuiltField> fields;
+  std::unique_ptr<FieldStore> store;
   long long tiles = 0, merged = 0, droppedSmall = 0;
 };
 
-FieldsResult buildFields(const FieldsContext& ctx, const DelineateOptions& o) {
+FieldsResult buildFields(const FieldsContext& ctx, const DelineateOptions& o,
+                         const std::string& spillPath) {
   const TilePlan plan(ctx.area.width, ctx.area.height, o.tilePx, 0);
   const auto& tiles = plan.tiles();
   tbb::enumerable_thread_specific<post::FieldBuilder> builders(
       [&] { return post::FieldBuilder(ctx.grid, ctx.build); });
   FieldsResult res;
+  res.store = std::make_unique<FieldStore>(spillPath);
   res.tiles = static_cast<long long>(tiles.size());
   std::vector<post::Piece> open;
   std::vector<std::pair<std::int64_t, std::int64_t>> border, links;
@@ -402,7 +558,7 @@ FieldsResult buildFields(const FieldsContext& ctx, const DelineateOptions& o) {
               }) &
           tbb::make_filter<std::shared_ptr<TileOut>, void>(
               tbb::filter_mode::serial_out_of_order, [&](std::shared_ptr<TileOut> t) {
-                for (auto& f : t->fields) res.fields.push_back(std::move(f));
+                for (auto& f : t->fields) res.store->add(std::move(f));
                 for (auto& p : t->open) open.push_back(std::move(p));
                 border.insert(border.end(), t->border.begin(), t->border.end());
                 links.insert(links.end(), t->links.begin(), t->links.end());
@@ -434,12 +590,8 @@ FieldsResult buildFields(const FieldsContext& ctx, const DelineateOptions& o) {
   tbb::parallel_for(size_t{0}, groupList.size(),
                     [&](size_t i) { built[i] = builders.local().build(groupList[i]); });
   for (auto& f : built)
-    if (f) res.fields.push_back(std::move(*f));
+    if (f) res.store->add(std::move(*f));
   for (auto& b : builders) res.droppedSmall += b.droppedSmall();
-  std::sort(res.fields.begin(), res.fields.end(),
-            [](const post::BuiltField& a, const post::BuiltField& b) {
-              return a.firstPixel < b.firstPixel;
-            });
   return res;
 }
 
@@ -632,7 +784,8 @@ Run runPasses(const DelineateInput& in, const DelineateOptions& o,
   run.mosaicGrid = ctx.grid;
   // Pass 2.
   auto t2 = Clock::now();
-  inArena([&] { run.fields = buildFields(ctx, o); });
+  const std::string spill = o.sink ? tempMosaicPath(o.tempDir) + ".fields" : std::string();
+  inArena([&] { run.fields = buildFields(ctx, o, spill); });
   rep.fieldsSeconds = since(t2);
   rep.tiles = run.fields.tiles;
   rep.piecesMerged = run.fields.merged;
@@ -655,8 +808,9 @@ DelineateResult finish(const DelineateInput& in, const DelineateOptions& o, Run&
   if (model.empty() && !in.probabilitiesIn.empty())
     model = "probabilities:" + std::filesystem::path(in.probabilitiesIn).filename().string();
   std::int64_t id = 0;
-  for (auto& bf : run.fields.fields) {
-    if (keep && !keep(bf)) continue;
+  if (!run.fields.store) return res;  // nothing was processed (empty window, all nodata)
+  run.fields.store->forEachSorted([&](post::BuiltField&& bf) {
+    if (keep && !keep(bf)) return;
     if (!aoiPolys.empty()) {
       bool hit = false;
       for (const auto& a : aoiPolys)
@@ -664,7 +818,7 @@ DelineateResult finish(const DelineateInput& in, const DelineateOptions& o, Run&
           hit = true;
           break;
         }
-      if (!hit) continue;
+      if (!hit) return;
     }
     Field f = std::move(bf.field);
     f.id = ++id;
@@ -673,8 +827,12 @@ DelineateResult finish(const DelineateInput& in, const DelineateOptions& o, Run&
     if (!run.report.datetime.empty()) f.attrs["determination_datetime"] = run.report.datetime;
     f.attrs["model"] = model;
     f.attrs["source"] = source;
-    res.fields.fields.push_back(std::move(f));
-  }
+    if (o.sink)
+      o.sink(std::move(f));
+    else
+      res.fields.fields.push_back(std::move(f));
+  });
+  res.report.fieldCount = id;
   return res;
 }
 

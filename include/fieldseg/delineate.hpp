@@ -58,6 +58,10 @@ struct DelineateOptions {
   /// not intersect it are dropped.
   std::optional<FieldSet> aoi;
 
+  /// When set, fields are streamed here in id order (through a temp spill file in tempDir, so
+  /// memory stays bounded by the tiles in flight) instead of being returned in the result.
+  std::function<void(Field&&)> sink;
+
   /// Progress: stage ("predict" / "fields"), tiles done, tiles total, pixels done.
   std::function<void(const std::string&, long long, long long, long long)> progress;
 };
@@ -73,6 +77,7 @@ struct DelineateReport {
   bool allNodata = false;          ///< no valid pixel in any date
   long long piecesMerged = 0;      ///< fields assembled from more than one tile
   long long droppedSmall = 0;      ///< instances below minAreaM2
+  long long fieldCount = 0;        ///< fields returned or streamed
   double predictSeconds = 0, fieldsSeconds = 0, statsSeconds = 0;
   std::vector<std::vector<double>> bandP2P98;  ///< per date, per band: p2, p98
 };

@@ -22,7 +22,9 @@
 #include "command.hpp"
 #include "fieldseg/delineate.hpp"
 #include "fieldseg/error.hpp"
+#include "fieldseg/field_writer.hpp"
 #include "fieldseg/fields.hpp"
+#include "fieldseg/raster_source.hpp"
 #include "fieldseg/version.hpp"
 #include "grid_run.hpp"
 #include "log.hpp"
@@ -165,6 +167,34 @@ void run(const DelineateArgs& a) {
   if (a.minAreaM2) o.minAreaM2 = *a.minAreaM2;
   if (a.simplifyM) o.simplifyM = *a.simplifyM;
 
+  VectorWriteOptions wo;
+  wo.overwrite = a.overwrite;
+  if (!a.crs.empty()) {
+    try {
+      wo.crs = Crs::fromUserInput(a.crs);
+    } catch (const DataError& e) {
+      throw UsageError(std::string("delineate: --crs: ") + e.what());
+    }
+  }
+  // Fields stream into the writer (one transaction, temp file renamed on close), so memory does
+  // not grow with the number of fields and a failure leaves nothing behind.
+  const std::vector<AttrDef> schema{{"area", AttrType::Real},
+                                    {"boundary_strength", AttrType::Real},
+                                    {"confidence", AttrType::Real},
+                                    {"determination_datetime", AttrType::String},
+                                    {"determination_method", AttrType::String},
+                                    {"model", AttrType::String},
+                                    {"perimeter", AttrType::Real},
+                                    {"source", AttrType::String}};
+  std::unique_ptr<FieldWriter> writer;
+  Crs fieldsCrs;
+  double writeS = 0;
+  o.sink = [&](Field&& f) {
+    const auto tw = Clock::now();
+    writer->add(f);
+    writeS += std::chrono::duration<double>(Clock::now() - tw).count();
+  };
+
   std::optional<Progress> bar;
   std::string stage;
   o.progress = [&](const std::string& s, long long done, long long total, long long px) {
@@ -175,23 +205,21 @@ void run(const DelineateArgs& a) {
     }
     bar->update(done, px);
   };
-  if (gridMode) return runGridShard(a.grid, in, o);  // batch: this task's cells only
+  // The writer needs the fields' CRS, known once the inputs are open: open it lazily through a
+  // first probe of the grid (delineate opens the sources again; opening is cheap).
+  {
+    std::vector<std::string> probe = in.probabilitiesIn.empty()
+                                         ? in.dates.front()
+                                         : std::vector<std::string>{in.probabilitiesIn};
+    fieldsCrs = openRaster(probe)->grid().crs();
+  }
+  writer = std::make_unique<FieldWriter>(a.out, fieldsCrs, schema, wo);
   DelineateResult res = delineate(in, o);
   if (bar) bar->finish();
   const auto& rep = res.report;
-
-  VectorWriteOptions wo;
-  wo.overwrite = a.overwrite;
-  if (!a.crs.empty()) {
-    try {
-      wo.crs = Crs::fromUserInput(a.crs);
-    } catch (const DataError& e) {
-      throw UsageError(std::string("delineate: --crs: ") + e.what());
-    }
-  }
   const auto tw = Clock::now();
-  writeFields(res.fields, a.out, wo);
-  const double writeS = std::chrono::duration<double>(Clock::now() - tw).count();
+  writer->close();
+  writeS += std::chrono::duration<double>(Clock::now() - tw).count();
   const double totalS = std::chrono::duration<double>(Clock::now() - t0).count();
 
   if (rep.allNodata)
@@ -202,8 +230,8 @@ void run(const DelineateArgs& a) {
       line, sizeof line,
       "delineate: %zu fields (%lld merged across tiles, %lld below %.0f m2) from %.2f Mpx "
       "in %.1f s (predict %.1f s%s, fields %.1f s, write %.1f s) -> %s",
-      res.fields.fields.size(), rep.piecesMerged, rep.droppedSmall, o.minAreaM2, mpx, totalS,
-      rep.predictSeconds,
+      static_cast<size_t>(rep.fieldCount), rep.piecesMerged, rep.droppedSmall, o.minAreaM2, mpx,
+      totalS, rep.predictSeconds,
       rep.predictSeconds > 0
           ? (" = " + std::to_string(mpx / rep.predictSeconds).substr(0, 5) + " Mpx/s").c_str()
           : "",
@@ -233,7 +261,7 @@ void run(const DelineateArgs& a) {
   j["model"] = {{"name", model.name}, {"version", model.version}};
   if (!model.card.is_null()) j["model"]["thresholds"] = model.card.value("thresholds", json());
   j["outputs"] = {{"fields", a.out}, {"probabilities", a.probabilitiesOut}};
-  j["result"] = {{"fields", res.fields.fields.size()},
+  j["result"] = {{"fields", rep.fieldCount},
                  {"crs", rep.grid.crs().label()},
                  {"width", rep.grid.width()},
                  {"height", rep.grid.height()},
