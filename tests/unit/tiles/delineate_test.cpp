@@ -3,9 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
 #include <set>
 
+#include "fieldseg/error.hpp"
 #include "fieldseg/geometry.hpp"
 #include "fieldseg/raster_source.hpp"
 #include "oracle.hpp"
@@ -170,6 +172,85 @@ TEST(Delineate, OwnedCellsPartitionTheFields) {
     }
   EXPECT_EQ(droppedTotal, 0);
   EXPECT_EQ(got, expected);
+}
+
+}  // namespace
+}  // namespace fieldseg
+
+namespace fieldseg {
+namespace {
+
+TEST(Delineate, ImageBandsMustMatchThePredictor) {
+  test::TempDir dir;
+  const auto layout = test::makeLayout(128, 128, 3.0, 1);
+  Raster<float> two(2, 128, 128, 1.0f);
+  two.grid = layout.grid;
+  test::writeRaster(dir.file("two.tif"), two, {"red", "green"});
+  test::IdentityPredictor pred({"red", "green", "blue"});
+  DelineateInput in;
+  in.dates = {{dir.file("two.tif")}};
+  in.predictor = &pred;
+  DelineateOptions o;
+  o.bands = {"1", "2"};
+  try {
+    delineate(in, o);
+    FAIL() << "expected a UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("do not match the model"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Delineate, AllNodataImageGivesNoFieldsAndSaysSo) {
+  test::TempDir dir;
+  const auto layout = test::makeLayout(160, 160, 3.0, 1);
+  Raster<float> img(3, 160, 160, 0.0f);
+  img.grid = layout.grid;
+  {
+    GeoTiffWriter w(dir.file("nodata.tif"), img.grid, 3, GeoTiffWriter::Type::UInt16,
+                    {"a", "b", "c"}, 0.0);
+    w.write(0, 0, img);
+    w.close();
+  }
+  test::IdentityPredictor pred({"a", "b", "c"});
+  DelineateInput in;
+  in.dates = {{dir.file("nodata.tif")}};
+  in.predictor = &pred;
+  const auto res = delineate(in, DelineateOptions{});
+  EXPECT_TRUE(res.report.allNodata);
+  EXPECT_TRUE(res.fields.fields.empty());
+  EXPECT_EQ(res.report.predictTiles, 0);
+}
+
+TEST(Delineate, StreamingSinkGivesTheSameFieldsInOrder) {
+  test::TempDir dir;
+  const auto layout = test::makeLayout(400, 420, 3.0, 4);
+  test::writeRaster(dir.file("p.tif"), test::oracleProbabilities(layout),
+                    {"extent", "boundary", "distance"});
+  DelineateInput in;
+  in.probabilitiesIn = dir.file("p.tif");
+  DelineateOptions o;
+  o.tilePx = 128;
+  const auto inMemory = delineate(in, o);
+  std::vector<Field> streamed;
+  o.sink = [&](Field&& f) { streamed.push_back(std::move(f)); };
+  o.tempDir = dir.path();
+  const auto res = delineate(in, o);
+  EXPECT_TRUE(res.fields.fields.empty());
+  ASSERT_EQ(streamed.size(), inMemory.fields.fields.size());
+  EXPECT_EQ(res.report.fieldCount, static_cast<long long>(streamed.size()));
+  for (size_t i = 0; i < streamed.size(); ++i) {
+    EXPECT_EQ(streamed[i].id, static_cast<std::int64_t>(i + 1));
+    EXPECT_EQ(streamed[i].polygon.exterior.size(),
+              inMemory.fields.fields[i].polygon.exterior.size());
+    EXPECT_TRUE(streamed[i].attrs == inMemory.fields.fields[i].attrs);
+  }
+  // The spill file is gone.
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    (void)e;
+    ++files;
+  }
+  EXPECT_EQ(files, 1);
 }
 
 }  // namespace
