@@ -15,7 +15,6 @@
 #include <cstring>
 #include <filesystem>
 #include <numeric>
-#include <unordered_map>
 
 #include "field_builder.hpp"
 #include "fieldseg/error.hpp"
@@ -345,6 +344,9 @@ TileOut processTile(const FieldsContext& ctx, const TileSpec& tile,
       p.pixels += c - c0;
     }
   }
+  // The same (piece, pixel) link is found from up to three rim pixels: keep one.
+  std::sort(out.links.begin(), out.links.end());
+  out.links.erase(std::unique(out.links.begin(), out.links.end()), out.links.end());
   for (size_t i = 0; i < pieces.size(); ++i) {
     if (isOpen[i]) {
       out.open.push_back(std::move(pieces[i]));
@@ -565,32 +567,50 @@ FieldsResult buildFields(const FieldsContext& ctx, const DelineateOptions& o,
                 ++done;
                 if (o.progress) o.progress("fields", done, res.tiles, pixels);
               }));
-  // Merge pieces that share pixels across core edges (union-find over piece keys).
-  std::unordered_map<std::int64_t, size_t> indexOfKey;
-  indexOfKey.reserve(open.size() * 2);
-  for (size_t i = 0; i < open.size(); ++i) indexOfKey[open[i].key] = i;
-  std::unordered_map<std::int64_t, std::int64_t> keyOfPixel;
-  keyOfPixel.reserve(border.size() * 2);
-  for (const auto& [px, key] : border) keyOfPixel[px] = key;
+  // Merge pieces that share pixels across core edges (union-find over piece keys). Sorted vectors
+  // and binary search keep this at 16 bytes per rim pixel and link.
+  std::sort(open.begin(), open.end(),
+            [](const post::Piece& a, const post::Piece& b) { return a.key < b.key; });
+  auto indexOfKey = [&](std::int64_t key) {
+    return static_cast<size_t>(
+        std::lower_bound(open.begin(), open.end(), key,
+                         [](const post::Piece& p, std::int64_t k) { return p.key < k; }) -
+        open.begin());
+  };
+  std::sort(border.begin(), border.end());
   Dsu dsu(open.size());
   for (const auto& [key, px] : links) {
-    auto itPx = keyOfPixel.find(px);
-    if (itPx == keyOfPixel.end()) continue;
-    dsu.unite(indexOfKey.at(key), indexOfKey.at(itPx->second));
+    auto it = std::lower_bound(border.begin(), border.end(),
+                               std::pair<std::int64_t, std::int64_t>{px, 0});
+    if (it == border.end() || it->first != px) continue;
+    dsu.unite(indexOfKey(key), indexOfKey(it->second));
   }
-  std::unordered_map<size_t, std::vector<const post::Piece*>> groups;
-  for (size_t i = 0; i < open.size(); ++i) groups[dsu.find(i)].push_back(&open[i]);
+  decltype(border)().swap(border);
+  decltype(links)().swap(links);
+  std::vector<std::pair<size_t, size_t>> byRoot(open.size());
+  for (size_t i = 0; i < open.size(); ++i) byRoot[i] = {dsu.find(i), i};
+  std::sort(byRoot.begin(), byRoot.end());
   std::vector<std::vector<const post::Piece*>> groupList;
-  groupList.reserve(groups.size());
-  for (auto& [root, g] : groups) {
+  for (size_t i = 0; i < byRoot.size();) {
+    std::vector<const post::Piece*> g;
+    size_t j = i;
+    for (; j < byRoot.size() && byRoot[j].first == byRoot[i].first; ++j)
+      g.push_back(&open[byRoot[j].second]);
     if (g.size() > 1) ++res.merged;
     groupList.push_back(std::move(g));
+    i = j;
   }
-  std::vector<std::optional<post::BuiltField>> built(groupList.size());
-  tbb::parallel_for(size_t{0}, groupList.size(),
-                    [&](size_t i) { built[i] = builders.local().build(groupList[i]); });
-  for (auto& f : built)
-    if (f) res.store->add(std::move(*f));
+  // Build in chunks so only a chunk of polygons is in memory before it goes to the store.
+  constexpr size_t kChunk = 2048;
+  for (size_t start = 0; start < groupList.size(); start += kChunk) {
+    const size_t end = std::min(groupList.size(), start + kChunk);
+    std::vector<std::optional<post::BuiltField>> built(end - start);
+    tbb::parallel_for(start, end, [&](size_t i) {
+      built[i - start] = builders.local().build(groupList[i]);
+    });
+    for (auto& f : built)
+      if (f) res.store->add(std::move(*f));
+  }
   for (auto& b : builders) res.droppedSmall += b.droppedSmall();
   return res;
 }
