@@ -255,3 +255,37 @@ TEST(Delineate, StreamingSinkGivesTheSameFieldsInOrder) {
 
 }  // namespace
 }  // namespace fieldseg
+
+namespace fieldseg {
+namespace {
+
+TEST(Delineate, AoiLimitsTheWindowAndTheFields) {
+  test::TempDir dir;
+  const auto layout = test::makeLayout(400, 400, 3.0, 8);
+  test::writeRaster(dir.file("p.tif"), test::oracleProbabilities(layout),
+                    {"extent", "boundary", "distance"});
+  DelineateInput in;
+  in.probabilitiesIn = dir.file("p.tif");
+  DelineateOptions o;
+  o.tilePx = 128;
+  const auto all = delineate(in, o);
+  // AOI: the pixel box [100, 250) x [100, 250), given in lon/lat.
+  Polygon box;
+  for (auto [c, r] :
+       std::vector<std::pair<int, int>>{{100, 100}, {250, 100}, {250, 250}, {100, 250}})
+    box.exterior.push_back(layout.grid.pixelToWorld(c, r));
+  FieldSet aoi;
+  aoi.crs = layout.grid.crs();
+  aoi.fields.push_back(Field{1, box, {}});
+  o.aoi = reproject(aoi, Crs::wgs84());
+  const auto part = delineate(in, o);
+  EXPECT_GT(part.fields.fields.size(), 3u);
+  EXPECT_LT(part.fields.fields.size(), all.fields.fields.size());
+  // The smallest window covering the box (one more pixel if reprojection rounding pushes an edge).
+  EXPECT_GE(part.report.window.width, 150);
+  EXPECT_LE(part.report.window.width, 151);
+  for (const auto& f : part.fields.fields) EXPECT_TRUE(intersects(box, f.polygon)) << f.id;
+}
+
+}  // namespace
+}  // namespace fieldseg
