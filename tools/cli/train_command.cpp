@@ -11,6 +11,7 @@
 #include "log.hpp"
 
 #ifdef FIELDSEG_WITH_TORCH
+#include "fieldseg/model.hpp"
 #include "fieldseg/trainer.hpp"
 #endif
 
@@ -47,7 +48,7 @@ struct TrainArgs {
   std::vector<std::string> manifests;
   int threads = 0;
   double threshold = 0.5;
-  bool resume = false, overwrite = false;
+  bool resume = false, overwrite = false, recordInCard = false;
 };
 
 void run(const TrainArgs& a) {
@@ -85,6 +86,24 @@ void run(const TrainArgs& a) {
                         {"tn", s.scores.tn},
                         {"command", commandLine()}};
     std::printf("%s\n", j.dump(2).c_str());
+    if (a.recordInCard) {
+      // Appends this evaluation (scores + exact command) to the model's card, replacing an earlier
+      // entry for the same manifests and threshold.
+      nlohmann::json card = nlohmann::json::parse(readModelCard(a.evaluate));
+      nlohmann::json entries = nlohmann::json::array();
+      if (card.contains("evaluation") && card["evaluation"].is_array())
+        for (const auto& e : card["evaluation"])
+          if (!(e.value("manifests", nlohmann::json()) == j["manifests"] &&
+                e.value("threshold", -1.0) == j["threshold"].get<double>()))
+            entries.push_back(e);
+      nlohmann::json entry = j;
+      entry.erase("model");
+      entry["metric"] = "masked pixel scores of the extent head";
+      entries.push_back(entry);
+      card["evaluation"] = entries;
+      writeModelCard(a.evaluate, a.evaluate, card.dump());
+      logLine("train: recorded the evaluation in the card of '" + a.evaluate + "'");
+    }
     return;
   }
   if (a.config.empty()) throw UsageError("train: --config is required. Pass configs/NAME.json.");
@@ -131,6 +150,9 @@ Registrar reg("train", "Train or fine-tune the segmentation network from chip ma
                 sub.add_option(
                     "--manifest", a->manifests,
                     "Chip manifest(s) for --evaluate (default: the config's val_manifests)");
+                sub.add_flag("--record-in-card", a->recordInCard,
+                             "With --evaluate: also write the scores and command into the model's "
+                             "card (key \"evaluation\")");
                 sub.add_option("--threshold", a->threshold, "Extent threshold for --evaluate")
                     ->check(CLI::Range(0.0, 1.0));
                 sub.callback([a] { run(*a); });

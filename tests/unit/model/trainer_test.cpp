@@ -155,6 +155,16 @@ TEST(TrainCli, TrainsAndEvaluates) {
   nlohmann::json j = nlohmann::json::parse(ev.out);
   EXPECT_EQ(j["chips"], 4);
   EXPECT_TRUE(j.contains("mcc"));
+  // --record-in-card writes the same scores into the card, once per manifest set and threshold.
+  for (int i = 0; i < 2; ++i) {
+    auto rec = test::runCli(
+        {"train", "--evaluate", tmp.file("m.fsm"), "--manifest", manifest, "--record-in-card"});
+    ASSERT_EQ(rec.exitCode, 0) << rec.err;
+  }
+  nlohmann::json evals = nlohmann::json::parse(readModelCard(tmp.file("m.fsm")))["evaluation"];
+  ASSERT_EQ(evals.size(), 1u);
+  EXPECT_EQ(evals[0]["mcc"], j["mcc"]);
+  EXPECT_EQ(evals[0]["tp"], j["tp"]);
   nlohmann::json card = nlohmann::json::parse(readModelCard(tmp.file("m.fsm")));
   EXPECT_NE(card["training"]["commands"].back().get<std::string>().find("fieldseg train --config"),
             std::string::npos);
