@@ -68,6 +68,11 @@ fmt() { printf "%.3f" "$1"; }
   echo "split by field centroid longitude (\`--split\`): west half (21 fields) for training, east half (22 fields) held out."
   echo "NAIP: agoro_naip_us_midwest (30 scenes, 1 m, partial labels, CC-BY)."
   echo
+  echo "Models used (sha256, first 12 hex):"
+  for m in "$models"/*.fsm; do
+    [[ -f $m ]] && echo "- $(basename "$m"): $(sha256sum "$m" | cut -c1-12), $(date -u -r "$m" +%H:%MZ)"
+  done
+  echo
 } > "$md"
 
 # ---- A. the shipped models on the east half ---------------------------------------------------------
