@@ -17,7 +17,7 @@
 #
 # Usage: tools/transfer_experiment.sh OUTDIR [FIELDSEG_BINARY]
 #   env MODELS (default models), SIZES (default "2 5 10 all"), LE_EPOCHS (4), LE_STEPS (6),
-#   THREADS (0 = all cores), REALDATA (default ../shared/realdata), SKIP_A / SKIP_B / SKIP_C = 1.
+#   THREADS (0 = all cores), REALDATA (default ../shared/realdata), SKIP_A / SKIP_B / SKIP_C / SKIP_CAL = 1.
 set -euo pipefail
 out=${1:?usage: tools/transfer_experiment.sh OUTDIR [FIELDSEG_BINARY]}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -80,14 +80,15 @@ if [[ ${SKIP_A:-0} != 1 ]]; then
   {
     echo "## A. Rwanda east half (held out): shipped models"
     echo
-    echo "| model | trained on | median field IoU | mean | frac IoU > 0.5 | object F1 | fields scored |"
-    echo "|---|---|---|---|---|---|---|"
+    echo "| model | trained on | median field IoU | mean | frac IoU > 0.5 | object F1 | fields scored | median IoU, thresholds calibrated on the west half |"
+    echo "|---|---|---|---|---|---|---|---|"
   } >> "$md"
+  "$here"/tools/split_rwanda.sh "$out/split" "$fields"
   for m in source smallholder smallholder_scratch; do
     f=$models/$m.fsm
     if [[ ! -f $f ]]; then
       log "model $f missing: row skipped"
-      echo "| $m | (model file missing) | | | | | |" >> "$md"
+      echo "| $m | (model file missing) | | | | | | |" >> "$md"
       continue
     fi
     log "A: $m"
@@ -98,12 +99,24 @@ if [[ ${SKIP_A:-0} != 1 ]]; then
       smallholder) what="source + fine-tune on 21 west fields" ;;
       *) what="21 west fields, random init" ;;
     esac
-    echo "| $m | $what | $(fmt "$med") | $(fmt "$mean") | $(fmt "$f05") | $(fmt "$f1") | $n |" >> "$md"
+    # Calibration on the training (west) half only, so the east half stays unseen.
+    cal=""
+    if [[ ${SKIP_CAL:-0} != 1 ]]; then
+      "$fs" -q calibrate --model "$f" --image "$img" --truth "$out/split/rwanda_fields_west.geojson" \
+        --partial --t-ext 0.2,0.3,0.4,0.5,0.6 --t-bound 0.1,0.2,0.3,0.5 --min-area-m2 0,100,400 \
+        --out "$out/${m}_cal.fsm" --report "$out/calibrate_$m.json" --threads "$threads" --overwrite
+      r=$(score_rwanda "$out/${m}_cal.fsm" "A_${m}_cal")
+      read -r cmed _rest <<< "$r"
+      cal="$(fmt "$cmed") (t_ext $(jq .best.t_ext "$out/calibrate_$m.json"), t_bound $(jq .best.t_bound "$out/calibrate_$m.json"), min area $(jq .best.min_area_m2 "$out/calibrate_$m.json") m2)"
+    fi
+    echo "| $m | $what | $(fmt "$med") | $(fmt "$mean") | $(fmt "$f05") | $(fmt "$f1") | $n | $cal |" >> "$md"
   done
   {
     echo
     echo "Per model: \`fieldseg delineate $img --model MODELS/<m>.fsm --out pred.gpkg\`, then"
     echo "\`fieldseg evaluate --pred pred.gpkg --truth $fields --truth-split east --partial --json\`."
+    echo "Calibrated column: \`fieldseg calibrate --model M --image $img --truth rwanda_fields_west.geojson --partial\`"
+    echo "(grid t_ext 0.2..0.6 x t_bound 0.1..0.5 x min area 0/100/400 m2, west-half fields only; tools/split_rwanda.sh), then the same scoring."
     echo
   } >> "$md"
 fi
