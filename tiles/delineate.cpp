@@ -262,6 +262,7 @@ struct ProbReader {
 };
 
 struct TileOut {
+  long long corePixels = 0;
   std::vector<post::BuiltField> fields;
   std::vector<post::Piece> open;
   std::vector<std::pair<std::int64_t, std::int64_t>> border;  // global pixel -> piece key
@@ -279,6 +280,7 @@ struct FieldsContext {
 TileOut processTile(const FieldsContext& ctx, const TileSpec& tile,
                     const post::FieldBuilder& builder) {
   TileOut out;
+  out.corePixels = tile.core.area();
   const PixelWindow core{ctx.area.x + tile.core.x, ctx.area.y + tile.core.y, tile.core.width,
                          tile.core.height};
   const PixelWindow win = grow(core, kFieldsHalo);
@@ -565,6 +567,7 @@ FieldsResult buildFields(const FieldsContext& ctx, const DelineateOptions& o,
                 border.insert(border.end(), t->border.begin(), t->border.end());
                 links.insert(links.end(), t->links.begin(), t->links.end());
                 ++done;
+                pixels += t->corePixels;
                 if (o.progress) o.progress("fields", done, res.tiles, pixels);
               }));
   // Merge pieces that share pixels across core edges (union-find over piece keys). Sorted vectors
@@ -605,9 +608,8 @@ FieldsResult buildFields(const FieldsContext& ctx, const DelineateOptions& o,
   for (size_t start = 0; start < groupList.size(); start += kChunk) {
     const size_t end = std::min(groupList.size(), start + kChunk);
     std::vector<std::optional<post::BuiltField>> built(end - start);
-    tbb::parallel_for(start, end, [&](size_t i) {
-      built[i - start] = builders.local().build(groupList[i]);
-    });
+    tbb::parallel_for(start, end,
+                      [&](size_t i) { built[i - start] = builders.local().build(groupList[i]); });
     for (auto& f : built)
       if (f) res.store->add(std::move(*f));
   }

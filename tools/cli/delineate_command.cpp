@@ -222,6 +222,21 @@ void run(const DelineateArgs& a) {
   writeS += std::chrono::duration<double>(Clock::now() - tw).count();
   const double totalS = std::chrono::duration<double>(Clock::now() - t0).count();
 
+  if (!model.card.is_null() && model.card.contains("gsd_range_m") &&
+      model.card["gsd_range_m"].is_array() && model.card["gsd_range_m"].size() == 2) {
+    const double lo = model.card["gsd_range_m"][0].get<double>();
+    const double hi = model.card["gsd_range_m"][1].get<double>();
+    const double gsd = rep.grid.gsdMeters();
+    if (gsd < lo * 0.8 || gsd > hi * 1.25) {
+      char w[256];
+      std::snprintf(
+          w, sizeof w,
+          "delineate: warning: image GSD %.2f m is outside the model's range %.1f-%.1f m; "
+          "expect weaker results (resample with --gsd)",
+          gsd, lo, hi);
+      logLine(w);
+    }
+  }
   if (rep.allNodata)
     logLine("delineate: every pixel of the input is nodata: wrote an empty layer to " + a.out);
   const double mpx = rep.window.area() / 1e6;
