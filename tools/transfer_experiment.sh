@@ -104,7 +104,8 @@ if [[ ${SKIP_A:-0} != 1 ]]; then
     if [[ ${SKIP_CAL:-0} != 1 ]]; then
       "$fs" -q calibrate --model "$f" --image "$img" --truth "$out/split/rwanda_fields_west.geojson" \
         --partial --t-ext 0.2,0.3,0.4,0.5,0.6 --t-bound 0.1,0.2,0.3,0.5 --min-area-m2 0,100,400 \
-        --out "$out/${m}_cal.fsm" --report "$out/calibrate_$m.json" --threads "$threads" --overwrite
+        --out "$out/${m}_cal.fsm" --report "$out/calibrate_$m.json" --threads "$threads" --overwrite \
+        > "$out/calibrate_$m.txt"
       r=$(score_rwanda "$out/${m}_cal.fsm" "A_${m}_cal")
       read -r cmed _rest <<< "$r"
       cal="$(fmt "$cmed") (t_ext $(jq .best.t_ext "$out/calibrate_$m.json"), t_bound $(jq .best.t_bound "$out/calibrate_$m.json"), min area $(jq .best.min_area_m2 "$out/calibrate_$m.json") m2)"
