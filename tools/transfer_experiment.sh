@@ -103,7 +103,7 @@ if [[ ${SKIP_A:-0} != 1 ]]; then
     cal=""
     if [[ ${SKIP_CAL:-0} != 1 ]]; then
       "$fs" -q calibrate --model "$f" --image "$img" --truth "$out/split/rwanda_fields_west.geojson" \
-        --partial --t-ext 0.2,0.3,0.4,0.5,0.6 --t-bound 0.1,0.2,0.3,0.5 --min-area-m2 0,100,400 \
+        --partial --t-ext 0.2,0.3,0.4,0.5,0.6,0.7,0.8 --t-bound 0.1,0.2,0.3,0.5 --min-area-m2 0,100,400 \
         --out "$out/${m}_cal.fsm" --report "$out/calibrate_$m.json" --threads "$threads" --overwrite \
         > "$out/calibrate_$m.txt"
       r=$(score_rwanda "$out/${m}_cal.fsm" "A_${m}_cal")
@@ -117,7 +117,7 @@ if [[ ${SKIP_A:-0} != 1 ]]; then
     echo "Per model: \`fieldseg delineate $img --model MODELS/<m>.fsm --out pred.gpkg\`, then"
     echo "\`fieldseg evaluate --pred pred.gpkg --truth $fields --truth-split east --partial --json\`."
     echo "Calibrated column: \`fieldseg calibrate --model M --image $img --truth rwanda_fields_west.geojson --partial\`"
-    echo "(grid t_ext 0.2..0.6 x t_bound 0.1..0.5 x min area 0/100/400 m2, west-half fields only; tools/split_rwanda.sh), then the same scoring."
+    echo "(grid t_ext 0.2..0.8 x t_bound 0.1..0.5 x min area 0/100/400 m2, west-half fields only; tools/split_rwanda.sh), then the same scoring."
     echo
   } >> "$md"
 fi
