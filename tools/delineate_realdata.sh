@@ -27,18 +27,24 @@ fi
 [[ -d "$realdata" ]] || { echo "delineate_realdata: no real data at '$realdata'" >&2; exit 1; }
 mkdir -p "$out"
 
-# name | image | band selection (model order red,green,blue)
+# The model's input bands decide the selection: RGB models get R,G,B; RGB+NIR models R,G,B,NIR
+# (scenes without NIR are skipped for them).
+nbands="$("$fieldseg" info "$model" 2>/dev/null | sed -n 's/.*"in_bands": *\([0-9]*\).*/\1/p' | head -1)"
+# name | image | R,G,B | R,G,B,NIR
 scenes=(
-  "rwanda_planetscope|$realdata/rwanda_planetscope/prepared/rwanda_planetscope_chip.tif|red,green,blue"
-  "opengeos_naip_north_dakota|$realdata/opengeos_naip_north_dakota/m_4709963_se_14_1_20200831.tif|1,2,3"
-  "ftw_austria_s2|$realdata/ftw_austria_s2/inference-img.tif|1,2,3"
-  "ai4smallfarms_cambodia_s2|$realdata/ai4smallfarms_cambodia_s2/12_cambodia.tif|3,2,1"
+  "rwanda_planetscope|$realdata/rwanda_planetscope/prepared/rwanda_planetscope_chip.tif|red,green,blue|red,green,blue,nir"
+  "opengeos_naip_north_dakota|$realdata/opengeos_naip_north_dakota/m_4709963_se_14_1_20200831.tif|1,2,3|1,2,3,4"
+  "ftw_austria_s2|$realdata/ftw_austria_s2/inference-img.tif|1,2,3|1,2,3,4"
+  "ai4smallfarms_cambodia_s2|$realdata/ai4smallfarms_cambodia_s2/12_cambodia.tif|3,2,1|"
 )
 for s in "${scenes[@]}"; do
-  IFS='|' read -r name img bands <<< "$s"
+  IFS='|' read -r name img rgb rgbn <<< "$s"
+  bands="$rgb"
+  [[ "$nbands" == 4 ]] && bands="$rgbn"
+  if [[ -z "$bands" ]]; then echo "delineate_realdata: $name has no NIR band; skipped for this model"; continue; fi
   "$fieldseg" delineate "$img" --model "$model" --bands "$bands" --out "$out/$name.geojson" \
     --probabilities "$out/$name.probs.tif" --overwrite
-  "$fieldseg" render --image "$img" --bands "$bands" --fields "$out/$name.geojson" \
+  "$fieldseg" render --image "$img" --bands "$rgb" --fields "$out/$name.geojson" \
     --out "$out/$name.png" --max-side 1024 --line-width 1 --overwrite
 done
 "$fieldseg" evaluate --pred "$out/rwanda_planetscope.geojson" \
