@@ -185,8 +185,14 @@ fi
 if [[ ${SKIP_C:-0} != 1 && -f $models/source.fsm ]]; then
   mapfile -t scenes < <(ls "$naip"/*.vrt | sort)
   held=()
+  # The card lists the images held out of training (training.val_source_images); fall back to the
+  # every-7th rule of configs/source.json for older cards.
+  mapfile -t card_held < <("$fs" info "$models/source.fsm" --json 2>/dev/null |
+    jq -r '.model_card.training.val_source_images // [] | .[]' | xargs -r -n1 basename)
   if [[ -n ${NAIP_HOLDOUT:-} ]]; then
     for s in $NAIP_HOLDOUT; do held+=("$naip/$s.vrt"); done
+  elif ((${#card_held[@]} > 0)); then
+    for s in "${card_held[@]}"; do held+=("$naip/$s"); done
   else
     for ((i = 6; i < ${#scenes[@]}; i += 7)); do held+=("${scenes[i]}"); done
   fi
@@ -219,7 +225,7 @@ if [[ ${SKIP_C:-0} != 1 && -f $models/source.fsm ]]; then
     {
       echo "| **pooled** | $(fmt "$pmed") | | | | $pn |"
       echo
-      echo "Held-out scenes: every 7th NAIP scene sorted by path (configs/source.json \`holdout_every_nth: 7\`);"
+      echo "Held-out scenes: the card's training.val_source_images (= every 7th NAIP scene sorted by path, configs/source.json);"
       echo "per scene \`fieldseg delineate SCENE.vrt --model MODELS/source.fsm\` + \`fieldseg evaluate --truth SCENE.geojson --partial\`."
       echo
     } >> "$md"
