@@ -1,7 +1,10 @@
 // fieldseg: git-style subcommands, each registered by its own tools/cli/<verb>_command.cpp.
 // Exit codes: 0 ok, 1 runtime failure, 2 usage / config error.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 
 #include "command.hpp"
@@ -16,8 +19,22 @@ std::vector<Entry>& registry() {
 }
 }  // namespace fieldseg::cli
 
+namespace {
+// LibTorch's OpenMP runtime (libgomp) reads OMP_WAIT_POLICY once, when it is loaded, before main().
+// Spinning idle workers cost 10-40x in training and inference wherever TBB workers or other
+// processes share the cores, so unless the user chose a policy, re-execute once with the passive
+// one.
+void ensurePassiveOpenMp(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  setenv("OMP_WAIT_POLICY", "passive", 1);
+  execv("/proc/self/exe", argv);
+  // execv only returns on failure: carry on with the default policy.
+}
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace fieldseg;
+  ensurePassiveOpenMp(argv);
   CLI::App app{"fieldseg: crop-field polygons from satellite imagery"};
   app.set_version_flag("--version", std::string("fieldseg ") + kVersion);
   app.require_subcommand(1);
@@ -26,8 +43,10 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "Only print errors");
   app.add_flag("-v,--verbose", verbose, "Print more detail");
   app.parse_complete_callback([&] {
-    if (quiet) cli::setVerbosity(cli::Verbosity::Quiet);
-    else if (verbose > 0) cli::setVerbosity(cli::Verbosity::Verbose);
+    if (quiet)
+      cli::setVerbosity(cli::Verbosity::Quiet);
+    else if (verbose > 0)
+      cli::setVerbosity(cli::Verbosity::Verbose);
   });
 
   auto& entries = cli::registry();
