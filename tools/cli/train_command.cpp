@@ -18,6 +18,7 @@
 namespace fieldseg::cli {
 namespace {
 
+#ifdef FIELDSEG_WITH_TORCH
 // The command line as typed, for the model card ("exact commands"). argv[0] becomes "fieldseg".
 std::string commandLine() {
   std::ifstream f("/proc/self/cmdline", std::ios::binary);
@@ -42,6 +43,7 @@ std::string commandLine() {
   }
   return out;
 }
+#endif
 
 struct TrainArgs {
   std::string config, init, out, device = "cpu", evaluate;
