@@ -25,5 +25,5 @@ BUILD_DIR=${FIELDSEG_BUILD_DIR:-build}
 JOBS=${FIELDSEG_JOBS:-$(nproc)}
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$BUILD_DIR" -j "$JOBS" 2>&1 | grep -Ev '^\[ *[0-9]+%\]' || true
-test -x "$BUILD_DIR/fieldseg" || { echo "setup: build failed" >&2; exit 1; }
-echo "setup: built $BUILD_DIR/fieldseg ($("$BUILD_DIR/fieldseg" --version))" >&2
+test -x "$BUILD_DIR/tools/fieldseg" || { echo "setup: build failed" >&2; exit 1; }
+echo "setup: built $BUILD_DIR/tools/fieldseg ($("$BUILD_DIR/tools/fieldseg" --version))" >&2
