@@ -31,7 +31,9 @@ def load(path):
         key = tuple(sorted(tuple(canon_ring(p.GetGeometryRef(i)) for i in range(p.GetGeometryCount()))
                            for p in polys))
         boxes.append(g.GetEnvelope())  # minx, maxx, miny, maxy
-        attrs = tuple(sorted((k, v) for k, v in f.items().items() if k != "id"))
+        # A null attribute and an absent column mean the same (a single run writes the full schema,
+        # merged cells only the columns they have values for).
+        attrs = tuple(sorted((k, v) for k, v in f.items().items() if k != "id" and v is not None))
         feats.append((key, attrs))
         ids.append(f.GetFID() if "id" not in f.keys() else f.GetField("id"))
     return feats, ids, boxes

@@ -166,6 +166,8 @@ void run(const DelineateArgs& a) {
   if (a.tBound) o.tBound = *a.tBound;
   if (a.minAreaM2) o.minAreaM2 = *a.minAreaM2;
   if (a.simplifyM) o.simplifyM = *a.simplifyM;
+  // Grid mode (src/batch): each cell of this shard goes to its own file in --out-dir.
+  if (gridMode) return runGridShard(a.grid, in, o);
 
   VectorWriteOptions wo;
   wo.overwrite = a.overwrite;
