@@ -1,8 +1,8 @@
 // The one exception hierarchy of fieldseg (see ../shared/STYLE.md, "Errors").
 //
 // Library code throws these and nothing else; foreign errors (GDAL CPLErr, c10::Error, PROJ) are
-// converted once, at the boundary of the folder that owns the library. The CLI's main() catches them,
-// prints what() on one line and exits 1 (runtime) or 2 (usage / config).
+// converted once, at the boundary of the folder that owns the library. The CLI's main() catches
+// them, prints what() on one line and exits 1 (runtime) or 2 (usage / config).
 //
 // Message form: "<component>: <what failed> '<value>': <cause>. <how to fix>".
 #pragma once

@@ -1,6 +1,7 @@
 // FieldSet / Field: field polygons (with holes) and their attributes, in one Crs.
 // Plain value types. Polygons are stored as rings of points, closed implicitly (first point not
-// repeated at the end). Orientation is not guaranteed on input; writers orient as each format wants.
+// repeated at the end). Orientation is not guaranteed on input; writers orient as each format
+// wants.
 #pragma once
 
 #include <cstdint>
@@ -36,15 +37,16 @@ struct FieldSet {
 /// What happened while reading a vector source.
 struct VectorReadReport {
   int featuresRead = 0;
-  int polygonsOut = 0;       ///< polygons after splitting multipolygons
-  int repaired = 0;          ///< invalid geometries fixed with MakeValid
-  int skipped = 0;           ///< features dropped
+  int polygonsOut = 0;                   ///< polygons after splitting multipolygons
+  int repaired = 0;                      ///< invalid geometries fixed with MakeValid
+  int skipped = 0;                       ///< features dropped
   std::vector<std::string> skipReasons;  ///< one line per skipped feature (capped)
 };
 
 /// Reads every polygon of every layer (or `layer` when not empty) of any OGR source: GeoJSON, GPKG,
 /// Shapefile, FlatGeobuf, /vsizip/... Multipolygons are split into parts; invalid geometries are
-/// repaired (MakeValid) or skipped, with reasons in `report`. Throws IoError / DataError (no polygons).
+/// repaired (MakeValid) or skipped, with reasons in `report`. Throws IoError / DataError (no
+/// polygons).
 FieldSet readFields(const std::string& path, VectorReadReport* report = nullptr,
                     const std::string& layer = {});
 

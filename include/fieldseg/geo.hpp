@@ -1,13 +1,13 @@
 // Coordinate reference systems and raster grids.
 //
-// Crs is a value type holding a WKT2 definition (plus the EPSG code when known); PROJ/OSR objects are
-// created inside src/geo only. All CRSs use the traditional GIS axis order (x = easting / longitude,
-// y = northing / latitude), whatever the authority says. GridSpec maps pixel (col,row) <-> world (x,y)
-// through a GDAL-style geotransform. PixelWindow (integers, pixels) and WorldBox (doubles, in a Crs)
-// never convert silently: use GridSpec::windowOf / GridSpec::boxOf.
+// Crs is a value type holding a WKT2 definition (plus the EPSG code when known); PROJ/OSR objects
+// are created inside src/geo only. All CRSs use the traditional GIS axis order (x = easting /
+// longitude, y = northing / latitude), whatever the authority says. GridSpec maps pixel (col,row)
+// <-> world (x,y) through a GDAL-style geotransform. PixelWindow (integers, pixels) and WorldBox
+// (doubles, in a Crs) never convert silently: use GridSpec::windowOf / GridSpec::boxOf.
 //
-// Thread safety: all types here are immutable values, safe to share. CoordTransform is safe to use from
-// one thread at a time; create one per thread.
+// Thread safety: all types here are immutable values, safe to share. CoordTransform is safe to use
+// from one thread at a time; create one per thread.
 #pragma once
 
 #include <array>

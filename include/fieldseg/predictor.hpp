@@ -1,6 +1,6 @@
-// Predictor: batch of normalised image tiles -> per-pixel probabilities (extent, boundary, distance).
-// The LibTorch model implements it (src/model); tests use an oracle built from ground truth.
-// Implementations must be safe to call from several threads at once, or say they are not via
+// Predictor: batch of normalised image tiles -> per-pixel probabilities (extent, boundary,
+// distance). The LibTorch model implements it (src/model); tests use an oracle built from ground
+// truth. Implementations must be safe to call from several threads at once, or say they are not via
 // maxConcurrency().
 #pragma once
 

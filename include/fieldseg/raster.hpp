@@ -1,6 +1,6 @@
-// Raster<T>: an owned bands x rows x cols buffer (band-major, row-major inside a band), the GridSpec of
-// that buffer, and a per-pixel validity mask (1 = valid in every band, 0 = nodata / outside / masked).
-// A plain value type; not synchronised.
+// Raster<T>: an owned bands x rows x cols buffer (band-major, row-major inside a band), the
+// GridSpec of that buffer, and a per-pixel validity mask (1 = valid in every band, 0 = nodata /
+// outside / masked). A plain value type; not synchronised.
 #pragma once
 
 #include <cstdint>
@@ -16,14 +16,16 @@ struct Raster {
   int bands = 0;
   int rows = 0;
   int cols = 0;
-  GridSpec grid;                     ///< grid of this buffer (its origin is the buffer's top-left)
-  std::vector<T> data;               ///< size bands*rows*cols
-  std::vector<std::uint8_t> valid;   ///< size rows*cols
+  GridSpec grid;                    ///< grid of this buffer (its origin is the buffer's top-left)
+  std::vector<T> data;              ///< size bands*rows*cols
+  std::vector<std::uint8_t> valid;  ///< size rows*cols
   std::vector<std::string> bandNames;
 
   Raster() = default;
   Raster(int b, int r, int c, T fill = T{})
-      : bands(b), rows(r), cols(c),
+      : bands(b),
+        rows(r),
+        cols(c),
         data(static_cast<size_t>(b) * r * c, fill),
         valid(static_cast<size_t>(r) * c, 1) {}
 

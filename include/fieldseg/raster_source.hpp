@@ -2,7 +2,8 @@
 //
 // A RasterSource is a georeferenced stack of bands that can be read window by window. Reads are
 // boundless: pixels outside the raster come back as 0 with valid = 0. Nodata values, mask bands and
-// alpha bands all become the validity mask; scale/offset are applied; any data type becomes float32.
+// alpha bands all become the validity mask; scale/offset are applied; any data type becomes
+// float32.
 //
 // Thread safety: read() and stats are safe to call concurrently from many threads (the GDAL
 // implementation keeps one dataset handle per thread).
@@ -25,7 +26,7 @@ struct BandInfo {
   std::string colorInterp;  ///< GDAL colour interpretation name, lower case ("red", "alpha", ...)
   std::string dataType;     ///< stored type: "Byte", "UInt16", "Float32", ...
   std::optional<double> nodata;
-  std::string file;         ///< file it comes from
+  std::string file;  ///< file it comes from
 };
 
 struct BandStats {
@@ -52,28 +53,31 @@ class RasterSource {
 };
 
 struct OpenOptions {
-  /// Bands to select: names ("red,green,blue,nir", case-insensitive, matched against descriptions and
-  /// colour interpretation) or 1-based indices ("3,2,1"). Empty = all non-alpha bands.
+  /// Bands to select: names ("red,green,blue,nir", case-insensitive, matched against descriptions
+  /// and colour interpretation) or 1-based indices ("3,2,1"). Empty = all non-alpha bands.
   std::vector<std::string> bands;
-  /// Resample on read to this GSD in metres (average when coarser, bilinear when finer). 0 = native.
+  /// Resample on read to this GSD in metres (average when coarser, bilinear when finer). 0 =
+  /// native.
   double gsdM = 0;
 };
 
 /// Opens one raster (anything GDAL opens, including /vsicurl/, /vsis3/, /vsizip/ paths), or stacks
 /// several single- or multi-band files on the same grid into one source, in the order given.
-/// Throws IoError (cannot open), DataError (no georeferencing, grids differ), UsageError (unknown band,
-/// listing the available ones).
+/// Throws IoError (cannot open), DataError (no georeferencing, grids differ), UsageError (unknown
+/// band, listing the available ones).
 std::unique_ptr<RasterSource> openRaster(const std::vector<std::string>& paths,
                                          const OpenOptions& options = {});
 
 /// An in-memory source (tests, synthetic predictors). Takes ownership of the raster.
 std::unique_ptr<RasterSource> memoryRaster(Raster<float> raster, std::vector<BandInfo> bands = {});
 
-/// Per-band robust statistics over valid pixels only, from a decimated read (overviews when present).
+/// Per-band robust statistics over valid pixels only, from a decimated read (overviews when
+/// present).
 std::vector<BandStats> computeStats(const RasterSource& source, int maxSidePx = 1024);
 
-/// Streaming GeoTIFF writer (tiled, DEFLATE, optional BIGTIFF); windows may be written in any order.
-/// Writes to `<path>.tmp` and renames on close(), so a crash never leaves a half-written file.
+/// Streaming GeoTIFF writer (tiled, DEFLATE, optional BIGTIFF); windows may be written in any
+/// order. Writes to `<path>.tmp` and renames on close(), so a crash never leaves a half-written
+/// file.
 class GeoTiffWriter {
  public:
   enum class Type { Byte, UInt16, Int32, Float32 };

@@ -39,8 +39,8 @@ CliResult runShell(const std::string& command);
 }  // namespace fieldseg::test
 
 /// Skips the current test (with a clear message) when ../shared/realdata is not there.
-#define FIELDSEG_REQUIRE_REALDATA()                                                        \
-  do {                                                                                     \
-    if (::fieldseg::test::realdataDir().empty())                                           \
+#define FIELDSEG_REQUIRE_REALDATA()                                                      \
+  do {                                                                                   \
+    if (::fieldseg::test::realdataDir().empty())                                         \
       GTEST_SKIP() << "../shared/realdata is absent: this test needs the real data set"; \
   } while (0)
