@@ -45,16 +45,6 @@ struct CalibrateArgs {
   double gsdM = 0;
 };
 
-std::vector<std::string> splitList(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
 std::vector<double> parseAxis(const std::string& text, const char* flag, double lo, double hi) {
   std::vector<double> v;
   for (const auto& item : splitList(text)) {

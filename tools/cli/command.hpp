@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,17 @@ struct Entry {
 };
 
 std::vector<Entry>& registry();
+
+/// Splits a comma-separated flag value ("red,green,blue"), dropping empty items.
+inline std::vector<std::string> splitList(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
 
 struct Registrar {
   Registrar(std::string name, std::string description, int order, Setup setup) {

@@ -30,7 +30,7 @@ struct InfoOptions {
   int maxSidePx = 1024;
 };
 
-std::vector<std::string> splitList(const std::string& s) {
+std::vector<std::string> splitKeepingEmpty(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream ss(s);
   std::string item;
@@ -39,7 +39,7 @@ std::vector<std::string> splitList(const std::string& s) {
 }
 
 PixelWindow parseWindow(const std::string& text) {
-  std::vector<std::string> parts = splitList(text);
+  std::vector<std::string> parts = splitKeepingEmpty(text);
   std::vector<int> v;
   for (const auto& p : parts) {
     try {
@@ -66,7 +66,7 @@ PixelWindow parseWindow(const std::string& text) {
 
 ordered_json describe(const std::vector<std::string>& paths, const InfoOptions& o) {
   OpenOptions open;
-  if (!o.bands.empty()) open.bands = splitList(o.bands);
+  if (!o.bands.empty()) open.bands = splitKeepingEmpty(o.bands);
   auto src = openRaster(paths, open);
   const GridSpec& g = src->grid();
 

@@ -44,15 +44,6 @@ struct LabelsArgs {
   bool overwrite = false;
 };
 
-std::vector<std::string> splitList(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
 std::vector<int> parseScales(const std::string& text) {
   std::vector<int> out;
   for (const std::string& s : splitList(text)) {

@@ -20,15 +20,6 @@ struct RenderArgs {
   bool overwrite = false;
 };
 
-std::vector<std::string> splitList(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
 void run(const RenderArgs& a) {
   if (a.maxSide < 16) throw UsageError("render: --max-side must be >= 16.");
   OpenOptions oo;

@@ -52,16 +52,6 @@ std::pair<int, int> parseSize(const std::string& text) {
   return {number(text.substr(0, x)), number(text.substr(x + 1))};
 }
 
-std::vector<std::string> splitList(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
 void run(const SynthArgs& a) {
   SynthOptions o;
   o.preset = parseSynthPreset(a.preset);
