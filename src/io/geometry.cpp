@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "fieldseg/error.hpp"
+#include "ogr_polygons.hpp"
 
 namespace fieldseg {
 namespace {
@@ -23,61 +24,12 @@ struct QuietErrors {
   QuietErrors& operator=(const QuietErrors&) = delete;
 };
 
-void addRing(OGRPolygon& poly, const Ring& ring) {
-  auto* lr = new OGRLinearRing();
-  lr->setNumPoints(static_cast<int>(ring.size()) + 1, FALSE);
-  for (size_t i = 0; i < ring.size(); ++i) lr->setPoint(static_cast<int>(i), ring[i].x, ring[i].y);
-  if (!ring.empty()) lr->setPoint(static_cast<int>(ring.size()), ring[0].x, ring[0].y);
-  poly.addRingDirectly(lr);
-}
-
+// Holes are kept as they are so that isValid() reports degenerate ones.
 std::unique_ptr<OGRPolygon> toOgr(const Polygon& p) {
-  auto poly = std::make_unique<OGRPolygon>();
-  addRing(*poly, p.exterior);
-  for (const auto& h : p.holes) addRing(*poly, h);
-  return poly;
+  return io::toOgrPolygon(p, io::DegenerateHoles::kKeep);
 }
 
-Ring fromOgrRing(const OGRLinearRing* lr) {
-  Ring r;
-  if (!lr) return r;
-  const int n = lr->getNumPoints();
-  r.reserve(n);
-  for (int i = 0; i < n; ++i) r.push_back({lr->getX(i), lr->getY(i)});
-  // OGR rings are explicitly closed; ours are implicitly closed.
-  if (r.size() > 1 && r.front().x == r.back().x && r.front().y == r.back().y) r.pop_back();
-  return r;
-}
-
-Polygon fromOgrPolygon(const OGRPolygon* poly) {
-  Polygon p;
-  p.exterior = fromOgrRing(poly->getExteriorRing());
-  for (int i = 0; i < poly->getNumInteriorRings(); ++i) {
-    Ring h = fromOgrRing(poly->getInteriorRing(i));
-    if (h.size() >= 3) p.holes.push_back(std::move(h));
-  }
-  return p;
-}
-
-// Appends every polygonal part of `g` (Polygon, MultiPolygon, GeometryCollection) to `out`.
-void collectPolygons(const OGRGeometry* g, std::vector<Polygon>& out) {
-  if (!g || g->IsEmpty()) return;
-  switch (wkbFlatten(g->getGeometryType())) {
-    case wkbPolygon: {
-      Polygon p = fromOgrPolygon(g->toPolygon());
-      if (p.exterior.size() >= 3) out.push_back(std::move(p));
-      break;
-    }
-    case wkbMultiPolygon:
-    case wkbGeometryCollection: {
-      const auto* c = g->toGeometryCollection();
-      for (int i = 0; i < c->getNumGeometries(); ++i) collectPolygons(c->getGeometryRef(i), out);
-      break;
-    }
-    default:
-      break;  // points and lines from MakeValid/Intersection are not fields
-  }
-}
+using io::collectPolygons;
 
 double ringLength(const Ring& r) {
   double len = 0;

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "fieldseg/error.hpp"
+#include "ogr_polygons.hpp"
 
 namespace fieldseg {
 
@@ -32,33 +33,7 @@ GeomPtr checked(OGRGeometry* g, const char* op) {
   return GeomPtr(g);
 }
 
-OGRLinearRing* toRing(const Ring& ring) {
-  auto* r = new OGRLinearRing();
-  r->setNumPoints(static_cast<int>(ring.size()) + 1, FALSE);
-  for (size_t i = 0; i < ring.size(); ++i) {
-    r->setPoint(static_cast<int>(i), ring[i].x, ring[i].y);
-  }
-  if (!ring.empty()) r->setPoint(static_cast<int>(ring.size()), ring[0].x, ring[0].y);
-  return r;
-}
-
-// Keeps the polygonal parts of a geometry (MakeValid can return lines/points beside polygons).
-void collectPolygons(const OGRGeometry* g, OGRMultiPolygon& out) {
-  if (!g || g->IsEmpty()) return;
-  switch (wkbFlatten(g->getGeometryType())) {
-    case wkbPolygon:
-      out.addGeometry(g);
-      break;
-    case wkbMultiPolygon:
-    case wkbGeometryCollection: {
-      const auto* c = g->toGeometryCollection();
-      for (int i = 0; i < c->getNumGeometries(); ++i) collectPolygons(c->getGeometryRef(i), out);
-      break;
-    }
-    default:
-      break;
-  }
-}
+using io::collectPolygons;
 
 double areaOfGeom(const OGRGeometry* g) {
   if (!g || g->IsEmpty()) return 0.0;
@@ -115,11 +90,7 @@ Shape::Shape(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 Shape Shape::fromPolygon(const Polygon& polygon, bool* repaired) {
   if (repaired) *repaired = false;
   if (polygon.exterior.size() < 3) return Shape();
-  auto poly = std::make_unique<OGRPolygon>();
-  poly->addRingDirectly(toRing(polygon.exterior));
-  for (const auto& h : polygon.holes) {
-    if (h.size() >= 3) poly->addRingDirectly(toRing(h));
-  }
+  auto poly = io::toOgrPolygon(polygon, io::DegenerateHoles::kDrop);
   CPLPushErrorHandler(CPLQuietErrorHandler);
   bool valid = poly->IsValid();
   CPLPopErrorHandler();

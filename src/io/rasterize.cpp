@@ -12,20 +12,9 @@
 
 #include "fieldseg/error.hpp"
 #include "gdal_error.hpp"
+#include "ogr_polygons.hpp"
 
 namespace fieldseg {
-namespace {
-
-OGRLinearRing* toOgrRing(const Ring& ring) {
-  auto* r = new OGRLinearRing();
-  r->setNumPoints(static_cast<int>(ring.size()) + 1, FALSE);
-  for (size_t i = 0; i < ring.size(); ++i) r->setPoint(static_cast<int>(i), ring[i].x, ring[i].y);
-  r->setPoint(static_cast<int>(ring.size()), ring.front().x, ring.front().y);
-  return r;
-}
-
-}  // namespace
-
 Raster<std::int32_t> rasterizePolygons(const std::vector<Polygon>& polygons, const GridSpec& grid,
                                        const RasterizeOptions& options) {
   if (!options.values.empty() && options.values.size() != polygons.size())
@@ -65,10 +54,7 @@ Raster<std::int32_t> rasterizePolygons(const std::vector<Polygon>& polygons, con
   for (size_t i = 0; i < polygons.size(); ++i) {
     const Polygon& p = polygons[i];
     if (p.exterior.size() < 3) continue;
-    auto g = std::make_unique<OGRPolygon>();
-    g->addRingDirectly(toOgrRing(p.exterior));
-    for (const Ring& h : p.holes)
-      if (h.size() >= 3) g->addRingDirectly(toOgrRing(h));
+    auto g = io::toOgrPolygon(p, io::DegenerateHoles::kDrop);
     handles.push_back(OGRGeometry::ToHandle(g.get()));
     burn.push_back(options.values.empty() ? static_cast<double>(i + 1)
                                           : static_cast<double>(options.values[i]));
