@@ -8,13 +8,8 @@
 set -euo pipefail
 out=${1:?usage: tools/bench_eval.sh OUTDIR [FIELDSEG_BINARY]}
 here=$(cd "$(dirname "$0")/.." && pwd)
-fs=${2:-}
-if [[ -z $fs ]]; then
-  for c in "$here"/build/tools/fieldseg "$here"/build-*/tools/fieldseg; do
-    [[ -x $c ]] && { fs=$c; break; }
-  done
-fi
-[[ -n $fs && -x $fs ]] || { echo "bench_eval: no fieldseg binary. Build it or pass its path." >&2; exit 1; }
+source "$here/tools/find_fieldseg.sh"
+fs=$(find_fieldseg "${2:-}") || exit 1
 size=${SIZE:-2048}
 mkdir -p "$out"
 "$fs" -q synth --preset smallholder --size "$size" --seed 7 --out "$out/scene.tif" \

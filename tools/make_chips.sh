@@ -15,13 +15,8 @@
 set -euo pipefail
 out=${1:?usage: tools/make_chips.sh OUTDIR [FIELDSEG_BINARY]}
 here=$(cd "$(dirname "$0")/.." && pwd)
-fs=${2:-}
-if [[ -z $fs ]]; then
-  for c in "$here"/build/tools/fieldseg "$here"/build-*/tools/fieldseg; do
-    [[ -x $c ]] && { fs=$c; break; }
-  done
-fi
-[[ -n $fs && -x $fs ]] || { echo "make_chips: no fieldseg binary found. Build it or pass its path." >&2; exit 1; }
+source "$here/tools/find_fieldseg.sh"
+fs=$(find_fieldseg "${2:-}") || exit 1
 data=${REALDATA:-$here/../shared/realdata}
 naip=$data/agoro_naip_us_midwest/georeferenced
 rw=$data/rwanda_planetscope/prepared

@@ -21,13 +21,8 @@
 set -euo pipefail
 out=${1:?usage: tools/transfer_experiment.sh OUTDIR [FIELDSEG_BINARY]}
 here=$(cd "$(dirname "$0")/.." && pwd)
-fs=${2:-}
-if [[ -z $fs ]]; then
-  for c in "$here"/build/tools/fieldseg "$here"/build-*/tools/fieldseg; do
-    [[ -x $c ]] && { fs=$c; break; }
-  done
-fi
-[[ -n $fs && -x $fs ]] || { echo "transfer_experiment: no fieldseg binary. Build it or pass its path." >&2; exit 1; }
+source "$here/tools/find_fieldseg.sh"
+fs=$(find_fieldseg "${2:-}") || exit 1
 command -v jq >/dev/null || { echo "transfer_experiment: needs jq (apt-get install jq)." >&2; exit 1; }
 data=${REALDATA:-$here/../shared/realdata}
 models=${MODELS:-$here/models}
