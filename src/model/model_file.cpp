@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <sstream>
 
@@ -16,7 +17,10 @@ namespace model {
 namespace {
 
 constexpr char kMagic[8] = {'F', 'S', 'G', 'M', 'O', 'D', 'E', 'L'};
-constexpr std::uint32_t kFormatVersion = 1;
+// Version 2 stores the weights as plain tensors (see saveWeights); version 1 files still load.
+constexpr std::uint32_t kFormatVersion = 2;
+constexpr std::uint32_t kOldestReadable = 1;
+constexpr char kTensorMagic[8] = {'F', 'S', 'G', 'T', 'E', 'N', 'S', '1'};
 // Refuse absurd lengths from corrupt headers before allocating.
 constexpr std::uint64_t kMaxSection = 1ull << 32;
 
@@ -48,10 +52,11 @@ ModelBlob readModelBlob(const std::string& path) {
     throw DataError("model: truncated model file '" + path + "'. Re-copy or retrain it.");
   std::uint32_t version =
       vb[0] | (vb[1] << 8) | (vb[2] << 16) | (static_cast<std::uint32_t>(vb[3]) << 24);
-  if (version != kFormatVersion)
+  if (version < kOldestReadable || version > kFormatVersion)
     throw DataError("model: model file '" + path + "' has format version " +
-                    std::to_string(version) + ", this fieldseg reads version " +
-                    std::to_string(kFormatVersion) + ". Use a matching fieldseg.");
+                    std::to_string(version) + ", this fieldseg reads versions " +
+                    std::to_string(kOldestReadable) + " to " + std::to_string(kFormatVersion) +
+                    ". Use a matching fieldseg.");
   ModelBlob blob;
   for (std::string* section : {&blob.card, &blob.weights}) {
     std::uint64_t n = 0;
@@ -92,16 +97,83 @@ void writeModelBlob(const std::string& path, const ModelBlob& blob) {
   }
 }
 
+// Weights section, format version 2: "FSGTENS1" | u64 count | per tensor: u64 name length, name,
+// u8 dtype (0 = float32, 1 = int64), u64 rank, rank x i64 sizes, raw little-endian values. It
+// depends on no LibTorch serialisation, so a model trained with any LibTorch (a CUDA build on
+// another machine, say) loads in any other. Version 1 files hold a torch::serialize archive.
 std::string saveWeights(ResUNet& net) {
-  std::ostringstream ss(std::ios::binary);
-  torch::serialize::OutputArchive archive;
-  net->to(torch::kCPU);
-  net->save(archive);
-  archive.save_to(ss);
-  return ss.str();
+  std::vector<std::pair<std::string, torch::Tensor>> all;
+  for (const auto& p : net->named_parameters(true)) all.emplace_back(p.key(), p.value());
+  for (const auto& b : net->named_buffers(true)) all.emplace_back(b.key(), b.value());
+  std::string out(kTensorMagic, 8);
+  putU64(out, all.size());
+  for (const auto& [name, value] : all) {
+    const bool isInt = value.scalar_type() == torch::kInt64;
+    torch::Tensor t =
+        value.detach().to(torch::kCPU, isInt ? torch::kInt64 : torch::kFloat32).contiguous();
+    putU64(out, name.size());
+    out += name;
+    out.push_back(static_cast<char>(isInt ? 1 : 0));
+    putU64(out, static_cast<std::uint64_t>(t.dim()));
+    for (int64_t d = 0; d < t.dim(); ++d) putU64(out, static_cast<std::uint64_t>(t.size(d)));
+    const auto* bytes = static_cast<const char*>(t.data_ptr());
+    out.append(bytes, static_cast<size_t>(t.numel() * t.element_size()));
+  }
+  return out;
 }
 
+namespace {
+
+void loadTensorWeights(ResUNet& net, const std::string& weights, const std::string& what) {
+  auto bad = [&](const std::string& why) {
+    return DataError(
+        "model: cannot read the weights of '" + what + "': " + why +
+        ". The file is corrupt or does not match its card's architecture; retrain it.");
+  };
+  std::istringstream in(weights, std::ios::binary);
+  in.ignore(8);
+  std::uint64_t count = 0;
+  if (!readU64(in, count) || count > 100000) throw bad("bad tensor count");
+  std::map<std::string, torch::Tensor> stored;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::uint64_t len = 0, rank = 0;
+    if (!readU64(in, len) || len > 4096) throw bad("bad tensor name");
+    std::string name(len, '\0');
+    char dtype = 0;
+    if (!in.read(name.data(), static_cast<std::streamsize>(len)) || !in.get(dtype) ||
+        !readU64(in, rank) || rank > 8 || (dtype != 0 && dtype != 1))
+      throw bad("truncated header of tensor " + std::to_string(i));
+    std::vector<int64_t> sizes(rank);
+    for (auto& s : sizes) {
+      std::uint64_t v = 0;
+      if (!readU64(in, v) || v > kMaxSection) throw bad("bad size of '" + name + "'");
+      s = static_cast<int64_t>(v);
+    }
+    torch::Tensor t = torch::empty(sizes, dtype == 1 ? torch::kInt64 : torch::kFloat32);
+    if (!in.read(static_cast<char*>(t.data_ptr()),
+                 static_cast<std::streamsize>(t.numel() * t.element_size())))
+      throw bad("truncated values of '" + name + "'");
+    stored.emplace(name, t);
+  }
+  torch::NoGradGuard noGrad;
+  size_t used = 0;
+  auto assign = [&](const std::string& name, torch::Tensor& dst) {
+    auto it = stored.find(name);
+    if (it == stored.end()) throw bad("tensor '" + name + "' is missing");
+    if (it->second.sizes() != dst.sizes()) throw bad("tensor '" + name + "' has another shape");
+    dst.copy_(it->second);
+    ++used;
+  };
+  for (auto& p : net->named_parameters(true)) assign(p.key(), p.value());
+  for (auto& b : net->named_buffers(true)) assign(b.key(), b.value());
+  if (used != stored.size()) throw bad("it holds tensors the network does not have");
+}
+
+}  // namespace
+
 void loadWeights(ResUNet& net, const std::string& weights, const std::string& what) {
+  if (weights.size() >= 8 && std::memcmp(weights.data(), kTensorMagic, 8) == 0)
+    return loadTensorWeights(net, weights, what);
   try {
     std::istringstream ss(weights, std::ios::binary);
     torch::serialize::InputArchive archive;

@@ -11,8 +11,8 @@
 #include <set>
 #include <sstream>
 
+#include "chip_file.hpp"
 #include "fieldseg/error.hpp"
-#include "fieldseg/raster_source.hpp"
 #include "fieldseg/version.hpp"
 #include "net.hpp"
 
@@ -36,20 +36,6 @@ struct Chip {
 std::string lower(std::string s) {
   for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   return s;
-}
-
-// Reads a chip GeoTIFF into a [bands,H,W] tensor, keeping the raster's validity mask.
-torch::Tensor readChipTensor(const std::string& path, std::vector<std::string>* names,
-                             std::vector<std::uint8_t>* valid) {
-  auto src = openRaster({path});
-  Raster<float> r = src->read(src->grid().fullWindow());
-  if (names) {
-    names->clear();
-    for (const auto& b : src->bands())
-      names->push_back(lower(b.description.empty() ? b.name : b.description));
-  }
-  if (valid) *valid = r.valid;
-  return torch::from_blob(r.data.data(), {r.bands, r.rows, r.cols}, torch::kFloat32).clone();
 }
 
 std::vector<Chip> readManifest(const std::string& manifest, const std::vector<std::string>& bands) {
