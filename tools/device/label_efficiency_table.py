@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Markdown tables from score_runs.sh's evaluate JSON files (one per run, named after the run).
 
-Usage: label_efficiency_table.py EVAL_DIR
+Usage: label_efficiency_table.py EVAL_DIR [MODELS_DIR]
+With MODELS_DIR, the epochs each run completed (read from its model card) are shown: a run stopped
+by its time budget has fewer than its config asked for.
 Runs are named le_<rw|syn>_<ft|scratch>_<k> (k labelled fields) or <model>_gpu. The label-saving
 factor: for each from-scratch point (k, IoU), the smallest number of labels at which the
 fine-tuned curve (linear in log k between measured points) reaches the same median field IoU;
@@ -18,8 +20,26 @@ import sys
 def load(d):
     runs = {}
     for f in glob.glob(os.path.join(d, "*.json")):
+        if f.endswith(".run.json"):  # delineate's run record, not a score
+            continue
         runs[os.path.basename(f)[:-5]] = json.load(open(f))
     return runs
+
+
+def epochs_run(models, name):
+    """Epochs completed, from the card in MODELS_DIR/name.fsm (src/model/README.md, model file)."""
+    if not models:
+        return ""
+    path = os.path.join(models, name + ".fsm")
+    if not os.path.exists(path):
+        return "?"
+    with open(path, "rb") as f:
+        head = f.read(20)
+        n = int.from_bytes(head[12:20], "little")
+        card = json.loads(f.read(n))
+    t = card.get("training", {})
+    done, asked = t.get("epochs"), t.get("config", {}).get("epochs")
+    return f"{done}" if asked in (None, done) else f"{done} of {asked}"
 
 
 def row(j):
@@ -41,11 +61,12 @@ def labels_needed(curve, target):
 
 def main():
     runs = load(sys.argv[1])
-    print("| run | median field IoU | mean | frac > 0.5 | object F1 | pixel IoU | fields scored | predicted fields |")
-    print("|---|---|---|---|---|---|---|---|")
+    models = sys.argv[2] if len(sys.argv) > 2 else None
+    print("| run | median field IoU | mean | frac > 0.5 | object F1 | pixel IoU | fields scored | predicted fields | epochs run |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name in sorted(n for n in runs if not n.startswith("le_")):
         print(f"| {name} | " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v)
-                                          for v in row(runs[name])) + " |")
+                                          for v in row(runs[name])) + f" | {epochs_run(models, name)} |")
     for what, title in (("rw", "Rwanda east half (held out), west-half fields as labels"),
                         ("syn", "held-out synthetic smallholder scene, fields of a training scene as labels")):
         pts = {}
@@ -58,8 +79,8 @@ def main():
         print(f"\n**{title}**\n")
         print("| labelled fields | fine-tuned median IoU | from-scratch median IoU | fine-tuned mean | "
               "from-scratch mean | fine-tuned object F1 | from-scratch object F1 | fields scored | "
-              "labels the fine-tuned model needs for the from-scratch IoU |")
-        print("|---|---|---|---|---|---|---|---|---|")
+              "labels the fine-tuned model needs for the from-scratch IoU | epochs run (ft / scratch) |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         ft = [(k, p["ft"]["field_iou"]["median"]) for k, p in pts.items() if "ft" in p]
         for k in sorted(pts):
             p = pts[k]
@@ -80,7 +101,8 @@ def main():
                     need = f"<= {n} (>= {k / n:.1f}x fewer)"
                 else:
                     need = f"{n:.1f} ({k / n:.1f}x fewer)"
-            print(f"| {k} | " + " | ".join(cells) + f" | {scored} | {need} |")
+            ep = " / ".join(epochs_run(models, f"le_{what}_{kind}_{k}") for kind in ("ft", "scratch"))
+            print(f"| {k} | " + " | ".join(cells) + f" | {scored} | {need} | {ep} |")
 
 
 if __name__ == "__main__":
