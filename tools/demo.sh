@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 bash tools/setup.sh
 BUILD_DIR=${FIELDSEG_BUILD_DIR:-build}
 OUT=${FIELDSEG_DEMO_OUT:-out/demo}
-MODEL=${FIELDSEG_DEMO_MODEL:-models/smallholder.fsm}
+MODEL=${FIELDSEG_DEMO_MODEL:-models/synth_smallholder.fsm}
 FS="$BUILD_DIR/tools/fieldseg"
 mkdir -p "$OUT"
 
