@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 
 #include "fieldseg/error.hpp"
@@ -245,6 +246,9 @@ class TorchPredictor : public Predictor {
   TorchPredictor(ResUNet net, torch::Device device) : net_(std::move(net)), device_(device) {
     net_->to(device_);
     net_->eval();
+    // On the CPU, inference runs through the folded channels_last copy (see FoldedResUNet);
+    // net_ stays for other devices.
+    if (device_.is_cpu()) folded_.emplace(net_);
   }
   std::vector<std::string> inputBands() const override { return net_->spec.inputBands; }
   int maxConcurrency() const override { return 1; }
@@ -281,7 +285,16 @@ class TorchPredictor : public Predictor {
     }
     torch::Tensor prob;
     try {
-      prob = predictProbabilities(net_, x.to(device_)).to(torch::kCPU).contiguous();
+      if (folded_) {
+        // One tile per forward pass: a batch only multiplies the activations (one 640 px tile's
+        // already exceed the L2 cache) and ran slower per tile at batch 4 (src/model/README.md,
+        // "Inference speed"). Each tile's result then does not depend on the batch either.
+        prob = torch::empty({n, 3, rows, cols}, torch::kFloat32);
+        for (int64_t i = 0; i < n; ++i)
+          prob[i].copy_(folded_->predictProbabilities(x.narrow(0, i, 1))[0]);
+      } else {
+        prob = predictProbabilities(net_, x.to(device_)).to(torch::kCPU).contiguous();
+      }
     } catch (const c10::Error& e) {
       throw Error("model: inference failed on a " + std::to_string(n) + "x" + std::to_string(rows) +
                   "x" + std::to_string(cols) + " batch: " + e.what_without_backtrace() +
@@ -302,6 +315,7 @@ class TorchPredictor : public Predictor {
 
  private:
   ResUNet net_;
+  std::optional<FoldedResUNet> folded_;
   torch::Device device_;
   std::mutex mutex_;
 };

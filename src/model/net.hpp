@@ -42,6 +42,44 @@ torch::Tensor padToMultiple(const torch::Tensor& x, int m);
 /// Sigmoid probabilities for any H, W (pads, runs, crops back).
 torch::Tensor predictProbabilities(ResUNet& net, const torch::Tensor& x);
 
+/// Inference-only form of a trained ResUNet (eval semantics), built once at load time: every
+/// BatchNorm is folded into the convolution before it (w' = w g / sqrt(v + eps),
+/// b' = beta - mean g / sqrt(v + eps), computed in double), each 2x2 stride-2 transposed conv
+/// becomes a 1x1 conv + pixel_shuffle, and weights and activations use the channels_last layout,
+/// so every convolution is one oneDNN call on NHWC data with its bias and no reorders. The ResUNet
+/// it was built from is not referenced afterwards; the weights file is unchanged. forward() matches
+/// ResUNet::forward in eval mode up to float rounding. Thread-safe for concurrent forward() calls
+/// (it holds only immutable tensors).
+class FoldedResUNet {
+ public:
+  explicit FoldedResUNet(ResUNet& net);
+  /// Logits [N,3,H,W]; H and W must be multiples of 2^depth. Run under InferenceMode/NoGradGuard.
+  torch::Tensor forward(const torch::Tensor& x) const;
+  /// Sigmoid probabilities for any H, W (pads, runs, crops back), contiguous NCHW.
+  torch::Tensor predictProbabilities(const torch::Tensor& x) const;
+  const NetworkSpec& spec() const { return spec_; }
+
+ private:
+  struct Conv {
+    torch::Tensor weight, bias;
+    int64_t padding = 0;
+    torch::Tensor operator()(const torch::Tensor& x) const;
+  };
+  struct Block {
+    Conv conv1, conv2, skip;
+    bool hasSkip = false;
+    torch::Tensor operator()(const torch::Tensor& x) const;
+  };
+  struct Up {
+    torch::Tensor weight, bias;  // [out*4, in, 1, 1] 1x1 conv, then pixel_shuffle(2)
+    torch::Tensor operator()(const torch::Tensor& x) const;
+  };
+  NetworkSpec spec_;
+  std::vector<Block> enc_, dec_;
+  std::vector<Up> up_;
+  Conv head_;
+};
+
 /// Tanimoto with complement, per head, restricted to mask == 1 pixels:
 /// T(p,l) = sum(m p l) / (sum(m (p^2 + l^2 - p l)) + eps); loss = 1 - (T(p,l) + T(1-p,1-l)) / 2,
 /// averaged over samples and heads. prob and target are [N,3,H,W] in [0,1]; mask is [N,1,H,W].

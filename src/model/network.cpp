@@ -75,6 +75,97 @@ torch::Tensor predictProbabilities(ResUNet& net, const torch::Tensor& x) {
   return torch::sigmoid(logits.index({Slice(), Slice(), Slice(0, h), Slice(0, w)}));
 }
 
+namespace {
+
+torch::Tensor toF64(const torch::Tensor& t) { return t.detach().to(torch::kCPU, torch::kFloat64); }
+
+// channels_last (NHWC) weights and activations let oneDNN run each convolution on the tensors as
+// they are; with NCHW it reorders input, weights and output to its blocked layout on every call.
+torch::Tensor channelsLast(const torch::Tensor& t) {
+  return t.contiguous(at::MemoryFormat::ChannelsLast);
+}
+
+}  // namespace
+
+torch::Tensor FoldedResUNet::Conv::operator()(const torch::Tensor& x) const {
+  return torch::conv2d(x, weight, bias, 1, padding);
+}
+
+torch::Tensor FoldedResUNet::Block::operator()(const torch::Tensor& x) const {
+  torch::Tensor y = conv1(x).relu_();
+  y = conv2(y);
+  y.add_(hasSkip ? skip(x) : x);
+  return y.relu_();
+}
+
+torch::Tensor FoldedResUNet::Up::operator()(const torch::Tensor& x) const {
+  return torch::pixel_shuffle(torch::conv2d(x, weight, bias), 2);
+}
+
+FoldedResUNet::FoldedResUNet(ResUNet& net) : spec_(net->spec) {
+  torch::NoGradGuard noGrad;
+  // Conv (no bias) followed by an eval-mode BatchNorm -> one conv with bias.
+  auto fold = [](const nn::Conv2d& conv, const nn::BatchNorm2d& bn) {
+    torch::Tensor scale =
+        toF64(bn->weight) / torch::sqrt(toF64(bn->running_var) + bn->options.eps());
+    torch::Tensor w = toF64(conv->weight) * scale.view({-1, 1, 1, 1});
+    torch::Tensor b = conv->bias.defined() ? toF64(conv->bias) : torch::zeros_like(scale);
+    b = (b - toF64(bn->running_mean)) * scale + toF64(bn->bias);
+    Conv c;
+    c.weight = channelsLast(w.to(torch::kFloat32));
+    c.bias = b.to(torch::kFloat32).contiguous();
+    c.padding = conv->weight.size(2) / 2;
+    return c;
+  };
+  auto block = [&](ResBlock& rb) {
+    Block b;
+    b.conv1 = fold(rb->conv1, rb->bn1);
+    b.conv2 = fold(rb->conv2, rb->bn2);
+    b.hasSkip = static_cast<bool>(rb->skip);
+    if (b.hasSkip) b.skip = fold(rb->skip, rb->skipBn);
+    return b;
+  };
+  for (auto& e : net->enc) enc_.push_back(block(e));
+  for (auto& d : net->dec) dec_.push_back(block(d));
+  // LibTorch 1.13 runs a CPU ConvTranspose2d through its slow im2col path (about half of the whole
+  // network's time). A 2x2 stride-2 transposed conv touches each output pixel once, so it is a 1x1
+  // conv to out*4 channels (channel c*4 + 2a + b = output offset (a, b) of channel c) followed by
+  // pixel_shuffle(2), which oneDNN runs fast.
+  for (auto& u : net->up) {
+    torch::Tensor w = u->weight.detach().to(torch::kCPU, torch::kFloat32);  // [in, out, 2, 2]
+    const int64_t in = w.size(0), out = w.size(1);
+    Up x;
+    x.weight = channelsLast(w.permute({1, 2, 3, 0}).reshape({out * 4, in, 1, 1}));
+    x.bias = u->bias.detach().to(torch::kCPU, torch::kFloat32).repeat_interleave(4).contiguous();
+    up_.push_back(x);
+  }
+  head_.weight = channelsLast(net->head->weight.detach().to(torch::kCPU, torch::kFloat32));
+  head_.bias = net->head->bias.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+  head_.padding = 0;
+}
+
+torch::Tensor FoldedResUNet::forward(const torch::Tensor& x) const {
+  std::vector<torch::Tensor> skips;
+  torch::Tensor y = enc_[0](channelsLast(x));
+  for (int i = 1; i <= spec_.depth; ++i) {
+    skips.push_back(y);
+    y = enc_[i](torch::max_pool2d(y, 2));
+  }
+  for (int i = spec_.depth; i >= 1; --i) {
+    y = up_[i - 1](y);
+    y = dec_[i - 1](torch::cat({y, skips[i - 1]}, 1));
+    skips[i - 1] = torch::Tensor();  // free each skip as soon as it is used
+  }
+  return head_(y);
+}
+
+torch::Tensor FoldedResUNet::predictProbabilities(const torch::Tensor& x) const {
+  const int64_t h = x.size(2), w = x.size(3);
+  torch::Tensor logits = forward(padToMultiple(x, 1 << spec_.depth));
+  using torch::indexing::Slice;
+  return torch::sigmoid(logits.index({Slice(), Slice(), Slice(0, h), Slice(0, w)})).contiguous();
+}
+
 torch::Tensor tanimotoLoss(const torch::Tensor& prob, const torch::Tensor& target,
                            const torch::Tensor& mask) {
   constexpr double kEps = 1e-5;

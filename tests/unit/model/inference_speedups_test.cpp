@@ -1,0 +1,106 @@
+// The inference-only network (FoldedResUNet: batch norms folded into the convolutions,
+// channels_last weights) and the Predictor built on it must give the plain eval-mode network's
+// probabilities up to float rounding.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "fieldseg/model.hpp"
+#include "net.hpp"
+#include "test_support.hpp"
+
+namespace fieldseg {
+namespace {
+
+using model::ResUNet;
+
+constexpr double kTolerance = 1e-4;
+
+// A network whose batch norms are far from the identity (random affine terms and running
+// statistics), so a wrong fold cannot hide behind mean 0 / variance 1.
+ResUNet randomisedNet(const NetworkSpec& spec, uint64_t seed) {
+  torch::manual_seed(seed);
+  ResUNet net(spec);
+  torch::NoGradGuard g;
+  for (auto& m : net->modules(false)) {
+    if (auto* bn = m->as<torch::nn::BatchNorm2dImpl>()) {
+      bn->weight.uniform_(0.5, 1.5);
+      bn->bias.uniform_(-0.3, 0.3);
+      bn->running_mean.uniform_(-0.5, 0.5);
+      bn->running_var.uniform_(0.2, 2.0);
+    }
+  }
+  net->eval();
+  return net;
+}
+
+double maxAbsDiff(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a - b).abs().max().item<double>();
+}
+
+TEST(InferenceSpeedups, FoldedNetworkMatchesPlainNetwork) {
+  for (const NetworkSpec& spec :
+       {NetworkSpec{}, NetworkSpec{8, 3, {"red", "green", "blue", "nir"}}}) {
+    ResUNet net = randomisedNet(spec, 11);
+    const model::FoldedResUNet folded(net);
+    const int64_t bands = static_cast<int64_t>(spec.inputBands.size());
+    // 100 x 84 is not a multiple of 2^depth: exercises the padding and the crop.
+    torch::manual_seed(12);
+    torch::Tensor x = torch::rand({2, bands, 100, 84}) * 3 - 1;
+    c10::InferenceMode guard;
+    torch::Tensor ref = model::predictProbabilities(net, x);
+    torch::Tensor got = folded.predictProbabilities(x);
+    ASSERT_EQ(got.sizes(), ref.sizes());
+    EXPECT_TRUE(got.is_contiguous());
+    const double diff = maxAbsDiff(ref, got);
+    EXPECT_LT(diff, kTolerance) << "width " << spec.width << " depth " << spec.depth;
+    // The logits too (the sigmoid flattens differences in its tails).
+    torch::Tensor xp = model::padToMultiple(x, 1 << spec.depth);
+    EXPECT_LT(maxAbsDiff(net->forward(xp), folded.forward(xp)), 10 * kTolerance);
+  }
+}
+
+TEST(InferenceSpeedups, PredictorMatchesPlainNetworkOnMaskedTiles) {
+  test::TempDir tmp;
+  const NetworkSpec spec{16, 4, {"blue", "green", "red", "nir"}};
+  ResUNet net = randomisedNet(spec, 21);
+  nlohmann::json card = {{"name", "speedups"},
+                         {"architecture", model::architectureJson(spec)},
+                         {"input_bands", spec.inputBands}};
+  const std::string path = tmp.file("m.fsm");
+  model::writeModelBlob(path, {card.dump(), model::saveWeights(net)});
+
+  const int rows = 96, cols = 112;
+  std::mt19937 rng(22);
+  std::uniform_real_distribution<float> u(-1, 2);
+  std::vector<Raster<float>> tiles(3, Raster<float>(4, rows, cols));
+  for (auto& t : tiles) {
+    for (auto& v : t.data) v = u(rng);
+    for (size_t k = 0; k < t.valid.size(); k += 7) t.valid[k] = 0;  // some nodata pixels
+  }
+  for (int threads : {1, 2}) {
+    auto predictor = loadModel(path, ModelLoadOptions{"cpu", threads});
+    auto out = predictor->predict(tiles);
+    ASSERT_EQ(out.size(), tiles.size());
+    c10::InferenceMode guard;
+    for (size_t i = 0; i < tiles.size(); ++i) {
+      // The reference: invalid pixels zeroed, then the plain eval-mode network.
+      std::vector<float> in = tiles[i].data;
+      const size_t plane = static_cast<size_t>(rows) * cols;
+      for (int b = 0; b < 4; ++b)
+        for (size_t k = 0; k < plane; ++k)
+          if (!tiles[i].valid[k]) in[b * plane + k] = 0.f;
+      torch::Tensor ref =
+          model::predictProbabilities(net, torch::from_blob(in.data(), {1, 4, rows, cols}));
+      ASSERT_EQ(out[i].bands, 3);
+      ASSERT_EQ(out[i].rows, rows);
+      ASSERT_EQ(out[i].cols, cols);
+      EXPECT_EQ(out[i].valid, tiles[i].valid);
+      torch::Tensor got = torch::from_blob(out[i].data.data(), {1, 3, rows, cols});
+      EXPECT_LT(maxAbsDiff(ref, got), kTolerance) << "tile " << i << " threads " << threads;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace fieldseg
