@@ -10,6 +10,8 @@
 #include "fieldseg/error.hpp"
 #include "fieldseg/eval.hpp"
 #include "fieldseg/geometry_metrics.hpp"
+#include "tile_grid.hpp"
+#include "tiled_metrics.hpp"
 
 namespace fieldseg {
 namespace {
@@ -99,6 +101,49 @@ Layer buildLayer(const std::vector<Polygon>& polys, int& repaired, int& dropped)
 
 double safeDiv(double a, double b) { return b > 0 ? a / b : 0.0; }
 
+void addVertices(const Ring& ring, std::vector<double>& xs, std::vector<double>& ys) {
+  for (const auto& v : ring) {
+    xs.push_back(v.x);
+    ys.push_back(v.y);
+  }
+}
+
+// Tiles about two typical fields wide (at least 20 boundary tolerances, so the 2-tolerance margins
+// of boundary pieces stay small; at most 256 x 256 tiles), with edges off every vertex coordinate.
+// Smaller tiles cut large polygons into more pieces, larger ones make each tile's overlays bigger;
+// two field widths was fastest on both benchmark scenes (src/eval/README.md).
+eval::TileGrid tileGridFor(const Layer& t, const Layer& p, const std::vector<Polygon>& truthPolys,
+                           const std::vector<Polygon>& predPolys,
+                           const std::optional<Shape>& region, double toleranceM) {
+  std::vector<WorldBox> boxes;
+  std::vector<double> sides;
+  for (const Layer* l : {&t, &p}) {
+    for (std::size_t i = 0; i < l->shapes.size(); ++i) {
+      if (l->shapes[i].empty()) continue;
+      boxes.push_back(l->boxes[i]);
+      sides.push_back(
+          std::max(l->boxes[i].maxX - l->boxes[i].minX, l->boxes[i].maxY - l->boxes[i].minY));
+    }
+  }
+  if (region && !region->empty()) boxes.push_back(region->bounds());
+  if (sides.empty()) return eval::TileGrid(noBox(), 0, {}, {});
+  WorldBox extent = boxes.front();
+  for (const auto& b : boxes) {
+    extent.minX = std::min(extent.minX, b.minX), extent.minY = std::min(extent.minY, b.minY);
+    extent.maxX = std::max(extent.maxX, b.maxX), extent.maxY = std::max(extent.maxY, b.maxY);
+  }
+  std::vector<double> xs, ys;
+  for (const auto* polys : {&truthPolys, &predPolys}) {
+    for (const auto& poly : *polys) {
+      addVertices(poly.exterior, xs, ys);
+      for (const auto& h : poly.holes) addVertices(h, xs, ys);
+    }
+  }
+  const double span = std::max(extent.maxX - extent.minX, extent.maxY - extent.minY);
+  const double side = std::max({2 * medianOf(sides), 20 * toleranceM, span / 256});
+  return eval::TileGrid(extent, side, xs, ys);
+}
+
 }  // namespace
 
 double medianOf(std::vector<double> v) {
@@ -134,10 +179,11 @@ EvalResult evaluateFields(const FieldSet& pred, const FieldSet& truth, const Eva
   r.predFields = static_cast<int>(pred.fields.size());
   r.boundaryToleranceM = opt.boundaryToleranceM;
 
-  Layer T = buildLayer(toMetric(truth, metric, "the truth"), r.repairedPolygons, r.droppedPolygons);
-  Layer P = pred.fields.empty() ? Layer{}
-                                : buildLayer(toMetric(pred, metric, "the prediction"),
-                                             r.repairedPolygons, r.droppedPolygons);
+  std::vector<Polygon> truthPolys = toMetric(truth, metric, "the truth");
+  std::vector<Polygon> predPolys =
+      pred.fields.empty() ? std::vector<Polygon>{} : toMetric(pred, metric, "the prediction");
+  Layer T = buildLayer(truthPolys, r.repairedPolygons, r.droppedPolygons);
+  Layer P = buildLayer(predPolys, r.repairedPolygons, r.droppedPolygons);
 
   // --- evaluation region R --------------------------------------------------------------------
   std::optional<Shape> aoi;
@@ -156,6 +202,11 @@ EvalResult evaluateFields(const FieldSet& pred, const FieldSet& truth, const Eva
     region = aoi ? labelled.intersection(*aoi) : labelled;
   }
   if (region) r.regionAreaM2 = region->area();
+  // Unions, buffers and region overlays run tile by tile (tile_grid.hpp): a handful of large
+  // many-vertex polygons made the whole-layer GEOS overlays take minutes.
+  const eval::TileGrid grid =
+      tileGridFor(T, P, truthPolys, predPolys, region, opt.boundaryToleranceM);
+  const std::vector<Shape> regionTiles = eval::regionByTile(grid, region);
 
   // --- which truth fields are scored ---------------------------------------------------------
   r.perField.resize(T.shapes.size());
@@ -228,11 +279,16 @@ EvalResult evaluateFields(const FieldSet& pred, const FieldSet& truth, const Eva
   for (const auto& fs : r.perField) {
     if (fs.scored && !fs.matched) ++r.fn;
   }
+  std::vector<double> inRegionM2;
+  if (region) {
+    std::vector<char> unmatched(P.shapes.size(), 0);
+    for (std::size_t j = 0; j < P.shapes.size(); ++j) unmatched[j] = !pUsed[j];
+    inRegionM2 = eval::areasInRegion(grid, P.shapes, unmatched, regionTiles);
+  }
   for (std::size_t j = 0; j < P.shapes.size(); ++j) {
     if (pUsed[j] || P.shapes[j].empty()) continue;
     bool isFp = true;
-    if (region)
-      isFp = P.shapes[j].intersectionArea(*region) >= opt.partialFpMinFraction * P.areas[j];
+    if (region) isFp = inRegionM2[j] >= opt.partialFpMinFraction * P.areas[j];
     if (isFp)
       ++r.fp;
     else
@@ -242,71 +298,57 @@ EvalResult evaluateFields(const FieldSet& pred, const FieldSet& truth, const Eva
   r.recall = safeDiv(r.tp, r.tp + r.fn);
   r.f1 = safeDiv(2.0 * r.tp, 2.0 * r.tp + r.fp + r.fn);
 
-  // --- area (pixel) metrics
-  // -----------------------------------------------------------------------
-  if (opt.areaMetrics || opt.boundaryMetrics) {
-    Shape ut = Shape::unionOf(T.shapes);
-    Shape up = Shape::unionOf(P.shapes);
-    if (region) {
-      ut = ut.intersection(*region);
-      up = up.intersection(*region);
+  // --- area (pixel) metrics -----------------------------------------------------------------
+  if (opt.areaMetrics) {
+    r.areaComputed = true;
+    const eval::ExtentAreas areas = eval::extentAreas(grid, T.shapes, P.shapes, regionTiles);
+    double tArea = areas.truthM2, pArea = areas.predM2;
+    double tp = areas.overlapM2;
+    r.areaTpM2 = tp;
+    r.areaFpM2 = std::max(0.0, pArea - tp);
+    r.areaFnM2 = std::max(0.0, tArea - tp);
+    r.pixelIou = safeDiv(tp, pArea + tArea - tp);
+    r.pixelF1 = safeDiv(2 * tp, pArea + tArea);
+    r.pixelPrecision = safeDiv(tp, pArea);
+    r.pixelRecall = safeDiv(tp, tArea);
+    if (r.regionAreaM2) {
+      double tn = std::max(0.0, *r.regionAreaM2 - pArea - tArea + tp);
+      double fp = r.areaFpM2, fn = r.areaFnM2;
+      double den = (tp + fp) * (tp + fn) * (tn + fp) * (tn + fn);
+      r.pixelMcc = den > 0 ? (tp * tn - fp * fn) / std::sqrt(den) : 0.0;
     }
-    if (opt.areaMetrics) {
-      r.areaComputed = true;
-      double tArea = ut.area(), pArea = up.area();
-      double tp = ut.intersectionArea(up);
-      r.areaTpM2 = tp;
-      r.areaFpM2 = std::max(0.0, pArea - tp);
-      r.areaFnM2 = std::max(0.0, tArea - tp);
-      r.pixelIou = safeDiv(tp, pArea + tArea - tp);
-      r.pixelF1 = safeDiv(2 * tp, pArea + tArea);
-      r.pixelPrecision = safeDiv(tp, pArea);
-      r.pixelRecall = safeDiv(tp, tArea);
-      if (r.regionAreaM2) {
-        double tn = std::max(0.0, *r.regionAreaM2 - pArea - tArea + tp);
-        double fp = r.areaFpM2, fn = r.areaFnM2;
-        double den = (tp + fp) * (tp + fn) * (tn + fp) * (tn + fn);
-        r.pixelMcc = den > 0 ? (tp * tn - fp * fn) / std::sqrt(den) : 0.0;
-      }
+  }
+  // --- boundaries ----------------------------------------------------------------------------
+  if (opt.boundaryMetrics) {
+    r.boundaryComputed = true;
+    std::vector<Shape> tb, pb;
+    for (const auto& s : T.shapes) {
+      if (!s.empty()) tb.push_back(s.boundary());
     }
-    // --- boundaries
-    // -------------------------------------------------------------------------------
-    if (opt.boundaryMetrics) {
-      r.boundaryComputed = true;
-      std::vector<Shape> tb, pb;
-      for (const auto& s : T.shapes) {
-        if (!s.empty()) tb.push_back(s.boundary());
-      }
-      for (const auto& s : P.shapes) {
-        if (!s.empty()) pb.push_back(s.boundary());
-      }
-      // Dissolved linework (shared edges once), clipped to R for what is measured; "near" is
-      // against the other set's whole boundary, buffered ring by ring (buffer distributes over
-      // union, and small buffers are far cheaper in GEOS than one buffer of all the linework).
-      Shape bt = Shape::unionOf(tb), bp = Shape::unionOf(pb);
-      Shape btR = region ? bt.intersection(*region) : bt;
-      Shape bpR = region ? bp.intersection(*region) : bp;
-      double tol = opt.boundaryToleranceM;
-      r.truthBoundaryM = btR.length();
-      r.predBoundaryM = bpR.length();
-      if (tol > 0) {
-        auto bufferAll = [&](const std::vector<Shape>& lines) {
-          std::vector<Shape> b;
-          b.reserve(lines.size());
-          for (const auto& l : lines) b.push_back(l.buffer(tol, kQuadSegs));
-          return Shape::unionOf(b);
-        };
-        r.predBoundaryNearM = bpR.intersection(bufferAll(tb)).length();
-        r.truthBoundaryNearM = btR.intersection(bufferAll(pb)).length();
-      } else {
-        r.predBoundaryNearM = bpR.intersection(bt).length();
-        r.truthBoundaryNearM = btR.intersection(bp).length();
-      }
-      r.boundaryPrecision = safeDiv(r.predBoundaryNearM, r.predBoundaryM);
-      r.boundaryRecall = safeDiv(r.truthBoundaryNearM, r.truthBoundaryM);
-      r.boundaryF1 = safeDiv(2 * r.boundaryPrecision * r.boundaryRecall,
-                             r.boundaryPrecision + r.boundaryRecall);
+    for (const auto& s : P.shapes) {
+      if (!s.empty()) pb.push_back(s.boundary());
     }
+    // Dissolved linework (shared edges once), clipped to R for what is measured; "near" is
+    // against the other set's whole boundary, buffered ring by ring (buffer distributes over
+    // union, and small buffers are far cheaper in GEOS than one buffer of all the linework),
+    // tile by tile (tiled_metrics.hpp).
+    Shape bt = Shape::unionOf(tb), bp = Shape::unionOf(pb);
+    Shape btR = region ? bt.intersection(*region) : bt;
+    Shape bpR = region ? bp.intersection(*region) : bp;
+    double tol = opt.boundaryToleranceM;
+    r.truthBoundaryM = btR.length();
+    r.predBoundaryM = bpR.length();
+    if (tol > 0) {
+      r.predBoundaryNearM = eval::nearLength(grid, bpR, tb, tol, kQuadSegs);
+      r.truthBoundaryNearM = eval::nearLength(grid, btR, pb, tol, kQuadSegs);
+    } else {
+      r.predBoundaryNearM = bpR.intersection(bt).length();
+      r.truthBoundaryNearM = btR.intersection(bp).length();
+    }
+    r.boundaryPrecision = safeDiv(r.predBoundaryNearM, r.predBoundaryM);
+    r.boundaryRecall = safeDiv(r.truthBoundaryNearM, r.truthBoundaryM);
+    r.boundaryF1 =
+        safeDiv(2 * r.boundaryPrecision * r.boundaryRecall, r.boundaryPrecision + r.boundaryRecall);
   }
   return r;
 }

@@ -1,0 +1,154 @@
+#include "tiled_metrics.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <utility>
+
+namespace fieldseg::eval {
+namespace {
+
+bool overlaps(const WorldBox& a, const WorldBox& b) {
+  return a.minX <= b.maxX && a.maxX >= b.minX && a.minY <= b.maxY && a.maxY >= b.minY;
+}
+
+bool contains(const WorldBox& outer, const WorldBox& inner) {
+  return outer.minX <= inner.minX && outer.maxX >= inner.maxX && outer.minY <= inner.minY &&
+         outer.maxY >= inner.maxY;
+}
+
+std::vector<Shape> shapesOf(const std::vector<TilePiece>& pieces) {
+  std::vector<Shape> out;
+  out.reserve(pieces.size());
+  for (const auto& p : pieces) out.push_back(p.shape);
+  return out;
+}
+
+}  // namespace
+
+std::vector<Shape> regionByTile(const TileGrid& grid, const std::optional<Shape>& region) {
+  std::vector<Shape> out;
+  if (!region) return out;
+  out.resize(grid.count());
+  auto pieces = cutIntoTiles(grid, {*region}, 0);
+  for (std::size_t t = 0; t < pieces.size(); ++t) {
+    if (!pieces[t].empty()) out[t] = pieces[t].front().shape;
+  }
+  return out;
+}
+
+ExtentAreas extentAreas(const TileGrid& grid, const std::vector<Shape>& truth,
+                        const std::vector<Shape>& pred, const std::vector<Shape>& regionTiles) {
+  ExtentAreas a;
+  auto tPieces = cutIntoTiles(grid, truth, 0);
+  auto pPieces = cutIntoTiles(grid, pred, 0);
+  for (std::size_t t = 0; t < grid.count(); ++t) {
+    if (tPieces[t].empty() && pPieces[t].empty()) continue;
+    if (!regionTiles.empty() && regionTiles[t].empty()) continue;
+    Shape ut = Shape::unionOf(shapesOf(tPieces[t]));
+    Shape up = Shape::unionOf(shapesOf(pPieces[t]));
+    if (!regionTiles.empty()) {
+      ut = ut.intersection(regionTiles[t]);
+      up = up.intersection(regionTiles[t]);
+    }
+    a.truthM2 += ut.area();
+    a.predM2 += up.area();
+    if (!ut.empty() && !up.empty()) a.overlapM2 += ut.intersectionArea(up);
+  }
+  return a;
+}
+
+std::vector<double> areasInRegion(const TileGrid& grid, const std::vector<Shape>& shapes,
+                                  const std::vector<char>& which,
+                                  const std::vector<Shape>& regionTiles) {
+  std::vector<double> areas(shapes.size(), 0.0);
+  std::vector<Shape> selected(shapes.size());
+  for (std::size_t i = 0; i < shapes.size(); ++i) {
+    if (which[i]) selected[i] = shapes[i];
+  }
+  std::vector<char> wanted(grid.count(), 0);
+  for (std::size_t t = 0; t < grid.count(); ++t) wanted[t] = !regionTiles[t].empty();
+  auto pieces = cutIntoTiles(grid, selected, 0, wanted);
+  for (std::size_t t = 0; t < grid.count(); ++t) {
+    for (const auto& p : pieces[t]) areas[p.source] += p.shape.intersectionArea(regionTiles[t]);
+  }
+  return areas;
+}
+
+double nearLength(const TileGrid& grid, const Shape& lines, const std::vector<Shape>& linework,
+                  double toleranceM, int quadSegs) {
+  if (lines.empty() || linework.empty()) return 0.0;
+  // One buffer per line of the linework: GEOS buffers one polygon's rings together, and a ring
+  // set with hundreds of holes costs it far more than the buffers of the rings one by one (the
+  // buffer of a set is the union of its members' buffers).
+  std::vector<Shape> rings;
+  for (const auto& l : linework) {
+    for (auto& p : l.parts()) rings.push_back(std::move(p));
+  }
+  // A point of `lines` in a tile lies within the tolerance only of rings within the tolerance of
+  // the tile, and the buffer of a ring cut at twice the tolerance from the tile equals the whole
+  // buffer inside the tile (the round caps at the cuts stay a tolerance away from it).
+  const double margin = 2 * toleranceM;
+  const std::vector<Shape> lineParts = lines.parts();
+  std::vector<char> wanted = tilesTouched(grid, lineParts, 0);
+  const std::vector<char> near = tilesTouched(grid, rings, margin);
+  for (std::size_t t = 0; t < wanted.size(); ++t) wanted[t] = wanted[t] && near[t];
+  auto linePieces = cutIntoTiles(grid, lineParts, 0, wanted);
+  auto ringPieces = cutIntoTiles(grid, rings, margin, wanted);
+  // Prepared buffers: GEOS indexes the edges of each once, on its first test.
+  struct Buffer {
+    PreparedShape prepared;
+    WorldBox box;
+  };
+  auto makeBuffer = [](Shape b) {
+    WorldBox box = b.bounds();
+    return std::make_shared<const Buffer>(Buffer{PreparedShape(b), box});
+  };
+  std::vector<std::shared_ptr<const Buffer>> wholeBuffers(rings.size());
+  std::vector<std::shared_ptr<const Buffer>> buffers, order;
+  double length = 0;
+  for (std::size_t t = 0; t < grid.count(); ++t) {
+    if (linePieces[t].empty() || ringPieces[t].empty()) continue;
+    buffers.clear();
+    for (const auto& p : ringPieces[t]) {
+      if (!p.whole) {
+        for (const auto& part : p.shape.parts()) {
+          Shape b = part.buffer(toleranceM, quadSegs);
+          if (!b.empty()) buffers.push_back(makeBuffer(b));
+        }
+        continue;
+      }
+      auto& cached = wholeBuffers[p.source];
+      if (!cached) cached = makeBuffer(p.shape.buffer(toleranceM, quadSegs));
+      if (!cached->prepared.shape().empty()) buffers.push_back(cached);
+    }
+    // length(piece n U buffers) = length(piece) - length(what no buffer covers): a buffer that
+    // contains the rest of the piece ends the search, one that crosses it is cut away, so no
+    // union of all the buffers of the tile is ever built.
+    for (const auto& piece : linePieces[t]) {
+      Shape rest = piece.shape;
+      WorldBox restBox = rest.bounds();
+      // Buffers whose box holds the whole piece first: one of them usually contains it.
+      order.clear();
+      for (const auto& b : buffers) {
+        if (overlaps(b->box, restBox)) order.push_back(b);
+      }
+      std::stable_partition(order.begin(), order.end(),
+                            [&](const auto& b) { return contains(b->box, restBox); });
+      for (const auto& b : order) {
+        if (!overlaps(b->box, restBox)) continue;
+        if (b->prepared.contains(rest)) {
+          rest = Shape();
+          break;
+        }
+        if (!b->prepared.intersects(rest)) continue;
+        rest = rest.difference(b->prepared.shape());
+        if (rest.empty()) break;
+        restBox = rest.bounds();
+      }
+      length += piece.shape.length() - rest.length();
+    }
+  }
+  return length;
+}
+
+}  // namespace fieldseg::eval

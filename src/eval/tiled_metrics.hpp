@@ -1,0 +1,42 @@
+// Extent areas, areas inside the evaluation region and boundary "near" lengths of evaluateFields,
+// computed tile by tile on a TileGrid (tile_grid.hpp). Each is the sum over tiles of the same
+// overlay on the pieces in that tile, so it equals the whole-layer overlay up to rounding (the
+// pieces of one tile are disjoint from those of another, but for edges of zero area or length).
+// Internal to src/eval; functions are reentrant.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "fieldseg/geometry_metrics.hpp"
+#include "tile_grid.hpp"
+
+namespace fieldseg::eval {
+
+/// The region cut into tiles: one Shape per tile (empty where the region is absent). No region
+/// (unbounded R) gives an empty vector.
+std::vector<Shape> regionByTile(const TileGrid& grid, const std::optional<Shape>& region);
+
+struct ExtentAreas {
+  double truthM2 = 0;    ///< area(U_truth n R)
+  double predM2 = 0;     ///< area(U_pred n R)
+  double overlapM2 = 0;  ///< area(U_truth n U_pred n R)
+};
+
+/// Areas of the unions of two polygon layers and of their overlap inside R (`regionTiles` from
+/// regionByTile; empty = everywhere).
+ExtentAreas extentAreas(const TileGrid& grid, const std::vector<Shape>& truth,
+                        const std::vector<Shape>& pred, const std::vector<Shape>& regionTiles);
+
+/// area(shapes[i] n R) for every i with which[i] != 0 (0 elsewhere); `regionTiles` non-empty.
+std::vector<double> areasInRegion(const TileGrid& grid, const std::vector<Shape>& shapes,
+                                  const std::vector<char>& which,
+                                  const std::vector<Shape>& regionTiles);
+
+/// Length of `lines` inside the union of the buffers (distance `toleranceM` > 0, round, quadSegs
+/// segments per quarter circle) of the lines of `linework` (e.g. polygon boundaries: one buffer
+/// per ring). `lines` must not run along itself (e.g. a dissolved union of linework).
+double nearLength(const TileGrid& grid, const Shape& lines, const std::vector<Shape>& linework,
+                  double toleranceM, int quadSegs);
+
+}  // namespace fieldseg::eval

@@ -1,0 +1,188 @@
+// Tile-by-tile overlays (src/eval/tiled_metrics.hpp) against the same quantities computed on whole
+// layers, on abutting fields whose edges lie on the lattice a naive tile grid would use, with
+// overlapping fields and a large many-vertex prediction with holes spanning many tiles.
+#include "../../../src/eval/tiled_metrics.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "../../../src/eval/tile_grid.hpp"
+
+namespace fieldseg {
+namespace {
+
+constexpr double kX = 500000, kY = 9800000;
+
+Polygon rect(double x0, double y0, double x1, double y1) {
+  return Polygon{{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}}, {}};
+}
+
+// A staircase blob over most of the scene with a square hole every 50 m: many vertices, many
+// holes, crossing every tile.
+Polygon blob() {
+  Polygon p;
+  for (int i = 0; i <= 40; ++i) {
+    p.exterior.push_back({kX + 10 + i * 10.0, kY + 20 + (i % 2) * 7.0});
+    p.exterior.push_back({kX + 10 + i * 10.0 + 5, kY + 20 + (i % 2) * 7.0});
+  }
+  p.exterior.push_back({kX + 415, kY + 290});
+  p.exterior.push_back({kX + 10, kY + 290});
+  for (int gx = 0; gx < 7; ++gx) {
+    for (int gy = 0; gy < 5; ++gy) {
+      const double x = kX + 40 + gx * 50, y = kY + 50 + gy * 50;
+      p.holes.push_back({{x, y}, {x, y + 8}, {x + 8, y + 8}, {x + 8, y}});
+    }
+  }
+  return p;
+}
+
+struct Scene {
+  std::vector<Polygon> truth, pred;
+  std::vector<Shape> t, p;
+  WorldBox extent;
+};
+
+Scene scene() {
+  Scene s;
+  for (int i = 0; i < 10; ++i) {
+    for (int j = 0; j < 10; ++j) {
+      s.truth.push_back(rect(kX + i * 40, kY + j * 30, kX + (i + 1) * 40, kY + (j + 1) * 30));
+    }
+  }
+  s.truth.push_back(rect(kX + 95, kY + 95, kX + 175, kY + 130));  // overlaps four fields
+  for (int i = 0; i < 6; ++i) {
+    for (int j = 0; j < 10; ++j) {
+      s.pred.push_back(
+          rect(kX + 3.7 + i * 40, kY - 2.1 + j * 30, kX + 43.7 + i * 40, kY + 27.9 + j * 30));
+    }
+  }
+  s.pred.push_back(rect(kX + 20, kY + 20, kX + 70, kY + 50));  // overlaps predictions
+  s.pred.push_back(blob());
+  for (const auto& q : s.truth) s.t.push_back(Shape::fromPolygon(q));
+  for (const auto& q : s.pred) s.p.push_back(Shape::fromPolygon(q));
+  // A grid with tiles of 60 m centred on this extent's corner would have its edges on x, y =
+  // multiples of 60 m, i.e. along truth edges.
+  s.extent.minX = kX - 30, s.extent.minY = kY - 30, s.extent.maxX = kX + 420,
+  s.extent.maxY = kY + 305;
+  return s;
+}
+
+eval::TileGrid gridOf(const Scene& s, double sideM) {
+  std::vector<double> xs, ys;
+  for (const auto* set : {&s.truth, &s.pred}) {
+    for (const auto& q : *set) {
+      for (const auto& v : q.exterior) xs.push_back(v.x), ys.push_back(v.y);
+      for (const auto& h : q.holes) {
+        for (const auto& v : h) xs.push_back(v.x), ys.push_back(v.y);
+      }
+    }
+  }
+  return eval::TileGrid(s.extent, sideM, xs, ys);
+}
+
+std::vector<Shape> boundaries(const std::vector<Shape>& shapes) {
+  std::vector<Shape> out;
+  for (const auto& s : shapes) out.push_back(s.boundary());
+  return out;
+}
+
+// The definition on whole layers: the union of per-ring buffers, then one intersection.
+double nearWhole(const Shape& lines, const std::vector<Shape>& linework, double tol) {
+  std::vector<Shape> buffers;
+  for (const auto& l : linework) {
+    for (const auto& ring : l.parts()) buffers.push_back(ring.buffer(tol, 8));
+  }
+  return lines.intersection(Shape::unionOf(buffers)).length();
+}
+
+// As evaluate did before tiling: one buffer per polygon boundary (all its rings together).
+double nearWholePerPolygon(const Shape& lines, const std::vector<Shape>& linework, double tol) {
+  std::vector<Shape> buffers;
+  for (const auto& l : linework) buffers.push_back(l.buffer(tol, 8));
+  return lines.intersection(Shape::unionOf(buffers)).length();
+}
+
+void expectClose(double actual, double expected) {
+  EXPECT_NEAR(actual, expected, 1e-9 * std::max(1.0, std::abs(expected)));
+}
+
+TEST(TileGrid, EdgesAvoidTheGivenCoordinates) {
+  Scene s = scene();
+  eval::TileGrid g = gridOf(s, 60);
+  ASSERT_GT(g.count(), 20u);
+  for (int x = 0; x < g.nx(); ++x) {
+    WorldBox b = g.boxOf({x, 0, x, 0}, 0);
+    for (const auto& q : s.truth) {
+      for (const auto& v : q.exterior) {
+        EXPECT_GT(std::abs(v.x - b.minX), 1e-6);
+        EXPECT_GT(std::abs(v.x - b.maxX), 1e-6);
+      }
+    }
+  }
+  for (int y = 0; y < g.ny(); ++y) {
+    WorldBox b = g.boxOf({0, y, 0, y}, 0);
+    for (const auto& q : s.truth) {
+      for (const auto& v : q.exterior) {
+        EXPECT_GT(std::abs(v.y - b.minY), 1e-6);
+        EXPECT_GT(std::abs(v.y - b.maxY), 1e-6);
+      }
+    }
+  }
+  // Every shape lands in the tiles its box overlaps, and only there.
+  auto pieces = eval::cutIntoTiles(g, s.t, 0);
+  double area = 0, whole = 0;
+  for (const auto& tile : pieces) {
+    for (const auto& piece : tile) area += piece.shape.area();
+  }
+  for (const auto& t : s.t) whole += t.area();
+  expectClose(area, whole);
+}
+
+TEST(TiledMetrics, ExtentAreasEqualWholeLayerOverlays) {
+  Scene s = scene();
+  eval::TileGrid g = gridOf(s, 60);
+  ASSERT_GT(g.count(), 20u);
+  Shape ut = Shape::unionOf(s.t), up = Shape::unionOf(s.p);
+  auto a = eval::extentAreas(g, s.t, s.p, {});
+  expectClose(a.truthM2, ut.area());
+  expectClose(a.predM2, up.area());
+  expectClose(a.overlapM2, ut.intersectionArea(up));
+  EXPECT_GT(a.overlapM2, 0);
+
+  const std::optional<Shape> region =
+      ut.buffer(5, 8).intersection(Shape::fromPolygon(rect(kX + 50, kY - 10, kX + 330, kY + 250)));
+  auto regionTiles = eval::regionByTile(g, region);
+  auto r = eval::extentAreas(g, s.t, s.p, regionTiles);
+  expectClose(r.truthM2, ut.intersection(*region).area());
+  expectClose(r.predM2, up.intersection(*region).area());
+  expectClose(r.overlapM2, ut.intersection(*region).intersectionArea(up.intersection(*region)));
+
+  std::vector<char> which(s.p.size(), 1);
+  which[3] = 0;
+  auto inside = eval::areasInRegion(g, s.p, which, regionTiles);
+  for (std::size_t j = 0; j < s.p.size(); ++j) {
+    expectClose(inside[j], which[j] ? s.p[j].intersectionArea(*region) : 0.0);
+  }
+}
+
+TEST(TiledMetrics, NearLengthsEqualWholeLayerOverlays) {
+  Scene s = scene();
+  eval::TileGrid g = gridOf(s, 60);
+  ASSERT_GT(g.count(), 20u);
+  auto tb = boundaries(s.t), pb = boundaries(s.p);
+  Shape bt = Shape::unionOf(tb), bp = Shape::unionOf(pb);
+  for (double tol : {2.0, 5.0}) {
+    const double predNear = eval::nearLength(g, bp, tb, tol, 8);
+    const double truthNear = eval::nearLength(g, bt, pb, tol, 8);
+    expectClose(predNear, nearWhole(bp, tb, tol));
+    expectClose(truthNear, nearWhole(bt, pb, tol));
+    expectClose(predNear, nearWholePerPolygon(bp, tb, tol));
+    expectClose(truthNear, nearWholePerPolygon(bt, pb, tol));
+    EXPECT_GT(predNear, 0.1 * bp.length());
+    EXPECT_LT(truthNear, bt.length());
+  }
+}
+
+}  // namespace
+}  // namespace fieldseg
