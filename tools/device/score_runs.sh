@@ -39,5 +39,5 @@ if [[ -f $res/source_gpu.fsm && ! -f $out/eval/source_gpu.json ]]; then
   "$fs" -q evaluate --pred "$out/eval/source_gpu.gpkg" --truth "$rw/fields.geojson" --truth-split east \
     --partial --json > "$out/eval/source_gpu.json"
 fi
-/usr/bin/python3 "$here/tools/device/label_efficiency_table.py" "$out/eval" > "$out/report.md"
+/usr/bin/python3 "$here/tools/device/label_efficiency_table.py" "$out/eval" "$res" > "$out/report.md"
 cat "$out/report.md"
