@@ -16,6 +16,17 @@ bool contains(const WorldBox& outer, const WorldBox& inner) {
          outer.maxY >= inner.maxY;
 }
 
+// area(a n b). Where one side is much smaller (e.g. a few fields inside a large blob) a prepared
+// containment test first: when it holds the answer is exactly the smaller area (no overlay, and
+// no rounding residue in the false negative or positive area). Between pieces of similar size it
+// rarely holds and would cost an index of the larger one for nothing.
+double overlapArea(const Shape& a, double aArea, const Shape& b, double bArea) {
+  const WorldBox ab = a.bounds(), bb = b.bounds();
+  if (aArea <= 0.5 * bArea && contains(bb, ab) && PreparedShape(b).contains(a)) return aArea;
+  if (bArea <= 0.5 * aArea && contains(ab, bb) && PreparedShape(a).contains(b)) return bArea;
+  return a.intersectionArea(b);
+}
+
 std::vector<Shape> shapesOf(const std::vector<TilePiece>& pieces) {
   std::vector<Shape> out;
   out.reserve(pieces.size());
@@ -50,9 +61,10 @@ ExtentAreas extentAreas(const TileGrid& grid, const std::vector<Shape>& truth,
       ut = ut.intersection(regionTiles[t]);
       up = up.intersection(regionTiles[t]);
     }
-    a.truthM2 += ut.area();
-    a.predM2 += up.area();
-    if (!ut.empty() && !up.empty()) a.overlapM2 += ut.intersectionArea(up);
+    const double tArea = ut.area(), pArea = up.area();
+    a.truthM2 += tArea;
+    a.predM2 += pArea;
+    if (!ut.empty() && !up.empty()) a.overlapM2 += overlapArea(ut, tArea, up, pArea);
   }
   return a;
 }
