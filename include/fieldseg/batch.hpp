@@ -15,6 +15,7 @@
 // into place, so the last writer wins with a complete file either way.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -44,6 +45,12 @@ struct GridCell {
   WorldBox bounds;  ///< in the grid CRS
   std::vector<std::string> images;  ///< images whose footprint overlaps the cell, in input order
 };
+
+/// Longest cell id a manifest may hold (ids become file names).
+constexpr std::size_t kMaxCellIdLength = 64;
+/// True for 1..kMaxCellIdLength characters of [A-Za-z0-9_-], not starting with '-': no path
+/// separator, no dot, no NUL, nothing hidden. `readGrid` refuses manifests with any other id.
+bool isValidCellId(const std::string& id);
 
 struct GridManifest {
   Crs crs;           ///< metric CRS of the cell bounds
@@ -133,6 +140,8 @@ struct CellPaths {
   std::string output;
   std::string marker;
 };
+/// Throws DataError for an id that `isValidCellId` refuses, so no caller can build a path outside
+/// DIR/cells from a hostile id.
 CellPaths cellPaths(const std::string& dir, const std::string& cellId);
 
 enum class CellState {

@@ -2,6 +2,7 @@
 // CRS, because RFC 7946 would force WGS84 and lose the exact grid coordinates that merge must
 // reproduce; GDAL/QGIS still read it. The marker records the output's size and hash, so a truncated
 // or replaced output is detected, not trusted.
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -62,7 +63,20 @@ std::string toString(CellState state) {
   return "unknown";
 }
 
+bool isValidCellId(const std::string& id) {
+  if (id.empty() || id.size() > kMaxCellIdLength || id.front() == '-') return false;
+  return std::all_of(id.begin(), id.end(), [](char ch) {
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+           ch == '_' || ch == '-';
+  });
+}
+
 CellPaths cellPaths(const std::string& dir, const std::string& cellId) {
+  if (!isValidCellId(cellId)) {
+    throw DataError("batch: refusing cell id '" + cellId.substr(0, 80) +
+                    "' as a file name: only A-Z a-z 0-9 _ - are allowed. Regenerate the grid with "
+                    "`fieldseg grid`.");
+  }
   fs::path base = fs::path(dir) / "cells";
   return {(base / (cellId + ".geojson")).string(), (base / (cellId + ".done")).string()};
 }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "atomic_file.hpp"
@@ -112,6 +113,23 @@ bool overlaps(const Polygon& cellBox, const WorldBox& cellBounds, const Polygon&
 std::string cellId(int ix, int iy) { return "x" + std::to_string(ix) + "_y" + std::to_string(iy); }
 
 Json boxJson(const WorldBox& b) { return Json::array({b.minX, b.minY, b.maxX, b.maxY}); }
+
+// Cell ids become file names (cells/<id>.geojson, <id>.done): only a plain, bounded token is
+// accepted, so a hostile or mistyped manifest can never name a path outside the output folder.
+void checkCellId(const std::string& id, const std::string& source) {
+  if (!isValidCellId(id)) {
+    std::string shown;
+    for (char ch : id.substr(0, 80)) {
+      const auto u = static_cast<unsigned char>(ch);
+      shown += (u < 0x20 || u >= 0x7f) ? '?' : ch;
+    }
+    throw DataError("batch: grid manifest '" + source + "' has an invalid cell id '" + shown +
+                    (id.size() > 80 ? "...'" : "'") + ": ids must be 1-" +
+                    std::to_string(kMaxCellIdLength) +
+                    " characters of A-Z a-z 0-9 _ - and not start with '-'. Regenerate it with "
+                    "`fieldseg grid`.");
+  }
+}
 
 template <typename T>
 T need(const Json& j, const char* key, const std::string& source) {
@@ -318,6 +336,7 @@ GridManifest gridFromJson(const std::string& text, const std::string& source) {
   if (!cells.is_array()) {
     throw DataError("batch: grid manifest '" + source + "' lacks a 'cells' array.");
   }
+  std::set<std::string> ids;
   for (const auto& jc : cells) {
     GridCell c;
     c.index = need<int>(jc, "index", source);
@@ -330,6 +349,12 @@ GridManifest gridFromJson(const std::string& text, const std::string& source) {
                       "' bounds need 4 numbers.");
     c.bounds = {b[0], b[1], b[2], b[3], g.crs};
     c.images = need<std::vector<std::string>>(jc, "images", source);
+    checkCellId(c.id, source);
+    if (!ids.insert(c.id).second) {
+      throw DataError("batch: grid manifest '" + source + "' lists cell id '" + c.id +
+                      "' twice: each cell needs its own id or one cell's output would replace "
+                      "another's. Regenerate it with `fieldseg grid`.");
+    }
     if (c.index != static_cast<int>(g.cells.size())) {
       throw DataError("batch: grid manifest '" + source + "' cell '" + c.id + "' has index " +
                       std::to_string(c.index) + " but is at position " +
@@ -337,6 +362,15 @@ GridManifest gridFromJson(const std::string& text, const std::string& source) {
     }
     g.cells.push_back(std::move(c));
   }
+  if (j.contains("cell_count")) {
+    const auto declared = need<long long>(j, "cell_count", source);
+    if (declared != static_cast<long long>(g.cells.size())) {
+      throw DataError("batch: grid manifest '" + source + "' declares cell_count " +
+                      std::to_string(declared) + " but lists " + std::to_string(g.cells.size()) +
+                      " cells: it is truncated or edited. Regenerate it with `fieldseg grid`.");
+    }
+  }
+  for (const auto& id : g.uncoveredCells) checkCellId(id, source);
   return g;
 }
 

@@ -173,3 +173,64 @@ TEST(BatchGrid, CellWindowsPartitionThePixels) {
   EXPECT_THROW(cellWindow(m.cells[0], m.crs, makeGrid(10, 10, 0, 0, 1, Crs::fromEpsg(32635))),
                DataError);
 }
+
+namespace {
+
+// A valid two-cell manifest with the cell ids (and optionally the declared count) replaced.
+std::string manifestWithIds(const std::string& id0, const std::string& id1, int declared = 2) {
+  Crs utm = Crs::fromEpsg(32636);
+  GridOptions o;
+  o.cellM = 1000;
+  GridManifest m = buildGrid({footprintOf("a.tif", makeGrid(200, 100, 500000, 4000000, 10, utm))},
+                             FieldSet{}, o);
+  EXPECT_EQ(m.cells.size(), 2u);
+  m.cells[0].id = id0;
+  m.cells[1].id = id1;
+  std::string text = toJson(m);
+  const std::string key = "\"cell_count\": 2";
+  const auto at = text.find(key);
+  EXPECT_NE(at, std::string::npos);
+  text.replace(at, key.size(), "\"cell_count\": " + std::to_string(declared));
+  return text;
+}
+
+}  // namespace
+
+TEST(BatchGrid, CellIdsThatCouldNameAPathAreRefused) {
+  EXPECT_NO_THROW(gridFromJson(manifestWithIds("x500_y4000", "x-1_y-2"), "mem"));
+  const std::vector<std::string> hostile = {"../../../../x/pwn",
+                                            "/etc/passwd",
+                                            "../../../../etc/passwd",
+                                            "a/b",
+                                            "a\\\\b",
+                                            "..",
+                                            ".hidden",
+                                            "",
+                                            "-rf",
+                                            "x0.y0",
+                                            std::string(65, 'a'),
+                                            std::string(300, 'b')};
+  for (const auto& id : hostile) {
+    SCOPED_TRACE(id);
+    EXPECT_THROW(gridFromJson(manifestWithIds(id, "x1_y1"), "mem"), DataError);
+    EXPECT_FALSE(isValidCellId(id));
+    EXPECT_THROW(cellPaths("/tmp/out", id), DataError);
+  }
+  // A NUL byte inside an id (JSON "\u0000").
+  std::string withNul = manifestWithIds("x0_y0PLACEHOLDER", "x1_y1");
+  withNul.replace(withNul.find("PLACEHOLDER"), 11, "\\u0000.done");
+  EXPECT_THROW(gridFromJson(withNul, "mem"), DataError);
+  EXPECT_TRUE(isValidCellId(std::string(kMaxCellIdLength, 'a')));
+}
+
+TEST(BatchGrid, DuplicateIdsAndWrongCellCountAreRefused) {
+  EXPECT_THROW(gridFromJson(manifestWithIds("x0_y0", "x0_y0"), "mem"), DataError);
+  EXPECT_THROW(gridFromJson(manifestWithIds("x0_y0", "x1_y0", 3), "mem"), DataError);
+  EXPECT_THROW(gridFromJson(manifestWithIds("x0_y0", "x1_y0", 1), "mem"), DataError);
+  try {
+    gridFromJson(manifestWithIds("x0_y0", "x0_y0"), "grid.json");
+    FAIL() << "duplicate ids accepted";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("twice"), std::string::npos) << e.what();
+  }
+}
