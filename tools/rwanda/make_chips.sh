@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Training / validation data of the Rwanda competition set (../shared/realdata/rwanda_competition),
+# split by blocks (configs/splits/rwanda_blocks.json). For every chip and month:
+#   OUTDIR/vrt/rw<chip>_<yyyy_mm>.vrt   the four single-band files stacked (bands red,green,blue,nir)
+#   OUTDIR/fields/chip_<chip>.geojson   (a link to) the chip's labelled fields
+# and, through `fieldseg labels`, one chip set per split (each month of a chip is one more sample of
+# the same labels; unlabelled pixels stay masked):
+#   OUTDIR/train/manifest.jsonl         the training chips (all months)
+#   OUTDIR/val/manifest.jsonl           the validation chips (all months; scoring only, never tuning)
+#   OUTDIR/val_fields.geojson, OUTDIR/train_fields.geojson   the fields of each split, one file
+#
+# Usage: tools/rwanda/make_chips.sh OUTDIR [FIELDSEG_BINARY]
+#   env REALDATA (default ../shared/realdata), CHIPS (only these chips, e.g. "00 01"), MONTHS.
+set -euo pipefail
+out=${1:?usage: tools/rwanda/make_chips.sh OUTDIR [FIELDSEG_BINARY]}
+here=$(cd "$(dirname "$0")/../.." && pwd)
+source "$here/tools/find_fieldseg.sh"
+fs=$(find_fieldseg "${2:-}") || exit 1
+data=${REALDATA:-$here/../shared/realdata}/rwanda_competition
+[[ -d $data/source_train ]] || { echo "rwanda/make_chips: '$data' not found. Set REALDATA." >&2; exit 1; }
+split=$here/configs/splits/rwanda_blocks.json
+PY=python3; [[ -x /usr/bin/python3 ]] && PY=/usr/bin/python3  # Debian's, with osgeo
+mkdir -p "$out/vrt" "$out/fields"
+read -r -a months <<<"${MONTHS:-$("$PY" -c "import json;print(' '.join(json.load(open('$split'))['months']))")}"
+"$PY" - "$data" "$out" "${months[@]}" <<'PY'
+import os, sys
+from osgeo import gdal
+gdal.UseExceptions()
+data, out, months = sys.argv[1], sys.argv[2], sys.argv[3:]
+for d in sorted(os.listdir(os.path.join(data, "source_train"))):
+    if not d.startswith("nasa_rwanda"):
+        continue
+    chip, month = d.split("_")[-3], "_".join(d.split("_")[-2:])
+    if month not in months:
+        continue
+    dst = os.path.join(out, "vrt", f"rw{chip}_{month}.vrt")
+    if os.path.exists(dst):
+        continue
+    # B01..B04 are blue, green, red, nir: stack them as red, green, blue, nir.
+    srcs = [os.path.join(data, "source_train", d, f"B0{i}.tif") for i in (3, 2, 1, 4)]
+    vrt = gdal.BuildVRT(dst, srcs, separate=True)
+    for i, n in enumerate(["red", "green", "blue", "nir"]):
+        vrt.GetRasterBand(i + 1).SetDescription(n)
+        vrt.GetRasterBand(i + 1).SetNoDataValue(0)
+    vrt = None
+PY
+for s in train val; do
+  key=$s; [[ $s == val ]] && key=validation
+  mapfile -t chips < <("$PY" -c "import json;print('\n'.join(json.load(open('$split'))['$key']))")
+  [[ -n ${CHIPS:-} ]] && mapfile -t chips < <(for c in "${chips[@]}"; do [[ " $CHIPS " == *" $c "* ]] && echo "$c"; done)
+  merged=$out/${s}_fields.geojson
+  for c in "${chips[@]}"; do
+    ln -sf "$data/fields/chip_$c.geojson" "$out/fields/chip_$c.geojson"
+    for m in "${months[@]}"; do
+      "$fs" -q labels --image "$out/vrt/rw${c}_$m.vrt" --fields "$data/fields/chip_$c.geojson" \
+        --bands red,green,blue,nir --chips "$out/$s" --chip-px 256 --chip-stride 256 \
+        --min-labelled 0 --overwrite
+    done
+  done
+  "$PY" - "$merged" "${chips[@]/#/$data/fields/chip_}" <<'PY'
+import json, sys
+feats = []
+for path in sys.argv[2:]:
+    with open(path + ".geojson") as f:
+        for ft in json.load(f)["features"]:
+            ft.setdefault("properties", {})["chip"] = path[-2:]
+            feats.append(ft)
+with open(sys.argv[1], "w") as f:
+    json.dump({"type": "FeatureCollection", "name": "fields", "features": feats}, f)
+PY
+  echo "rwanda/make_chips: $s: ${#chips[@]} chips, $(wc -l <"$out/$s/manifest.jsonl") chip-months," \
+    "$("$PY" -c "import json;print(len(json.load(open('$merged'))['features']))") fields" >&2
+done
