@@ -151,11 +151,13 @@ def main():
     pairs = sorted([q for q in pairs if q[0] > a.match_iou], key=lambda q: (-q[0], q[1], q[2]))
     tu, pu = set(), set()
     tp = fp = fn = ignored = 0
+    matched = []  # (iou, truth index, prediction index)
     for _iou, i, j in pairs:
         if i in tu or j in pu:
             continue
         tu.add(i)
         pu.add(j)
+        matched.append((_iou, i, j))
         if scored[i]:
             tp += 1
         else:
@@ -171,6 +173,34 @@ def main():
 
     def div(x, y):
         return x / y if y > 0 else 0.0
+
+    def is_fp(p):
+        return region is None or p.intersection(region).area >= a.fp_min_fraction * p.area
+
+    # Panoptic quality, F1 at IoU 0.50..0.95 (each threshold matched afresh), boundary error.
+    pq = div(sum(q[0] for q in matched if scored[q[1]]), tp + 0.5 * fp + 0.5 * fn)
+    all_pairs = sorted(pairs, key=lambda q: (-q[0], q[1], q[2]))
+    f1s = []
+    for k in range(10):
+        thr = 0.5 + 0.05 * k
+        tu2, pu2, tp2, ign2 = set(), set(), 0, 0
+        for iou, i, j in all_pairs:
+            if iou <= thr or i in tu2 or j in pu2:
+                continue
+            tu2.add(i)
+            pu2.add(j)
+            tp2 += 1 if scored[i] else 0
+        fn2 = sum(1 for i in range(len(T)) if scored[i] and i not in tu2)
+        fp2 = sum(1 for j, (_, p) in enumerate(P) if j not in pu2 and not p.is_empty and is_fp(p))
+        f1s.append(div(2 * tp2, 2 * tp2 + fp2 + fn2))
+    errs = []
+    for iou, i, j in matched:
+        if not scored[i]:
+            continue
+        t, p = T[i][1], P[j][1]
+        per = 0.5 * (t.length + p.length)
+        if per > 0:
+            errs.append(t.symmetric_difference(p).area / per)
 
     ut = unary_union([s for _, s in T if not s.is_empty])
     up = unary_union([s for _, s in P if not s.is_empty])
@@ -205,7 +235,10 @@ def main():
         },
         "objects": {"tp": tp, "fp": fp, "fn": fn, "pred_ignored": ignored,
                     "precision": div(tp, tp + fp), "recall": div(tp, tp + fn),
-                    "f1": div(2 * tp, 2 * tp + fp + fn)},
+                    "f1": div(2 * tp, 2 * tp + fp + fn), "panoptic_quality": pq,
+                    "f1_mean_iou_50_95": sum(f1s) / 10.0,
+                    "boundary_error_mean_m": sum(errs) / len(errs) if errs else 0.0,
+                    "boundary_error_median_m": statistics.median(errs) if errs else 0.0},
         "pixel": pixel,
         "boundary": {"pred_length_m": bpr.length, "truth_length_m": btr.length,
                      "precision": bprec, "recall": brec, "f1": div(2 * bprec * brec, bprec + brec)},

@@ -6,6 +6,13 @@
 //  * object precision / recall / F1: one-to-one matching of prediction and truth pairs with
 //    IoU > matchIou (greedy by decreasing IoU, ties by lower truth then prediction index), TP / FP
 //    / FN summed over the whole set (micro);
+//  * panoptic quality (Fields of the Planet): PQ = sum of IoU over the matched pairs of scored
+//    truth fields / (TP + FP / 2 + FN / 2), at the same matching; object F1 averaged over the IoU
+//    thresholds 0.50, 0.55, ..., 0.95 (greedy matching by decreasing IoU, so the pairs matched at
+//    threshold t are exactly the pairs of the first matching with IoU > t; a prediction that
+//    loses its match becomes a false positive under the same region rule); boundary error: for each
+//    matched pair, area(truth XOR prediction) / mean perimeter, the mean distance between the two
+//    outlines for small displacements (m), summarised as the mean and median over matched pairs;
 //  * area ("pixel") metrics of the extent, computed from exact polygon areas (no rasterisation):
 //    TP = area(U_pred n U_truth n R), FP = area(U_pred n R) - TP, FN = area(U_truth n R) - TP,
 //    where U is the union of a set and R the evaluation region (below). MCC only when R is bounded;
@@ -78,6 +85,10 @@ struct EvalResult {
   long long tp = 0, fp = 0, fn = 0;
   long long predIgnored = 0;  ///< unmatched predictions outside R (not FP) or matched to unscored
   double precision = 0, recall = 0, f1 = 0;
+  double panopticQuality = 0;   ///< PQ at matchIou
+  double f1MeanIou50To95 = 0;   ///< object F1 averaged over IoU thresholds 0.50..0.95 (step 0.05)
+  std::vector<double> f1AtIou;  ///< the ten F1 values behind it
+  double boundaryErrorMeanM = 0, boundaryErrorMedianM = 0;  ///< over matched pairs (0 if none)
 
   // area (pixel) metrics of the extent, m2
   bool areaComputed = false;
@@ -118,12 +129,14 @@ struct Thresholds {
   double tExt = 0.4;
   double tBound = 0.2;
   double minAreaM2 = 100;
+  double tDist = 0;  ///< marker threshold on the distance head (0 = basin floors are markers)
 };
 
 struct CalibrationGrid {
   std::vector<double> tExt;
   std::vector<double> tBound;
   std::vector<double> minAreaM2;
+  std::vector<double> tDist = {0};  ///< innermost axis
 };
 
 struct CalibrationCell {
@@ -134,7 +147,7 @@ struct CalibrationCell {
 };
 
 struct CalibrationResult {
-  std::vector<CalibrationCell> cells;  ///< in grid order (tExt outer, then tBound, then min area)
+  std::vector<CalibrationCell> cells;  ///< grid order: tExt outer, then tBound, min area, tDist
   std::size_t best = 0;                ///< index of the chosen cell
 };
 

@@ -298,6 +298,70 @@ EvalResult evaluateFields(const FieldSet& pred, const FieldSet& truth, const Eva
   r.recall = safeDiv(r.tp, r.tp + r.fn);
   r.f1 = safeDiv(2.0 * r.tp, 2.0 * r.tp + r.fp + r.fn);
 
+  // --- panoptic quality, F1 over IoU 0.50..0.95, boundary error (Fields of the Planet) ---------
+  {
+    struct Matched {
+      double iou;
+      std::size_t t, p;
+    };
+    std::vector<Matched> matched;          // pairs of scored truth fields
+    std::vector<Matched> matchedUnscored;  // count neither way while they keep their match
+    std::vector<char> tTaken(T.shapes.size(), 0), pTaken(P.shapes.size(), 0);
+    for (const auto& pr : cand) {
+      if (tTaken[pr.t] || pTaken[pr.p]) continue;
+      tTaken[pr.t] = pTaken[pr.p] = 1;
+      if (r.perField[pr.t].scored)
+        matched.push_back({pr.iou, pr.t, pr.p});
+      else
+        matchedUnscored.push_back({pr.iou, pr.t, pr.p});
+    }
+    double iouSum = 0;
+    for (const auto& m : matched) iouSum += m.iou;
+    r.panopticQuality = safeDiv(iouSum, r.tp + 0.5 * r.fp + 0.5 * r.fn);
+    // A prediction that loses its match at a higher threshold is judged like any unmatched one.
+    std::vector<char> fpIfUnmatched(P.shapes.size(), 1);
+    if (region) {
+      std::vector<char> all(P.shapes.size(), 1);
+      const std::vector<double> inside = eval::areasInRegion(grid, P.shapes, all, regionTiles);
+      for (std::size_t j = 0; j < P.shapes.size(); ++j)
+        fpIfUnmatched[j] = inside[j] >= opt.partialFpMinFraction * P.areas[j];
+    }
+    r.f1AtIou.clear();
+    double f1Sum = 0;
+    for (int k = 0; k < 10; ++k) {
+      const double t = 0.5 + 0.05 * k;
+      long long tp = 0, lost = 0;
+      for (const auto& m : matched) {
+        if (m.iou > t)
+          ++tp;
+        else if (fpIfUnmatched[m.p])
+          ++lost;
+      }
+      for (const auto& m : matchedUnscored)
+        if (!(m.iou > t) && fpIfUnmatched[m.p]) ++lost;
+      const long long fn = r.fn + (static_cast<long long>(matched.size()) - tp);
+      const long long fp = r.fp + lost;
+      const double f1 = safeDiv(2.0 * tp, 2.0 * tp + fp + fn);
+      r.f1AtIou.push_back(f1);
+      f1Sum += f1;
+    }
+    r.f1MeanIou50To95 = f1Sum / 10.0;
+    std::vector<double> errors;
+    for (const auto& m : matched) {
+      const Shape& a = T.shapes[m.t];
+      const Shape& b = P.shapes[m.p];
+      const double inter = a.intersectionArea(b);
+      const double xorArea = std::max(0.0, T.areas[m.t] + P.areas[m.p] - 2 * inter);
+      const double meanPerimeter = 0.5 * (a.length() + b.length());
+      if (meanPerimeter > 0) errors.push_back(xorArea / meanPerimeter);
+    }
+    if (!errors.empty()) {
+      r.boundaryErrorMeanM =
+          std::accumulate(errors.begin(), errors.end(), 0.0) / static_cast<double>(errors.size());
+      r.boundaryErrorMedianM = medianOf(errors);
+    }
+  }
+
   // --- area (pixel) metrics -----------------------------------------------------------------
   if (opt.areaMetrics) {
     r.areaComputed = true;

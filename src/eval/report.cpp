@@ -25,7 +25,12 @@ std::string evalResultJson(const EvalResult& r, bool withPerField) {
                   {"pred_ignored", r.predIgnored},
                   {"precision", r.precision},
                   {"recall", r.recall},
-                  {"f1", r.f1}};
+                  {"f1", r.f1},
+                  {"panoptic_quality", r.panopticQuality},
+                  {"f1_mean_iou_50_95", r.f1MeanIou50To95},
+                  {"f1_at_iou_50_95", r.f1AtIou},
+                  {"boundary_error_mean_m", r.boundaryErrorMeanM},
+                  {"boundary_error_median_m", r.boundaryErrorMedianM}};
   if (r.areaComputed) {
     nlohmann::json a = {{"method", "exact polygon areas"},
                         {"tp_m2", r.areaTpM2},
@@ -96,6 +101,10 @@ std::string evalResultTable(const EvalResult& r) {
   line("precision", num(r.precision));
   line("recall", num(r.recall));
   line("F1", num(r.f1));
+  line("panoptic quality", num(r.panopticQuality));
+  line("F1 averaged over IoU 0.50-0.95", num(r.f1MeanIou50To95));
+  line("boundary error, matched (m)", "mean " + num(r.boundaryErrorMeanM, "%.2f") + ", median " +
+                                          num(r.boundaryErrorMedianM, "%.2f"));
   if (r.areaComputed) {
     o << "extent (exact polygon areas)\n";
     line("IoU", num(r.pixelIou));

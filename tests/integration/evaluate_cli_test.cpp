@@ -125,9 +125,13 @@ void compare(const std::vector<std::string>& extra, const Scene& s) {
   for (const char* k : {"tp", "fp", "fn", "pred_ignored"}) {
     EXPECT_EQ(c["objects"][k], q["objects"][k]) << "objects." << k;
   }
-  for (const char* k : {"precision", "recall", "f1"}) {
+  for (const char* k : {"precision", "recall", "f1", "panoptic_quality", "f1_mean_iou_50_95",
+                        "boundary_error_mean_m", "boundary_error_median_m"}) {
     expectClose(c["objects"][k], q["objects"][k], std::string("objects.") + k);
   }
+  // Non-vacuous: the scenes have matches, so PQ and the boundary error are not trivially 0.
+  EXPECT_GT(c["objects"]["panoptic_quality"].get<double>(), 0);
+  EXPECT_GT(c["objects"]["boundary_error_mean_m"].get<double>(), 0);
   for (const char* k : {"iou", "f1", "precision", "recall"}) {
     expectClose(c["pixel"][k], q["pixel"][k], std::string("pixel.") + k);
   }
