@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <numeric>
@@ -31,7 +32,8 @@ double since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-constexpr int kFieldsHalo = 48;  // >= post::instanceMarginPx() + 1 (44) for the default parameters
+// Must exceed post::instanceMarginPx() (37, or 38 in marker mode): checked when a run starts.
+constexpr int kFieldsHalo = 48;
 
 std::string joinPaths(const std::vector<std::string>& v, const char* sep) {
   std::string s;
@@ -631,6 +633,7 @@ void checkOptions(const DelineateOptions& o) {
   if (!(o.tExt >= 0 && o.tExt <= 1)) bad("t_ext must be in [0, 1]. Fix --t-ext.");
   if (!(o.tBound > 0 && o.tBound <= 1)) bad("t_bound must be in (0, 1]. Fix --t-bound.");
   if (!(o.minAreaM2 >= 0)) bad("min_area_m2 must be >= 0. Fix --min-area-m2.");
+  if (!(o.tDist >= 0 && o.tDist < 1)) bad("t_dist must be in [0, 1). Fix --t-dist.");
   if (!(o.simplifyM >= 0)) bad("simplify_m must be >= 0. Fix --simplify-m.");
 }
 
@@ -721,6 +724,14 @@ Run runPasses(const DelineateInput& in, const DelineateOptions& o,
   ctx.params.extentQ = post::quantizeThreshold(o.tExt);
   ctx.params.boundaryQ = std::max<std::uint8_t>(1, post::quantizeThreshold(o.tBound));
   ctx.build.minAreaM2 = o.minAreaM2;
+  ctx.params.markerQ =
+      o.tDist > 0 ? std::max<std::uint8_t>(1, post::quantizeThreshold(o.tDist)) : 0;
+  if (post::instanceMarginPx(ctx.params) + 1 > kFieldsHalo) {
+    throw Error("tiles: internal: instance margin " +
+                std::to_string(post::instanceMarginPx(ctx.params)) +
+                " px exceeds the fields halo " + std::to_string(kFieldsHalo) +
+                " px: tiles would show seams.");
+  }
   ctx.build.simplifyM = o.simplifyM;
 
   std::optional<tbb::task_arena> arena;

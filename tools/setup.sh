@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(cmake g++ make pkg-config libtorch-dev libgdal-dev gdal-bin libopencv-dev libtbb-dev
   libproj-dev libgtest-dev nlohmann-json3-dev libcli11-dev python3 python3-gdal python3-numpy
-  python3-scipy python3-shapely slurm-wlm munge clang-format)
+  python3-scipy python3-shapely python3-skimage slurm-wlm munge clang-format)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

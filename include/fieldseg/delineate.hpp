@@ -46,8 +46,11 @@ struct DelineateOptions {
   double gsdM = 0;                 ///< resample the imagery on read to this GSD (0 = native)
   std::vector<std::string> bands;  ///< band selection (names or 1-based indices); empty = model's
 
-  double tExt = 0.4;       ///< extent threshold
-  double tBound = 0.2;     ///< boundary threshold (the watershed hierarchy cut)
+  double tExt = 0.4;    ///< extent threshold
+  double tBound = 0.2;  ///< boundary threshold (the watershed hierarchy cut)
+  /// Marker threshold on the distance head: 0 = basin floors are the markers; > 0 = markers are
+  /// the floor pixels whose 3x3 mean distance is >= t_dist (src/post/instances.cpp, marker mode).
+  double tDist = 0;
   double minAreaM2 = 100;  ///< smaller fields are dropped (ellipsoidal area)
   double simplifyM = 0;    ///< topology-preserving simplification tolerance (0 = exact pixel edges)
 

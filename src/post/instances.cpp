@@ -16,6 +16,15 @@
 //    outline, lanes between fields) are background. At equal distance a field beats background
 //    and two different fields give background (the middle of a crest between touching fields).
 //
+// Marker mode (params.markerQ > 0), after DECODE / marker-controlled watersheds: a gap of one or
+// two pixels in a boundary line joins two basin floors, so floors are poor markers. Markers are
+// instead the floor pixels whose distance (3x3 mean, so one noisy pixel neither makes nor splits a
+// marker) is >= t_dist: the distance head dips to 0 along every field edge, also where the
+// boundary head has a gap. Step 2 then floods every field-like pixel (floor or ridge) from the
+// markers; field-like pixels no marker reaches within maxCost are background (unlabelled ground
+// that merely looks like crop), and floods are never merged by rule 2's distance test. Step 3 is
+// unchanged.
+//
 // Every rule has a bounded reach, so a pixel's label depends only on the input within
 // instanceMarginPx() of it, except for the identity of the component it belongs to, which the
 // tile merger resolves (tiles/README.md).
@@ -34,7 +43,10 @@ std::uint8_t quantizeThreshold(double t) {
   return static_cast<std::uint8_t>(std::clamp(q, 0, 255));
 }
 
-int instanceMarginPx(const InstanceParams& p) { return p.maxCost + p.radiusPx + 3; }
+int instanceMarginPx(const InstanceParams& p) {
+  const int smoothPx = p.markerQ > 0 ? 1 : 0;  // the 3x3 distance mean of marker mode
+  return p.maxCost + p.radiusPx + smoothPx + 3;
+}
 
 int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
                    const std::uint8_t* distance, const std::uint8_t* valid, int rows, int cols,
@@ -57,6 +69,26 @@ int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
       k = fieldLike ? 1 : 0;
     kind[i] = k;
     floorMask.data[i] = k == 1 ? 1 : 0;
+  }
+  const bool markerMode = params.markerQ > 0 && distance != nullptr;
+  if (markerMode) {
+    // Floors without a deep enough distance become field-like ridge: flooded, not markers.
+    const int need = 9 * params.markerQ;
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < cols; ++c) {
+        const size_t i = static_cast<size_t>(r) * cols + c;
+        if (kind[i] != 1) continue;
+        int sum = 0, cnt = 0;
+        for (int dr = -1; dr <= 1; ++dr)
+          for (int dc = -1; dc <= 1; ++dc) {
+            const int rr = r + dr, c2 = c + dc;
+            if (rr < 0 || rr >= rows || c2 < 0 || c2 >= cols) continue;
+            sum += distance[static_cast<size_t>(rr) * cols + c2];
+            ++cnt;
+          }
+        if (sum * 9 < need * cnt) kind[i] = 2;
+      }
+    for (size_t i = 0; i < n; ++i) floorMask.data[i] = kind[i] == 1 ? 1 : 0;
   }
   cv::Mat cc;
   int count = cv::connectedComponents(floorMask, cc, 8, CV_32S) - 1;
@@ -124,7 +156,10 @@ int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
       anyOrphan = true;
     }
   }
-  if (anyOrphan) {
+  if (anyOrphan && markerMode) {
+    for (size_t i = 0; i < n; ++i)
+      if (orphanMask.data[i]) kind[i] = 0;  // settled background: no marker claims it
+  } else if (anyOrphan) {
     cv::Mat occ;
     const int m = cv::connectedComponents(orphanMask, occ, 8, CV_32S) - 1;
     const std::int32_t* op = occ.ptr<std::int32_t>();
@@ -136,7 +171,7 @@ int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
   // Floods of two floors that meet deep inside a field (distance >= mergeDistanceQ on both sides
   // of a 4-adjacent meeting pair) are one field: a thin or necked field whose boundary band cut
   // its floor in pieces. Touching fields meet on their shared outline, where distance is ~0.
-  if (distance && params.mergeDistanceQ > 0) {
+  if (distance && params.mergeDistanceQ > 0 && !markerMode) {
     std::vector<std::int32_t> parent(static_cast<size_t>(count) + 1);
     for (size_t k = 0; k < parent.size(); ++k) parent[k] = static_cast<std::int32_t>(k);
     auto find = [&](std::int32_t x) {

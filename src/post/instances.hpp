@@ -22,11 +22,17 @@ struct InstanceParams {
   int crestReach2 = 2;          ///< ... and join a field only within this squared distance
   int maxCost = 32;             ///< floods from basin floors stop at this cost (>= 1 per pixel)
   std::uint8_t mergeDistanceQ = 51;  ///< floods meeting where distance >= this (0.2) merge
+  /// 0: the basin floors are the markers (rules 1-3 in instances.cpp). > 0: marker mode: markers
+  /// are the floor pixels whose 3x3 mean distance is >= this (t_dist), so a gap in a boundary
+  /// line no longer joins two fields; every field-like pixel is flooded from the markers and
+  /// field-like pixels no marker reaches are background.
+  std::uint8_t markerQ = 0;
 };
 
 /// Smallest q in 0..255 with q / 255 >= t (t clamped to [0, 1]).
 std::uint8_t quantizeThreshold(double t);
-/// A pixel's label depends on input pixels at most this far (Chebyshev distance) away.
+/// A pixel's label depends on input pixels at most this far (Chebyshev distance) away. The tile
+/// merger's fields halo must exceed it (tiles/delineate.cpp checks).
 int instanceMarginPx(const InstanceParams& params);
 
 /// Labels a window of rows x cols pixels. `distance` (may be null: no merging) is the distance

@@ -40,6 +40,7 @@ struct CalibrateArgs {
   std::string tExt = "0.2,0.3,0.35,0.4,0.45,0.5,0.6";
   std::string tBound = "0.1,0.15,0.2,0.25,0.3,0.4,0.5";
   std::string minArea = "0,50,100,200,400";
+  std::string tDist = "0";
   bool partial = false, overwrite = false, json = false;
   int threads = 0, tilePx = 512;
   double gsdM = 0;
@@ -124,7 +125,8 @@ void run(const CalibrateArgs& a) {
     }
   }
   CalibrationGrid grid{parseAxis(a.tExt, "--t-ext", 0, 1), parseAxis(a.tBound, "--t-bound", 0, 1),
-                       parseAxis(a.minArea, "--min-area-m2", 0, 1e9)};
+                       parseAxis(a.minArea, "--min-area-m2", 0, 1e9),
+                       parseAxis(a.tDist, "--t-dist", 0, 0.99)};
 
   Thresholds defaults;  // DelineateOptions' defaults unless the card says otherwise
   json card;
@@ -136,7 +138,7 @@ void run(const CalibrateArgs& a) {
   base.gsdM = a.gsdM;
   base.bands = splitList(a.bands);
   base.tempDir = scratch.path.string();
-  defaults = {base.tExt, base.tBound, base.minAreaM2};
+  defaults = {base.tExt, base.tBound, base.minAreaM2, base.tDist};
 
   if (withModel) {
 #ifdef FIELDSEG_WITH_TORCH
@@ -150,6 +152,7 @@ void run(const CalibrateArgs& a) {
     defaults.tExt = th.value("t_ext", defaults.tExt);
     defaults.tBound = th.value("t_bound", defaults.tBound);
     defaults.minAreaM2 = th.value("min_area_m2", defaults.minAreaM2);
+    defaults.tDist = th.value("t_dist", defaults.tDist);
     ModelLoadOptions lo;
     lo.threads = a.threads > 0 ? a.threads : static_cast<int>(std::thread::hardware_concurrency());
     std::unique_ptr<Predictor> predictor = loadModel(a.model, lo);
@@ -174,6 +177,7 @@ void run(const CalibrateArgs& a) {
   addValue(grid.tExt, defaults.tExt);
   addValue(grid.tBound, defaults.tBound);
   addValue(grid.minAreaM2, defaults.minAreaM2);
+  addValue(grid.tDist, defaults.tDist);
 
   std::vector<FieldSet> truth;
   for (const auto& t : a.truth) truth.push_back(readFields(t));
@@ -188,10 +192,12 @@ void run(const CalibrateArgs& a) {
     o.tExt = t.tExt;
     o.tBound = t.tBound;
     o.minAreaM2 = t.minAreaM2;
+    o.tDist = t.tDist;
     ++calls;
     return delineate(in, o).fields;
   };
-  const std::size_t cells = grid.tExt.size() * grid.tBound.size() * grid.minAreaM2.size();
+  const std::size_t cells =
+      grid.tExt.size() * grid.tBound.size() * grid.minAreaM2.size() * grid.tDist.size();
   logLine("calibrate: " + std::to_string(cells) + " grid cells x " + std::to_string(n) +
           " image(s)");
   CalibrationResult res = calibrate(fn, truth, grid, eo);
@@ -199,7 +205,7 @@ void run(const CalibrateArgs& a) {
   const CalibrationCell* def = nullptr;
   for (const auto& c : res.cells) {
     if (c.thresholds.tExt == defaults.tExt && c.thresholds.tBound == defaults.tBound &&
-        c.thresholds.minAreaM2 == defaults.minAreaM2) {
+        c.thresholds.minAreaM2 == defaults.minAreaM2 && c.thresholds.tDist == defaults.tDist) {
       def = &c;
     }
   }
@@ -210,6 +216,7 @@ void run(const CalibrateArgs& a) {
     jgrid.push_back({{"t_ext", c.thresholds.tExt},
                      {"t_bound", c.thresholds.tBound},
                      {"min_area_m2", c.thresholds.minAreaM2},
+                     {"t_dist", c.thresholds.tDist},
                      {"median_iou", c.medianIou},
                      {"mean_iou", c.meanIou},
                      {"fields", c.fields}});
@@ -219,12 +226,14 @@ void run(const CalibrateArgs& a) {
        {{"t_ext", best.thresholds.tExt},
         {"t_bound", best.thresholds.tBound},
         {"min_area_m2", best.thresholds.minAreaM2},
+        {"t_dist", best.thresholds.tDist},
         {"median_iou", best.medianIou},
         {"mean_iou", best.meanIou}}},
       {"default",
        {{"t_ext", defaults.tExt},
         {"t_bound", defaults.tBound},
         {"min_area_m2", defaults.minAreaM2},
+        {"t_dist", defaults.tDist},
         {"median_iou", def ? def->medianIou : 0.0},
         {"mean_iou", def ? def->meanIou : 0.0}}},
       {"fields", best.fields},
@@ -239,19 +248,19 @@ void run(const CalibrateArgs& a) {
     all["grid"] = jgrid;
     std::printf("%s\n", all.dump(2).c_str());
   } else {
-    std::printf("%-7s %-8s %-12s %-11s %-9s\n", "t_ext", "t_bound", "min_area_m2", "median_iou",
-                "mean_iou");
+    std::printf("%-7s %-8s %-12s %-7s %-11s %-9s\n", "t_ext", "t_bound", "min_area_m2", "t_dist",
+                "median_iou", "mean_iou");
     for (std::size_t k = 0; k < res.cells.size(); ++k) {
       const auto& c = res.cells[k];
-      std::printf("%-7.3g %-8.3g %-12.6g %-11.4f %-9.4f%s\n", c.thresholds.tExt,
-                  c.thresholds.tBound, c.thresholds.minAreaM2, c.medianIou, c.meanIou,
-                  k == res.best ? "  <- best" : (&c == def ? "  (default)" : ""));
+      std::printf("%-7.3g %-8.3g %-12.6g %-7.3g %-11.4f %-9.4f%s\n", c.thresholds.tExt,
+                  c.thresholds.tBound, c.thresholds.minAreaM2, c.thresholds.tDist, c.medianIou,
+                  c.meanIou, k == res.best ? "  <- best" : (&c == def ? "  (default)" : ""));
     }
     std::printf(
-        "best: t_ext %.3g, t_bound %.3g, min_area_m2 %.6g: median field IoU %.4f "
+        "best: t_ext %.3g, t_bound %.3g, min_area_m2 %.6g, t_dist %.3g: median field IoU %.4f "
         "(default %.4f) over %d fields\n",
-        best.thresholds.tExt, best.thresholds.tBound, best.thresholds.minAreaM2, best.medianIou,
-        def ? def->medianIou : 0.0, best.fields);
+        best.thresholds.tExt, best.thresholds.tBound, best.thresholds.minAreaM2,
+        best.thresholds.tDist, best.medianIou, def ? def->medianIou : 0.0, best.fields);
   }
   if (!a.report.empty()) {
     json all = summary;
@@ -266,7 +275,8 @@ void run(const CalibrateArgs& a) {
   if (!a.out.empty()) {
     card["thresholds"] = {{"t_ext", best.thresholds.tExt},
                           {"t_bound", best.thresholds.tBound},
-                          {"min_area_m2", best.thresholds.minAreaM2}};
+                          {"min_area_m2", best.thresholds.minAreaM2},
+                          {"t_dist", best.thresholds.tDist}};
     json cal = summary;
     cal["grid_cells"] = res.cells.size();
     card["calibration"] = cal;
@@ -301,6 +311,9 @@ const Registrar kRegistrar(
       sub.add_option("--report", a->report, "Write the grid and the choice as JSON");
       sub.add_option("--t-ext", a->tExt, "Extent thresholds to try")->capture_default_str();
       sub.add_option("--t-bound", a->tBound, "Boundary thresholds to try")->capture_default_str();
+      sub.add_option("--t-dist", a->tDist,
+                     "Marker thresholds on the distance head to try (0 = basin floors are markers)")
+          ->capture_default_str();
       sub.add_option("--min-area-m2", a->minArea, "Minimum field areas to try (m2)")
           ->capture_default_str();
       sub.add_option("--threads", a->threads, "Worker threads (0 = all cores)");

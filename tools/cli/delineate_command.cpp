@@ -43,7 +43,7 @@ struct DelineateArgs {
   std::string model, probabilitiesIn, out, probabilitiesOut, aoi, bands, crs;
   int tilePx = 512, haloPx = 64, batch = 4, threads = 0;
   double gsdM = 0;
-  std::optional<double> tExt, tBound, minAreaM2, simplifyM;
+  std::optional<double> tExt, tBound, tDist, minAreaM2, simplifyM;
   bool overwrite = false;
   GridRunFlags grid;  // batch: --grid mode (grid_run.hpp)
 };
@@ -141,6 +141,7 @@ void run(const DelineateArgs& a) {
     const json th = model.card.value("thresholds", json::object());
     o.tExt = th.value("t_ext", o.tExt);
     o.tBound = th.value("t_bound", o.tBound);
+    o.tDist = th.value("t_dist", o.tDist);
     o.minAreaM2 = th.value("min_area_m2", o.minAreaM2);
     ModelLoadOptions lo;
     lo.threads = a.threads > 0 ? a.threads : static_cast<int>(std::thread::hardware_concurrency());
@@ -155,6 +156,7 @@ void run(const DelineateArgs& a) {
   }
   if (a.tExt) o.tExt = *a.tExt;
   if (a.tBound) o.tBound = *a.tBound;
+  if (a.tDist) o.tDist = *a.tDist;
   if (a.minAreaM2) o.minAreaM2 = *a.minAreaM2;
   if (a.simplifyM) o.simplifyM = *a.simplifyM;
   // Grid mode (src/batch): each cell of this shard goes to its own file in --out-dir.
@@ -249,19 +251,13 @@ void run(const DelineateArgs& a) {
   json j;
   j["command"] = "delineate";
   j["fieldseg_version"] = kVersion;
-  j["config"] = {{"tile_px", o.tilePx},
-                 {"halo_px", o.haloPx},
-                 {"batch", o.batch},
-                 {"threads", o.threads},
-                 {"gsd_m", o.gsdM},
-                 {"bands", o.bands},
-                 {"t_ext", o.tExt},
-                 {"t_bound", o.tBound},
-                 {"min_area_m2", o.minAreaM2},
-                 {"simplify_m", o.simplifyM},
-                 {"crs", a.crs},
-                 {"overwrite", a.overwrite},
-                 {"fields_halo_px", fieldsHaloMarginPx()}};
+  j["config"] = {{"tile_px", o.tilePx},       {"halo_px", o.haloPx},
+                 {"batch", o.batch},          {"threads", o.threads},
+                 {"gsd_m", o.gsdM},           {"bands", o.bands},
+                 {"t_ext", o.tExt},           {"t_bound", o.tBound},
+                 {"t_dist", o.tDist},         {"min_area_m2", o.minAreaM2},
+                 {"simplify_m", o.simplifyM}, {"crs", a.crs},
+                 {"overwrite", a.overwrite},  {"fields_halo_px", fieldsHaloMarginPx()}};
   j["inputs"] = {{"images", a.images},
                  {"probabilities_in", a.probabilitiesIn},
                  {"model", a.model},
@@ -321,6 +317,10 @@ const Registrar registrar(
       sub.add_option("--t-ext", a->tExt, "Extent threshold (default: model card, else 0.4)");
       sub.add_option("--t-bound", a->tBound,
                      "Boundary threshold cutting the watershed (default: model card, else 0.2)");
+      sub.add_option("--t-dist", a->tDist,
+                     "Marker threshold on the distance head: 0 = basin floors are the markers, "
+                     "> 0 = only floor pixels this deep seed fields, so gaps in boundary lines do "
+                     "not merge fields (default: model card, else 0)");
       sub.add_option("--min-area-m2", a->minAreaM2,
                      "Drop fields smaller than this (default: model card, else 100)");
       sub.add_option("--simplify-m", a->simplifyM,
