@@ -25,6 +25,7 @@
 #include "fieldseg/field_writer.hpp"
 #include "fieldseg/fields.hpp"
 #include "fieldseg/raster_source.hpp"
+#include "fieldseg/tta.hpp"
 #include "fieldseg/version.hpp"
 #include "grid_run.hpp"
 #include "log.hpp"
@@ -44,6 +45,7 @@ struct DelineateArgs {
   int tilePx = 512, haloPx = 64, batch = 4, threads = 0;
   double gsdM = 0;
   std::optional<double> tExt, tBound, tDist, minAreaM2, simplifyM;
+  int tta = 1;
   bool overwrite = false;
   GridRunFlags grid;  // batch: --grid mode (grid_run.hpp)
 };
@@ -127,6 +129,7 @@ void run(const DelineateArgs& a) {
 
   ModelInfo model;
   std::unique_ptr<Predictor> predictor;
+  std::unique_ptr<Predictor> ttaPredictor;  // wraps `predictor` when --tta > 1
   if (!a.model.empty()) {
 #ifdef FIELDSEG_WITH_TORCH
     if (!fs::exists(a.model))
@@ -147,6 +150,10 @@ void run(const DelineateArgs& a) {
     lo.threads = a.threads > 0 ? a.threads : static_cast<int>(std::thread::hardware_concurrency());
     predictor = loadModel(a.model, lo);
     in.predictor = predictor.get();
+    if (a.tta > 1) {
+      ttaPredictor = makeTtaPredictor(*predictor, a.tta);
+      in.predictor = ttaPredictor.get();
+    }
     in.modelName = model.version.empty() ? model.name : model.name + "@" + model.version;
 #else
     throw UsageError(
@@ -251,13 +258,21 @@ void run(const DelineateArgs& a) {
   json j;
   j["command"] = "delineate";
   j["fieldseg_version"] = kVersion;
-  j["config"] = {{"tile_px", o.tilePx},       {"halo_px", o.haloPx},
-                 {"batch", o.batch},          {"threads", o.threads},
-                 {"gsd_m", o.gsdM},           {"bands", o.bands},
-                 {"t_ext", o.tExt},           {"t_bound", o.tBound},
-                 {"t_dist", o.tDist},         {"min_area_m2", o.minAreaM2},
-                 {"simplify_m", o.simplifyM}, {"crs", a.crs},
-                 {"overwrite", a.overwrite},  {"fields_halo_px", fieldsHaloMarginPx()}};
+  j["config"] = {{"tile_px", o.tilePx},
+                 {"halo_px", o.haloPx},
+                 {"batch", o.batch},
+                 {"threads", o.threads},
+                 {"gsd_m", o.gsdM},
+                 {"bands", o.bands},
+                 {"t_ext", o.tExt},
+                 {"t_bound", o.tBound},
+                 {"t_dist", o.tDist},
+                 {"tta", a.tta},
+                 {"min_area_m2", o.minAreaM2},
+                 {"simplify_m", o.simplifyM},
+                 {"crs", a.crs},
+                 {"overwrite", a.overwrite},
+                 {"fields_halo_px", fieldsHaloMarginPx()}};
   j["inputs"] = {{"images", a.images},
                  {"probabilities_in", a.probabilitiesIn},
                  {"model", a.model},
@@ -314,6 +329,11 @@ const Registrar registrar(
       sub.add_option("--gsd", a->gsdM, "Resample the imagery on read to this GSD in metres");
       sub.add_option("--bands", a->bands,
                      "Bands to feed the model (names or 1-based indices); default: the model's");
+      sub.add_option("--tta", a->tta,
+                     "Test-time augmentation: average the network over 1, 2, 4 or 8 flips / "
+                     "rotations of every tile (8 = all, 8x the network time)")
+          ->capture_default_str()
+          ->check(CLI::IsMember({1, 2, 4, 8}));
       sub.add_option("--t-ext", a->tExt, "Extent threshold (default: model card, else 0.4)");
       sub.add_option("--t-bound", a->tBound,
                      "Boundary threshold cutting the watershed (default: model card, else 0.2)");
