@@ -32,8 +32,8 @@ double since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-// Must exceed post::instanceMarginPx() (37, or 38 in marker mode): checked when a run starts.
-constexpr int kFieldsHalo = 48;
+// Must exceed post::instanceMarginPx() (37, or 48 in marker mode): checked when a run starts.
+constexpr int kFieldsHalo = 64;
 
 std::string joinPaths(const std::vector<std::string>& v, const char* sep) {
   std::string s;

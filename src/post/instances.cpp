@@ -18,12 +18,16 @@
 //
 // Marker mode (params.markerQ > 0), after DECODE / marker-controlled watersheds: a gap of one or
 // two pixels in a boundary line joins two basin floors, so floors are poor markers. Markers are
-// instead the floor pixels whose distance (3x3 mean, so one noisy pixel neither makes nor splits a
-// marker) is >= t_dist: the distance head dips to 0 along every field edge, also where the
-// boundary head has a gap. Step 2 then floods every field-like pixel (floor or ridge) from the
-// markers; field-like pixels no marker reaches within maxCost are background (unlabelled ground
-// that merely looks like crop), and floods are never merged by rule 2's distance test. Step 3 is
-// unchanged.
+// instead the floor pixels whose distance d (3x3 mean, so one noisy pixel neither makes nor splits
+// a marker) is >= t_dist and >= 70 % of the highest d within 10 px (a local, bounded stand-in for
+// the h-maxima of the distance map): the distance head dips along every field edge, also where the
+// boundary head has a gap, and a field with a low distance peak still gets its marker. Step 2 then
+// floods every field-like pixel (floor or ridge) from the markers, except that a flood on a ridge
+// pixel (boundary >= t_bound) never steps down onto a floor pixel: it may climb a boundary line
+// but not claim the unlabelled land beyond it. Field-like pixels no marker reaches within maxCost
+// are background, and floods are never merged by rule 2's distance test. Step 3 is unchanged.
+// Measured on Rwanda training chips (src/post/README.md): these rules lift median field IoU from
+// 0.03 (floors) to 0.58 on the same probabilities.
 //
 // Every rule has a bounded reach, so a pixel's label depends only on the input within
 // instanceMarginPx() of it, except for the identity of the component it belongs to, which the
@@ -44,8 +48,9 @@ std::uint8_t quantizeThreshold(double t) {
 }
 
 int instanceMarginPx(const InstanceParams& p) {
-  const int smoothPx = p.markerQ > 0 ? 1 : 0;  // the 3x3 distance mean of marker mode
-  return p.maxCost + p.radiusPx + smoothPx + 3;
+  // Marker mode reads the 3x3 distance mean and its maximum within markerRadiusPx.
+  const int markerPx = p.markerQ > 0 ? 1 + p.markerRadiusPx : 0;
+  return p.maxCost + p.radiusPx + markerPx + 3;
 }
 
 int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
@@ -72,12 +77,10 @@ int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
   }
   const bool markerMode = params.markerQ > 0 && distance != nullptr;
   if (markerMode) {
-    // Floors without a deep enough distance become field-like ridge: flooded, not markers.
-    const int need = 9 * params.markerQ;
+    // d9 = 9 x the 3x3 mean distance (the window's pixels only, scaled to 9 at the edge).
+    cv::Mat d9(rows, cols, CV_16U);
     for (int r = 0; r < rows; ++r)
       for (int c = 0; c < cols; ++c) {
-        const size_t i = static_cast<size_t>(r) * cols + c;
-        if (kind[i] != 1) continue;
         int sum = 0, cnt = 0;
         for (int dr = -1; dr <= 1; ++dr)
           for (int dc = -1; dc <= 1; ++dc) {
@@ -86,7 +89,24 @@ int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
             sum += distance[static_cast<size_t>(rr) * cols + c2];
             ++cnt;
           }
-        if (sum * 9 < need * cnt) kind[i] = 2;
+        d9.at<std::uint16_t>(r, c) = static_cast<std::uint16_t>(sum * 9 / cnt);
+      }
+    // Relative depth: a marker pixel reaches markerRelPct % of the highest d9 within
+    // markerRadiusPx. A field whose distance peak is low still gets a marker, and two fields whose
+    // distance dips between them keep apart even where the dip stays above t_dist.
+    cv::Mat peak;
+    const int k = 2 * params.markerRadiusPx + 1;
+    cv::dilate(d9, peak, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(k, k)),
+               cv::Point(-1, -1), 1, cv::BORDER_REPLICATE);
+    const int need = 9 * params.markerQ;
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < cols; ++c) {
+        const size_t i = static_cast<size_t>(r) * cols + c;
+        if (kind[i] != 1) continue;
+        const int d = d9.at<std::uint16_t>(r, c);
+        const bool marker =
+            d >= need && d * 100 >= params.markerRelPct * peak.at<std::uint16_t>(r, c);
+        if (!marker) kind[i] = 2;  // flooded like a ridge pixel
       }
     for (size_t i = 0; i < n; ++i) floorMask.data[i] = kind[i] == 1 ? 1 : 0;
   }
@@ -97,6 +117,7 @@ int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
 
   // 2. Dijkstra (Dial's buckets) from the floors through field-like ridge pixels.
   const int maxCost = params.maxCost;
+  const bool noDescent = markerMode;
   constexpr std::int32_t kUnreached = std::numeric_limits<std::int32_t>::max();
   std::vector<std::int32_t> cost(n, kUnreached);
   std::vector<std::int64_t> source(n, std::numeric_limits<std::int64_t>::max());
@@ -132,6 +153,9 @@ int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
           if (rr < 0 || rr >= rows || c2 < 0 || c2 >= cols) continue;
           const size_t j = static_cast<size_t>(rr) * cols + c2;
           if (kind[j] != 2) continue;
+          // Floods climb a boundary line but never come down its far side onto a floor.
+          if (noDescent && boundary[i] >= params.boundaryQ && boundary[j] < params.boundaryQ)
+            continue;
           const int nd = d + 1 + boundary[j] / 64;
           if (nd > maxCost) continue;
           if (nd < cost[j] || (nd == cost[j] && source[i] < source[j])) {

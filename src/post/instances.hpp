@@ -23,10 +23,13 @@ struct InstanceParams {
   int maxCost = 32;             ///< floods from basin floors stop at this cost (>= 1 per pixel)
   std::uint8_t mergeDistanceQ = 51;  ///< floods meeting where distance >= this (0.2) merge
   /// 0: the basin floors are the markers (rules 1-3 in instances.cpp). > 0: marker mode: markers
-  /// are the floor pixels whose 3x3 mean distance is >= this (t_dist), so a gap in a boundary
-  /// line no longer joins two fields; every field-like pixel is flooded from the markers and
-  /// field-like pixels no marker reaches are background.
+  /// are floor pixels whose 3x3 mean distance is >= this (t_dist) and >= markerRelPct % of the
+  /// highest 3x3 mean distance within markerRadiusPx, so a gap in a boundary line no longer joins
+  /// two fields; every field-like pixel is flooded from the markers, floods never come down the
+  /// far side of a boundary line, and field-like pixels no marker reaches are background.
   std::uint8_t markerQ = 0;
+  int markerRelPct = 70;    ///< marker mode: relative depth a marker needs (percent of local peak)
+  int markerRadiusPx = 10;  ///< marker mode: radius of that local peak
 };
 
 /// Smallest q in 0..255 with q / 255 >= t (t clamped to [0, 1]).

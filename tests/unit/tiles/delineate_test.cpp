@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -288,4 +290,67 @@ TEST(Delineate, AoiLimitsTheWindowAndTheFields) {
 }
 
 }  // namespace
+}  // namespace fieldseg
+
+namespace fieldseg {
+namespace {
+
+// Oracle probabilities as smallholder imagery gives them: extent high across the outlines too
+// (touching fields' extents join) and every boundary line broken (in each 9 px run along a row,
+// 3 px of the band cleared). The distance band still dips to 0 at every field edge.
+std::string gappyProbabilities(const Fixture& f) {
+  Raster<float> p = test::oracleProbabilities(f.layout);
+  for (int r = 0; r < p.rows; ++r)
+    for (int c = 0; c < p.cols; ++c)
+      if (p.at(1, r, c) > 0 || p.at(0, r, c) > 0) {
+        p.at(0, r, c) = 1.0f;                           // extent high across the outlines too
+        if ((c + 2 * r) % 9 < 3) p.at(1, r, c) = 0.0f;  // and the outlines broken
+      }
+  const std::string path = f.dir.file("gappy.tif");
+  test::writeRaster(path, p, {"extent", "boundary", "distance"});
+  return path;
+}
+
+DelineateResult runMarkers(const std::string& probs, int tilePx, int threads, double tDist) {
+  DelineateInput in;
+  in.probabilitiesIn = probs;
+  DelineateOptions o;
+  o.tilePx = tilePx;
+  o.threads = threads;
+  o.tDist = tDist;
+  return delineate(in, o);
+}
+
+}  // namespace
+
+TEST(Delineate, MarkersKeepFieldsApartWhereBoundaryLinesHaveGaps) {
+  auto f = makeFixture(400, 400);
+  const std::string probs = gappyProbabilities(*f);
+  const FieldSet truth = test::truthPolygons(f->layout);
+  const auto floors = bestIous(truth, runMarkers(probs, 512, 2, 0).fields, 100);
+  const auto markers = bestIous(truth, runMarkers(probs, 512, 2, 0.3).fields, 100);
+  ASSERT_GT(markers.size(), 20u);
+  auto above = [](const std::vector<double>& v, double t) {
+    return std::count_if(v.begin(), v.end(), [&](double x) { return x >= t; });
+  };
+  std::printf("fields with IoU >= 0.8 of %zu: floors %ld, markers %ld\n", markers.size(),
+              static_cast<long>(above(floors, 0.8)), static_cast<long>(above(markers, 0.8)));
+  // Floors leak through the gaps and merge neighbours; markers split them again.
+  EXPECT_GE(above(markers, 0.8), static_cast<long>(markers.size() * 9 / 10));
+  EXPECT_LT(above(floors, 0.8), above(markers, 0.8));
+}
+
+TEST(Delineate, MarkerModeIsTheSameForTileSizesAndThreads) {
+  auto f = makeFixture(700, 800, 500);
+  const std::string probs = gappyProbabilities(*f);
+  const auto ref = runMarkers(probs, 1024, 1, 0.3);
+  ASSERT_GT(ref.fields.fields.size(), 30u);
+  for (int tile : {256, 512}) {
+    for (int threads : {1, 2}) {
+      expectSame(ref.fields, runMarkers(probs, tile, threads, 0.3).fields,
+                 "markers tile " + std::to_string(tile) + " threads " + std::to_string(threads));
+    }
+  }
+}
+
 }  // namespace fieldseg
