@@ -101,17 +101,21 @@ struct ScratchDir {
 void run(const CalibrateArgs& a) {
   auto t0 = std::chrono::steady_clock::now();
   const bool withModel = !a.model.empty();
-  if (withModel == !a.probabilitiesIn.empty()) {
+  // --model with --probabilities-in: the probabilities are that model's (e.g. several dates
+  // averaged by `fieldseg delineate --probabilities`); the model only supplies the card.
+  const bool runNetwork = withModel && a.probabilitiesIn.empty();
+  if (!withModel && a.probabilitiesIn.empty()) {
     throw UsageError(
-        "calibrate: give exactly one of --model (with --image) and --probabilities-in.");
+        "calibrate: give --model with --image, or --probabilities-in (with --model to write the "
+        "chosen thresholds into that model's card).");
   }
-  const std::size_t n = withModel ? a.images.size() : a.probabilitiesIn.size();
+  const std::size_t n = runNetwork ? a.images.size() : a.probabilitiesIn.size();
   if (n == 0 || a.truth.size() != n) {
     throw UsageError("calibrate: " + std::to_string(n) + " image(s) but " +
                      std::to_string(a.truth.size()) +
                      " --truth file(s): give one truth file per image, in the same order.");
   }
-  if (!withModel && !a.images.empty()) {
+  if (!runNetwork && !a.images.empty()) {
     throw UsageError("calibrate: --image goes with --model; --probabilities-in replaces both.");
   }
   if (!a.out.empty() && !withModel) {
@@ -155,9 +159,9 @@ void run(const CalibrateArgs& a) {
     defaults.tDist = th.value("t_dist", defaults.tDist);
     ModelLoadOptions lo;
     lo.threads = a.threads > 0 ? a.threads : static_cast<int>(std::thread::hardware_concurrency());
-    std::unique_ptr<Predictor> predictor = loadModel(a.model, lo);
+    std::unique_ptr<Predictor> predictor = runNetwork ? loadModel(a.model, lo) : nullptr;
     // The one network pass per image: keep its probability mosaic for every grid cell.
-    for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t i = 0; runNetwork && i < n; ++i) {
       DelineateInput in;
       in.dates.push_back(splitList(a.images[i]));
       in.predictor = predictor.get();
@@ -237,7 +241,7 @@ void run(const CalibrateArgs& a) {
         {"median_iou", def ? def->medianIou : 0.0},
         {"mean_iou", def ? def->meanIou : 0.0}}},
       {"fields", best.fields},
-      {"images", withModel ? a.images : a.probabilitiesIn},
+      {"images", runNetwork ? a.images : a.probabilitiesIn},
       {"truth", a.truth},
       {"partial", a.partial},
       {"fieldseg_version", kVersion},
@@ -300,8 +304,9 @@ const Registrar kRegistrar(
                      "Validation image(s), one per --truth (a stack of single-band files is a "
                      "comma-separated list)");
       sub.add_option("--probabilities-in", a->probabilitiesIn,
-                     "Instead of --model/--image: probability rasters (bands extent, boundary, "
-                     "distance), one per --truth");
+                     "Instead of --image: probability rasters (bands extent, boundary, "
+                     "distance), one per --truth; with --model, that model's (its card is "
+                     "what --out rewrites)");
       sub.add_option("--truth", a->truth, "Reference fields for each image (any OGR source)")
           ->required();
       sub.add_flag("--partial", a->partial,
