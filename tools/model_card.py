@@ -67,6 +67,7 @@ def render(path, shown):
                      f"seed {t.get('seed')}, device {t.get('device')}, {t.get('threads')} threads, loss: {t.get('loss')}"),
         ("training wall time", f"{t.get('wall_time_s', 0):.0f} s"),
         ("credits", c.get("credits", "")),
+        ("licence of the training data", c.get("licence", "see credits")),
     ]
     out += [f"| {k} | {v} |" for k, v in rows]
     val = c.get("validation")
@@ -83,6 +84,15 @@ def render(path, shown):
             data = ", ".join(data) if isinstance(data, list) else data
             out.append(f"| {data} ({e.get('chips', '?')} chips, threshold {e.get('threshold')}) | "
                        f"{fmt_scores(e.get('scores', e))} |")
+    fe = c.get("field_evaluation") or []
+    if fe:
+        out += ["", "## Field-level evaluation", "",
+                "| data | fields | median field IoU | mean | object F1 | PQ | F1 IoU 0.5-0.95 | command |",
+                "|---|---|---|---|---|---|---|---|"]
+        for e in fe:
+            out.append(f"| {e.get('data')} | {e.get('fields')} | {e.get('median_iou', 0):.3f} | "
+                       f"{e.get('mean_iou', 0):.3f} | {e.get('object_f1', 0):.3f} | {e.get('pq', 0):.3f} | "
+                       f"{e.get('f1_50_95', 0):.3f} | `{e.get('command', '')}` |")
     notes = c.get("notes")
     if notes:
         out += ["", "## Notes", ""] + [f"- {n}" for n in notes]

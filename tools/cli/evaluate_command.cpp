@@ -28,6 +28,9 @@ constexpr const char* kRules =
                (0 if none); median, mean, fraction > 0.5 and > 0.8 over scored fields.
   objects      one-to-one matching of (truth, prediction) pairs with IoU > --match-iou, greedy by
                decreasing IoU; TP/FP/FN summed over the file (micro); P = TP/(TP+FP), R = TP/(TP+FN).
+               Also: panoptic quality PQ = sum of matched IoUs / (TP + FP/2 + FN/2); F1 averaged
+               over IoU thresholds 0.50, 0.55 ... 0.95; boundary error of each matched pair =
+               area(truth XOR prediction) / mean perimeter (m), mean and median over the pairs.
   extent       IoU/F1/precision/recall from exact polygon areas (no rasterisation) of the union of
                predictions vs the union of truth, inside the evaluation region R; MCC when R is bounded.
   boundary     boundary = union of the polygons' rings (shared edges once); precision = share of the
