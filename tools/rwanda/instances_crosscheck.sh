@@ -26,20 +26,14 @@ for c in "$@"; do
     --probabilities "$out/prob_$c.tif" --overwrite
   "$PY" "$here/tools/rwanda/skimage_instances.py" "$out/prob_$c.tif" "$out/sk_$c.geojson"
 done
-"$PY" - "$out" "$data/fields" "$@" <<'PY'
-import json, os, sys
-out, fields, chips = sys.argv[1], sys.argv[2], sys.argv[3:]
-def merge(paths, dst):
-    feats = []
-    for p in paths:
-        for f in json.load(open(p))["features"]:
-            f["properties"] = {"id": len(feats) + 1}
-            feats.append(f)
-    json.dump({"type": "FeatureCollection", "features": feats}, open(dst, "w"))
-merge([f"{out}/fs_{c}.geojson" for c in chips], f"{out}/fs_all.geojson")
-merge([f"{out}/sk_{c}.geojson" for c in chips], f"{out}/sk_all.geojson")
-merge([f"{fields}/chip_{c}.geojson" for c in chips], f"{out}/truth.geojson")
-PY
+fs_files=() sk_files=() truth_files=()
+for c in "$@"; do
+  fs_files+=("$out/fs_$c.geojson") sk_files+=("$out/sk_$c.geojson")
+  truth_files+=("$data/fields/chip_$c.geojson")
+done
+"$PY" "$here/tools/rwanda/merge_geojson.py" "$out/fs_all.geojson" "${fs_files[@]}"
+"$PY" "$here/tools/rwanda/merge_geojson.py" "$out/sk_all.geojson" "${sk_files[@]}"
+"$PY" "$here/tools/rwanda/merge_geojson.py" "$out/truth.geojson" "${truth_files[@]}"
 "$fs" -q evaluate --pred "$out/fs_all.geojson" --truth "$out/truth.geojson" --partial --json \
   --no-boundary >"$out/fs_eval.json"
 "$fs" -q evaluate --pred "$out/sk_all.geojson" --truth "$out/truth.geojson" --partial --json \

@@ -57,17 +57,9 @@ for s in train val; do
         --min-labelled 0 --overwrite
     done
   done
-  "$PY" - "$merged" "${chips[@]/#/$data/fields/chip_}" <<'PY'
-import json, sys
-feats = []
-for path in sys.argv[2:]:
-    with open(path + ".geojson") as f:
-        for ft in json.load(f)["features"]:
-            ft.setdefault("properties", {})["chip"] = path[-2:]
-            feats.append(ft)
-with open(sys.argv[1], "w") as f:
-    json.dump({"type": "FeatureCollection", "name": "fields", "features": feats}, f)
-PY
+  files=()
+  for c in "${chips[@]}"; do files+=("$data/fields/chip_$c.geojson"); done
+  "$PY" "$here/tools/rwanda/merge_geojson.py" "$merged" "${files[@]}" --keep-properties --tag-chip
   echo "rwanda/make_chips: $s: ${#chips[@]} chips, $(wc -l <"$out/$s/manifest.jsonl") chip-months," \
     "$("$PY" -c "import json;print(len(json.load(open('$merged'))['features']))") fields" >&2
 done

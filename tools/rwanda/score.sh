@@ -37,27 +37,9 @@ for c in "${chips[@]}"; do
       --probabilities "$out/prob/$c.tif" --overwrite "$@"
   fi
 done
-"$PY" - "$out/pred_all.geojson" "${chips[@]/#/$out/pred/}" <<'PY'
-import json, sys
-feats = []
-for path in sys.argv[2:]:
-    with open(path + ".geojson") as f:
-        for ft in json.load(f)["features"]:
-            ft["properties"]["id"] = len(feats) + 1
-            feats.append(ft)
-with open(sys.argv[1], "w") as f:
-    json.dump({"type": "FeatureCollection", "name": "fields", "features": feats}, f)
-PY
+files=()
+for c in "${chips[@]}"; do files+=("$out/pred/$c.geojson"); done
+"$PY" "$here/tools/rwanda/merge_geojson.py" "$out/pred_all.geojson" "${files[@]}"
 truth=$chipdir/${SPLIT:-val}_fields.geojson
 "$fs" -q evaluate --pred "$out/pred_all.geojson" --truth "$truth" --partial --json >"$out/eval.json"
-"$PY" - "$out/eval.json" "${#chips[@]}" <<'PY'
-import json, sys
-j = json.load(open(sys.argv[1]))
-def g(*ks):
-    v = j
-    for k in ks:
-        if not isinstance(v, dict) or k not in v: return float("nan")
-        v = v[k]
-    return v
-print(json.dumps({k: v for k, v in j.items() if not isinstance(v, (list, dict))}))
-PY
+"$PY" "$here/tools/rwanda/table_row.py" "$out/eval.json" "$what ${SPLIT:-val} ${MONTHS:-6 months} $*"

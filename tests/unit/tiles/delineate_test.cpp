@@ -35,13 +35,15 @@ std::unique_ptr<Fixture> makeFixture(int rows, int cols, int bigPx = 0) {
   return f;
 }
 
-DelineateResult run(const std::string& probs, int tilePx, int threads, double simplifyM = 0) {
+DelineateResult run(const std::string& probs, int tilePx, int threads, double simplifyM = 0,
+                    double tDist = 0) {
   DelineateInput in;
   in.probabilitiesIn = probs;
   DelineateOptions o;
   o.tilePx = tilePx;
   o.threads = threads;
   o.simplifyM = simplifyM;
+  o.tDist = tDist;
   return delineate(in, o);
 }
 
@@ -312,13 +314,7 @@ std::string gappyProbabilities(const Fixture& f) {
 }
 
 DelineateResult runMarkers(const std::string& probs, int tilePx, int threads, double tDist) {
-  DelineateInput in;
-  in.probabilitiesIn = probs;
-  DelineateOptions o;
-  o.tilePx = tilePx;
-  o.threads = threads;
-  o.tDist = tDist;
-  return delineate(in, o);
+  return run(probs, tilePx, threads, 0, tDist);
 }
 
 }  // namespace
