@@ -102,7 +102,7 @@ std::string evalResultTable(const EvalResult& r) {
   line("recall", num(r.recall));
   line("F1", num(r.f1));
   line("panoptic quality", num(r.panopticQuality));
-  line("F1 averaged over IoU 0.50-0.95", num(r.f1MeanIou50To95));
+  line("F1, IoU 0.50-0.95 mean", num(r.f1MeanIou50To95));
   line("boundary error, matched (m)", "mean " + num(r.boundaryErrorMeanM, "%.2f") + ", median " +
                                           num(r.boundaryErrorMedianM, "%.2f"));
   if (r.areaComputed) {

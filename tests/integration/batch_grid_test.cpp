@@ -199,5 +199,50 @@ TEST_F(BatchGrid, ShardFlagsAndEnvironmentErrorsAreUsageErrors) {
   EXPECT_FALSE(fs::exists(out + "/cells"));
 }
 
+// [reliability] security: a manifest whose cell ids name paths (traversal, absolute, hidden, NUL)
+// or repeat is refused by delineate --grid and merge before anything is written or read.
+TEST_F(BatchGrid, HostileCellIdsAreRefusedAndNothingIsWrittenOutsideTheOutputDir) {
+  const std::string root = f("hostile");
+  fs::create_directories(root + "/a/b/c/d");
+  const json good = readJson(f("grid.json"));
+  const std::vector<std::string> ids = {
+      "../../../../x/pwn",   root + "/abs",         "../../escape", ".hidden", "",
+      std::string(300, 'z'), std::string("x\0y", 3)};  // a NUL byte: dumped as \u0000
+  int k = 0;
+  for (const auto& id : ids) {
+    SCOPED_TRACE(id);
+    json g = good;
+    g["cells"][3]["id"] = id;
+    const std::string text = g.dump(2);
+    const std::string manifest = root + "/grid" + std::to_string(k++) + ".json";
+    std::ofstream(manifest) << text;
+    const std::string out = root + "/a/b/c/d/out";
+    test::CliResult r =
+        test::runCli({"delineate", "--grid", manifest, "--out-dir", out, "--probabilities-in",
+                      f("labels.tif"), "--shard-index", "0", "--shard-count", "1"});
+    EXPECT_EQ(r.exitCode, 1) << r.err;
+    EXPECT_NE(r.err.find("invalid cell id"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(out + "/cells")) << "cells written despite the bad manifest";
+    r = test::runCli({"merge", "--grid", manifest, "--in-dir", out, "--out", root + "/m.gpkg"});
+    EXPECT_EQ(r.exitCode, 1) << r.err;
+    EXPECT_FALSE(fs::exists(root + "/m.gpkg"));
+  }
+  // Nothing appeared anywhere under the test folder but the manifests and the empty tree.
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
+    if (e.is_regular_file()) EXPECT_EQ(e.path().extension(), ".json") << e.path();
+  }
+  EXPECT_FALSE(fs::exists(f("x")));
+  EXPECT_FALSE(fs::exists(root + "/abs.geojson"));
+  // Duplicate ids lose a cell silently no more.
+  json dup = good;
+  dup["cells"][4]["id"] = dup["cells"][5]["id"];
+  std::ofstream(root + "/dup.json") << dup.dump(2);
+  test::CliResult r = test::runCli(
+      {"merge", "--grid", root + "/dup.json", "--in-dir", root, "--out", root + "/m.gpkg"});
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("twice"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace fieldseg
