@@ -337,6 +337,15 @@ void GdalRasterSource::readBlock(Handles& h, Raster<float>& out, int dx, int dy,
         }
       }
     }
+    // NaN / Inf are never data (a float raster without a nodata value, a corrupt block): they are
+    // invalid pixels like nodata, so they cannot poison statistics, the network or calibration.
+    for (int r = 0; r < ny; ++r) {
+      const float* row = dst + static_cast<size_t>(r) * cols;
+      std::uint8_t* v = out.valid.data() + static_cast<size_t>(dy + r) * cols + dx;
+      for (int c = 0; c < nx; ++c) {
+        if (!std::isfinite(row[c])) v[c] = 0;
+      }
+    }
     // Mask bands and alpha (and nodata when resampling, where values are blended) come from
     // GDAL's mask band read over the same span with the same resampling.
     const bool needMask =

@@ -192,6 +192,42 @@ TEST(RasterSource, NodataScaleOffsetAndTypes) {
     }
 }
 
+// [reliability]: NaN / Inf in a float raster WITHOUT a nodata value are invalid pixels too, on the
+// native and on the resampled path, so they never reach statistics or the network.
+TEST(RasterSource, NanAndInfWithoutNodataAreInvalid) {
+  TempDir tmp;
+  FixtureSpec f;
+  f.type = GDT_Float32;
+  FixtureBand fb;
+  fb.value = [](int c, int r) {
+    if (c < 3 && r < 3) return std::nan("");
+    if (c == 7 && r == 7) return HUGE_VAL;
+    if (c == 8 && r == 2) return -HUGE_VAL;
+    return c * 0.5 + r;
+  };
+  f.bands = {fb};
+  writeFixture(tmp.file("nan.tif"), f);
+  auto src = openRaster({tmp.file("nan.tif")});
+  ASSERT_FALSE(src->bands()[0].nodata.has_value());
+  Raster<float> r = src->read(src->grid().fullWindow());
+  int invalid = 0;
+  for (int y = 0; y < r.rows; ++y)
+    for (int x = 0; x < r.cols; ++x) {
+      const bool bad = (x < 3 && y < 3) || (x == 7 && y == 7) || (x == 8 && y == 2);
+      ASSERT_EQ(r.isValid(y, x), !bad) << x << "," << y;
+      ASSERT_TRUE(std::isfinite(r.at(0, y, x)));
+      invalid += bad;
+    }
+  EXPECT_EQ(invalid, 11);
+  // Resampled to 2x the GSD: every output pixel is finite, and the all-NaN corner is invalid.
+  OpenOptions o;
+  o.gsdM = 20;  // the fixture has 10 m pixels
+  Raster<float> h = openRaster({tmp.file("nan.tif")}, o)->read({0, 0, 4, 4});
+  for (float v : h.data) ASSERT_TRUE(std::isfinite(v));
+  EXPECT_FALSE(h.isValid(0, 0));
+  EXPECT_TRUE(h.isValid(3, 3));
+}
+
 TEST(RasterSource, BoundlessReadPadsWithInvalidZeros) {
   TempDir tmp;
   std::string path = tmp.file("a.tif");
