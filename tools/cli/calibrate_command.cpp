@@ -137,7 +137,7 @@ void run(const CalibrateArgs& a) {
   ScratchDir scratch;
   std::vector<std::string> probs = a.probabilitiesIn;
   DelineateOptions base;
-  base.threads = a.threads;
+  base.threads = cappedThreads(a.threads, "calibrate");
   base.tilePx = a.tilePx;
   base.gsdM = a.gsdM;
   base.bands = splitList(a.bands);
@@ -158,7 +158,8 @@ void run(const CalibrateArgs& a) {
     defaults.minAreaM2 = th.value("min_area_m2", defaults.minAreaM2);
     defaults.tDist = th.value("t_dist", defaults.tDist);
     ModelLoadOptions lo;
-    lo.threads = a.threads > 0 ? a.threads : static_cast<int>(std::thread::hardware_concurrency());
+    lo.threads =
+        base.threads > 0 ? base.threads : static_cast<int>(std::thread::hardware_concurrency());
     std::unique_ptr<Predictor> predictor = runNetwork ? loadModel(a.model, lo) : nullptr;
     // The one network pass per image: keep its probability mosaic for every grid cell.
     for (std::size_t i = 0; runNetwork && i < n; ++i) {

@@ -119,7 +119,7 @@ void run(const DelineateArgs& a) {
   o.tilePx = a.tilePx;
   o.haloPx = a.haloPx;
   o.batch = a.batch;
-  o.threads = a.threads;
+  o.threads = cappedThreads(a.threads, "delineate");
   o.gsdM = a.gsdM;
   o.bands = splitList(a.bands);
   o.probabilitiesOut = a.probabilitiesOut;
@@ -147,7 +147,7 @@ void run(const DelineateArgs& a) {
     o.tDist = th.value("t_dist", o.tDist);
     o.minAreaM2 = th.value("min_area_m2", o.minAreaM2);
     ModelLoadOptions lo;
-    lo.threads = a.threads > 0 ? a.threads : static_cast<int>(std::thread::hardware_concurrency());
+    lo.threads = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
     predictor = loadModel(a.model, lo);
     in.predictor = predictor.get();
     if (a.tta > 1) {

@@ -3,6 +3,9 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <thread>
+
+#include "fieldseg/error.hpp"
 
 namespace fieldseg::cli {
 namespace {
@@ -10,6 +13,20 @@ Verbosity gVerbosity = Verbosity::Normal;
 }
 
 Verbosity verbosity() { return gVerbosity; }
+
+int cappedThreads(int requested, const std::string& command) {
+  if (requested < 0) {
+    throw UsageError(command + ": --threads " + std::to_string(requested) +
+                     " must be >= 0 (0 = all cores).");
+  }
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  if (cores > 0 && requested > cores) {
+    logLine(command + ": warning: --threads " + std::to_string(requested) + " exceeds the " +
+            std::to_string(cores) + " hardware threads; using " + std::to_string(cores) + ".");
+    return cores;
+  }
+  return requested;
+}
 void setVerbosity(Verbosity v) { gVerbosity = v; }
 
 void logLine(const std::string& line, bool detail) {

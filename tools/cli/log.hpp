@@ -15,6 +15,11 @@ void setVerbosity(Verbosity v);
 /// printf-style line to stderr at Normal verbosity (or Verbose when `detail`).
 void logLine(const std::string& line, bool detail = false);
 
+/// --threads as given (0 = all cores), capped at the machine's hardware threads with a warning:
+/// more workers than cores only oversubscribe them (TBB then even falls back to one worker).
+/// Throws UsageError for a negative count.
+int cappedThreads(int requested, const std::string& command);
+
 /// A one-line progress bar on stderr: drawn only when stderr is a terminal and not quiet.
 /// update() is cheap and may be called from any one thread at a time.
 class Progress {

@@ -68,7 +68,7 @@ void run(const SynthArgs& a) {
   }
   o.seed = a.seed;
   o.haze = a.haze;
-  o.threads = a.threads;
+  o.threads = cappedThreads(a.threads, "synth");
   o.overwrite = a.overwrite;
   SynthOutputs outputs{a.out, a.truth, a.truthRaster};
   // Each strip completes a row of 256 x 256 tiles, written once and in order: a large raster block

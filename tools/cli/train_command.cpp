@@ -59,9 +59,7 @@ void run(const TrainArgs& a) {
   throw UsageError(
       "train: this fieldseg was built without LibTorch. Rebuild with -DFIELDSEG_WITH_TORCH=ON.");
 #else
-  if (a.threads < 0)
-    throw UsageError("train: --threads " + std::to_string(a.threads) +
-                     " must be >= 0. Use 0 for all cores.");
+  const int threads = cappedThreads(a.threads, "train");
   if (!a.evaluate.empty()) {
     std::vector<std::string> manifests = a.manifests;
     if (manifests.empty() && !a.config.empty()) {
@@ -71,7 +69,7 @@ void run(const TrainArgs& a) {
     if (manifests.empty())
       throw UsageError(
           "train: --evaluate needs chips. Pass --manifest DIR/manifest.jsonl (repeatable).");
-    EvalSummary s = evaluateModel(a.evaluate, manifests, a.threshold, a.device, a.threads);
+    EvalSummary s = evaluateModel(a.evaluate, manifests, a.threshold, a.device, threads);
     nlohmann::json j = {{"model", a.evaluate},
                         {"manifests", manifests},
                         {"chips", s.chips},
@@ -119,7 +117,7 @@ void run(const TrainArgs& a) {
   req.initModel = a.init;
   req.outPath = a.out;
   req.device = a.device;
-  req.threads = a.threads;
+  req.threads = threads;
   req.resume = a.resume;
   req.commandLine = commandLine();
   req.log = [](const std::string& s) { logLine(s); };
