@@ -265,16 +265,21 @@ EvalResult evaluateFields(const FieldSet& pred, const FieldSet& truth, const Eva
     return std::tie(b.iou, a.t, a.p) < std::tie(a.iou, b.t, b.p);
   });
   std::vector<char> tUsed(T.shapes.size(), 0), pUsed(P.shapes.size(), 0);
+  std::vector<Pair> matched;          // the one-to-one pairs of scored truth fields
+  std::vector<Pair> matchedUnscored;  // pairs of unscored truth fields: count neither way
   for (const auto& pr : cand) {
     if (tUsed[pr.t] || pUsed[pr.p]) continue;
     tUsed[pr.t] = pUsed[pr.p] = 1;
     FieldScore& fs = r.perField[pr.t];
     fs.matched = true;
     fs.matchedPredId = pred.fields[pr.p].id;
-    if (fs.scored)
+    if (fs.scored) {
       ++r.tp;
-    else
+      matched.push_back(pr);
+    } else {
       ++r.predIgnored;
+      matchedUnscored.push_back(pr);
+    }
   }
   for (const auto& fs : r.perField) {
     if (fs.scored && !fs.matched) ++r.fn;
@@ -300,21 +305,6 @@ EvalResult evaluateFields(const FieldSet& pred, const FieldSet& truth, const Eva
 
   // --- panoptic quality, F1 over IoU 0.50..0.95, boundary error (Fields of the Planet) ---------
   {
-    struct Matched {
-      double iou;
-      std::size_t t, p;
-    };
-    std::vector<Matched> matched;          // pairs of scored truth fields
-    std::vector<Matched> matchedUnscored;  // count neither way while they keep their match
-    std::vector<char> tTaken(T.shapes.size(), 0), pTaken(P.shapes.size(), 0);
-    for (const auto& pr : cand) {
-      if (tTaken[pr.t] || pTaken[pr.p]) continue;
-      tTaken[pr.t] = pTaken[pr.p] = 1;
-      if (r.perField[pr.t].scored)
-        matched.push_back({pr.iou, pr.t, pr.p});
-      else
-        matchedUnscored.push_back({pr.iou, pr.t, pr.p});
-    }
     double iouSum = 0;
     for (const auto& m : matched) iouSum += m.iou;
     r.panopticQuality = safeDiv(iouSum, r.tp + 0.5 * r.fp + 0.5 * r.fn);
