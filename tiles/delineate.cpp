@@ -31,8 +31,19 @@ double since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-// Must exceed post::instanceMarginPx() (37, or 48 in marker mode): checked when a run starts.
-constexpr int kFieldsHalo = 64;
+// Context the fields pass reads around each tile core: the instance rules' reach plus one pixel
+// (so a core's labels never see the window edge), rounded up to a multiple of 8.
+int fieldsHaloFor(const post::InstanceParams& params) {
+  return (post::instanceMarginPx(params) + 1 + 7) / 8 * 8;
+}
+
+post::InstanceParams instanceParamsFor(const DelineateOptions& o) {
+  post::InstanceParams p;
+  p.extentQ = post::quantizeThreshold(o.tExt);
+  p.boundaryQ = std::max<std::uint8_t>(1, post::quantizeThreshold(o.tBound));
+  p.markerQ = o.tDist > 0 ? std::max<std::uint8_t>(1, post::quantizeThreshold(o.tDist)) : 0;
+  return p;
+}
 
 std::string joinPaths(const std::vector<std::string>& v, const char* sep) {
   std::string s;
@@ -275,6 +286,7 @@ struct FieldsContext {
   GridSpec grid;     // grid the pixel coordinates refer to (the mosaic's)
   PixelWindow area;  // processed pixels, in that grid
   post::InstanceParams params;
+  int haloPx = 0;  // fieldsHaloFor(params)
   post::BuildParams build;
 };
 
@@ -284,7 +296,7 @@ TileOut processTile(const FieldsContext& ctx, const TileSpec& tile,
   out.corePixels = tile.core.area();
   const PixelWindow core{ctx.area.x + tile.core.x, ctx.area.y + tile.core.y, tile.core.width,
                          tile.core.height};
-  const PixelWindow win = grow(core, kFieldsHalo);
+  const PixelWindow win = grow(core, ctx.haloPx);
   std::vector<std::uint8_t> ext, bnd, dst, valid;
   ctx.reader.read(win, ext, bnd, dst, valid);
   std::vector<std::int32_t> labels;
@@ -296,7 +308,7 @@ TileOut processTile(const FieldsContext& ctx, const TileSpec& tile,
   std::vector<int> pieceOf(static_cast<size_t>(count) + 1, -1);
   std::vector<post::Piece> pieces;
   std::vector<bool> isOpen;
-  const int h = kFieldsHalo;
+  const int h = ctx.haloPx;
   for (int r = h; r < h + core.height; ++r) {
     const std::int64_t gRow = win.y + r;
     for (int c = h; c < h + core.width;) {
@@ -718,19 +730,19 @@ Run runPasses(const DelineateInput& in, const DelineateOptions& o,
   }
   rep.window = area;
   if (area.empty()) return run;
+  if (o.maxMpx > 0 && static_cast<double>(area.area()) > o.maxMpx * 1e6)
+    throw UsageError("delineate: the processed window is " + std::to_string(area.width) + " x " +
+                     std::to_string(area.height) + " px (" +
+                     std::to_string(static_cast<long long>(area.area() / 1000000)) +
+                     " Mpx), above the budget of " +
+                     std::to_string(static_cast<long long>(o.maxMpx)) +
+                     " Mpx. Check the input's size and --gsd, process a part (--aoi, fieldseg "
+                     "grid), or raise --max-mpx.");
 
   FieldsContext ctx;
-  ctx.params.extentQ = post::quantizeThreshold(o.tExt);
-  ctx.params.boundaryQ = std::max<std::uint8_t>(1, post::quantizeThreshold(o.tBound));
+  ctx.params = instanceParamsFor(o);
+  ctx.haloPx = fieldsHaloFor(ctx.params);
   ctx.build.minAreaM2 = o.minAreaM2;
-  ctx.params.markerQ =
-      o.tDist > 0 ? std::max<std::uint8_t>(1, post::quantizeThreshold(o.tDist)) : 0;
-  if (post::instanceMarginPx(ctx.params) + 1 > kFieldsHalo) {
-    throw Error("tiles: internal: instance margin " +
-                std::to_string(post::instanceMarginPx(ctx.params)) +
-                " px exceeds the fields halo " + std::to_string(kFieldsHalo) +
-                " px: tiles would show seams.");
-  }
   ctx.build.simplifyM = o.simplifyM;
 
   std::optional<tbb::task_arena> arena;
@@ -764,7 +776,7 @@ Run runPasses(const DelineateInput& in, const DelineateOptions& o,
       rep.allNodata = true;
       return run;
     }
-    const PixelWindow predArea = grow(area, kFieldsHalo).intersect(grid.fullWindow());
+    const PixelWindow predArea = grow(area, ctx.haloPx).intersect(grid.fullWindow());
     const GridSpec mosaicGrid = grid.subGrid(predArea);
     std::string path = o.probabilitiesOut;
     if (path.empty()) {
@@ -870,7 +882,9 @@ DelineateResult finish(const DelineateInput& in, const DelineateOptions& o, Run&
 
 }  // namespace
 
-int fieldsHaloMarginPx() { return kFieldsHalo; }
+int fieldsHaloMarginPx(const DelineateOptions& options) {
+  return fieldsHaloFor(instanceParamsFor(options));
+}
 
 DelineateResult delineate(const DelineateInput& input, const DelineateOptions& options) {
   Run run = runPasses(input, options, std::nullopt);

@@ -49,10 +49,15 @@ struct DelineateOptions {
   double tExt = 0.4;    ///< extent threshold
   double tBound = 0.2;  ///< boundary threshold (the watershed hierarchy cut)
   /// Marker threshold on the distance head: 0 = basin floors are the markers; > 0 = markers are
-  /// the floor pixels whose 3x3 mean distance is >= t_dist (src/post/instances.cpp, marker mode).
+  /// the h-maxima of the smoothed distance at least t_dist high (src/post/instances.cpp, marker
+  /// mode).
   double tDist = 0;
   double minAreaM2 = 100;  ///< smaller fields are dropped (ellipsoidal area)
   double simplifyM = 0;    ///< topology-preserving simplification tolerance (0 = exact pixel edges)
+
+  /// A processed window above this many megapixels is refused up front (UsageError naming the
+  /// figure); 0 = no limit. A VRT or sparse TIFF can declare 1e12 pixels in a few bytes.
+  double maxMpx = 4000;
 
   std::string probabilitiesOut;  ///< optional uint8 3-band GeoTIFF of the mosaic
   bool overwrite = false;        ///< for probabilitiesOut
@@ -98,12 +103,14 @@ DelineateResult delineate(const DelineateInput& input, const DelineateOptions& o
 /// fields OWNED by the core: those whose first pixel (lowest row, then column) lies in the core and
 /// that are complete inside the read window. Disjoint cores that partition an image therefore give
 /// every field exactly once, uncut, when haloPx is at least the largest field's extent (plus
-/// fieldsHaloMarginPx()); larger fields are dropped and counted in `droppedIncomplete`.
+/// fieldsHaloMarginPx(options)); larger fields are dropped and counted in `droppedIncomplete`.
 DelineateResult delineateOwned(const DelineateInput& input, const PixelWindow& core, int haloPx,
                                const DelineateOptions& options,
                                long long* droppedIncomplete = nullptr);
 
-/// Pixels of context the fields pass needs around a core so that labels are exact.
-int fieldsHaloMarginPx();
+/// Pixels of context the fields pass reads around each tile core so that labels are exact: the
+/// instance rules' reach for these thresholds (more in marker mode, t_dist > 0) plus one, rounded
+/// up to a multiple of 8.
+int fieldsHaloMarginPx(const DelineateOptions& options);
 
 }  // namespace fieldseg

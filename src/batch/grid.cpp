@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +19,12 @@
 namespace fieldseg::batch {
 
 namespace {
+
+std::string shortNumber(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
 
 using Json = nlohmann::ordered_json;
 
@@ -231,6 +238,17 @@ GridManifest buildGrid(const std::vector<ImageFootprint>& images, const FieldSet
     g.origin = {0, 0};
 
   const double c = g.cellM;
+  // Cell indices are counted from the origin: a far or non-finite origin (or cell size) would
+  // overflow them, so it is refused with the figures.
+  const double kMaxIndex = 1e12;
+  for (double v : {(extent.minX - g.origin.x) / c, (extent.maxX - g.origin.x) / c,
+                   (extent.minY - g.origin.y) / c, (extent.maxY - g.origin.y) / c})
+    if (!std::isfinite(v) || std::fabs(v) > kMaxIndex)
+      throw UsageError("batch: the grid origin " + shortNumber(g.origin.x) + "," +
+                       shortNumber(g.origin.y) + " lies more than 1e12 cells of " +
+                       shortNumber(c) + " m from the area (" + shortNumber(extent.minX) + "," +
+                       shortNumber(extent.minY) +
+                       "). Pass an --origin near the area, in the grid CRS.");
   const long long ix0 = static_cast<long long>(std::floor((extent.minX - g.origin.x) / c));
   const long long ix1 = static_cast<long long>(std::ceil((extent.maxX - g.origin.x) / c));
   const long long iy0 = static_cast<long long>(std::floor((extent.minY - g.origin.y) / c));

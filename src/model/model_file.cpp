@@ -58,12 +58,23 @@ ModelBlob readModelBlob(const std::string& path) {
                     std::to_string(version) + ", this fieldseg reads versions " +
                     std::to_string(kOldestReadable) + " to " + std::to_string(kFormatVersion) +
                     ". Use a matching fieldseg.");
+  // A section may not declare more bytes than the file has left: a corrupt or hostile length must
+  // not allocate before the read fails.
+  const std::streamoff here = in.tellg();
+  in.seekg(0, std::ios::end);
+  const std::streamoff fileSize = in.tellg();
+  in.seekg(here);
   ModelBlob blob;
   for (std::string* section : {&blob.card, &blob.weights}) {
     std::uint64_t n = 0;
     if (!readU64(in, n) || n > kMaxSection)
       throw DataError("model: truncated or corrupt model file '" + path +
                       "'. Re-copy or retrain it.");
+    const std::streamoff left = fileSize - in.tellg();
+    if (left < 0 || n > static_cast<std::uint64_t>(left))
+      throw DataError("model: truncated model file '" + path + "': a section declares " +
+                      std::to_string(n) + " bytes, " + std::to_string(left < 0 ? 0 : left) +
+                      " are left. Re-copy or retrain it.");
     section->resize(n);
     if (n > 0 && !in.read(section->data(), static_cast<std::streamsize>(n)))
       throw DataError("model: truncated model file '" + path + "'. Re-copy or retrain it.");
@@ -145,10 +156,16 @@ void loadTensorWeights(ResUNet& net, const std::string& weights, const std::stri
         !readU64(in, rank) || rank > 8 || (dtype != 0 && dtype != 1))
       throw bad("truncated header of tensor " + std::to_string(i));
     std::vector<int64_t> sizes(rank);
+    // The values must fit in what is left of the section: checked before allocating, without
+    // overflow (each size <= 2^32, the running product bounded by the bytes left).
+    const std::uint64_t left = weights.size() - static_cast<std::uint64_t>(in.tellg());
+    std::uint64_t bytes = dtype == 1 ? 8 : 4;
     for (auto& s : sizes) {
       std::uint64_t v = 0;
       if (!readU64(in, v) || v > kMaxSection) throw bad("bad size of '" + name + "'");
       s = static_cast<int64_t>(v);
+      if (v != 0 && bytes > left / v) throw bad("tensor '" + name + "' is larger than the file");
+      bytes *= v;
     }
     torch::Tensor t = torch::empty(sizes, dtype == 1 ? torch::kInt64 : torch::kFloat32);
     if (!in.read(static_cast<char*>(t.data_ptr()),
@@ -214,8 +231,14 @@ NetworkSpec specFromCard(const nlohmann::json& card, const std::string& what) {
     throw DataError("model: the card of '" + what + "' lacks a valid architecture/input_bands (" +
                     e.what() + "). Rewrite the card with writeModelCard or retrain.");
   }
-  if (spec.width < 1 || spec.depth < 1 || spec.depth > 8 || spec.inputBands.empty())
-    throw DataError("model: the card of '" + what + "' has an invalid architecture. Retrain it.");
+  // Bounds well above any trained network (width 16-64, depth 4-5, 3-13 bands) and below what
+  // would allocate gigabytes of weights from a corrupt card.
+  if (spec.width < 1 || spec.width > 1024 || spec.depth < 1 || spec.depth > 8 ||
+      spec.inputBands.empty() || spec.inputBands.size() > 256)
+    throw DataError("model: the card of '" + what + "' has an invalid architecture (width " +
+                    std::to_string(spec.width) + ", depth " + std::to_string(spec.depth) + ", " +
+                    std::to_string(spec.inputBands.size()) +
+                    " input bands; valid: width 1-1024, depth 1-8, 1-256 bands). Retrain it.");
   return spec;
 }
 

@@ -17,17 +17,20 @@
 //    and two different fields give background (the middle of a crest between touching fields).
 //
 // Marker mode (params.markerQ > 0), after DECODE / marker-controlled watersheds: a gap of one or
-// two pixels in a boundary line joins two basin floors, so floors are poor markers. Markers are
-// instead the floor pixels whose distance d (3x3 mean, so one noisy pixel neither makes nor splits
-// a marker) is >= t_dist and >= 70 % of the highest d within 10 px (a local, bounded stand-in for
-// the h-maxima of the distance map): the distance head dips along every field edge, also where the
-// boundary head has a gap, and a field with a low distance peak still gets its marker. Step 2 then
-// floods every field-like pixel (floor or ridge) from the markers, except that a flood on a ridge
-// pixel (boundary >= t_bound) never steps down onto a floor pixel: it may climb a boundary line
-// but not claim the unlabelled land beyond it. Field-like pixels no marker reaches within maxCost
-// are background, and floods are never merged by rule 2's distance test. Step 3 is unchanged.
-// Measured on Rwanda training chips (src/post/README.md): these rules lift median field IoU from
-// 0.03 (floors) to 0.58 on the same probabilities.
+// two pixels in a boundary line joins two basin floors, so floors are poor markers. The markers
+// are instead the h-maxima of the distance head (smoothed by a Gaussian of sigma 1 px, so one
+// noisy pixel neither makes nor splits a marker): peaks whose dynamic is at least h (0.1), i.e.
+// no higher pixel is reachable from them without going down by h, with smoothed distance >=
+// t_dist. The distance head dips along every field edge, also where the boundary head has a gap,
+// so two fields keep apart wherever the dip between them is deeper than h, and a field with a low
+// peak keeps its marker. The search is bounded to 20 px around the peak (tiling needs a bounded
+// reach); each marker is the peak's top, the field-like pixels it visited. Step 2 then floods
+// every field-like pixel from the markers with step cost 1 + b^2 / 1024 (b = boundary 0..255:
+// cheap inside fields, steep on outlines, so floods meet on the crest as a watershed's do), stopping
+// at cost 96, except that a flood on a ridge pixel (boundary >= t_bound) never steps down onto a
+// floor pixel: it may climb a boundary line but not claim the unlabelled land beyond it.
+// Field-like pixels no marker reaches are background, and floods are never merged by rule 2's
+// distance test. Step 3 is unchanged. Measured on Rwanda chips in src/post/README.md.
 //
 // Every rule has a bounded reach, so a pixel's label depends only on the input within
 // instanceMarginPx() of it, except for the identity of the component it belongs to, which the
@@ -41,6 +44,38 @@
 
 namespace fieldseg::post {
 
+namespace {
+
+// Gaussian (sigma 1, radius 3) in integers: weights of exp(-x^2 / 2) scaled to 90 at the centre.
+constexpr int kGauss[7] = {1, 12, 55, 90, 55, 12, 1};
+constexpr int kGaussRadius = 3;
+constexpr std::int64_t kGaussScale = 226 * 226;  // sum of the 2-D weights
+
+// s = the smoothed distance, times kGaussScale (exact integers, so every tile computes the same
+// value for the same pixel). Outside the window the edge pixel is repeated: those values lie
+// within the margin, whose labels tiles/ never keeps.
+std::vector<std::int32_t> smoothDistance(const std::uint8_t* d, int rows, int cols) {
+  const size_t n = static_cast<size_t>(rows) * cols;
+  std::vector<std::int32_t> tmp(n), s(n);
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) {
+      int acc = 0;
+      for (int k = -kGaussRadius; k <= kGaussRadius; ++k)
+        acc += kGauss[k + kGaussRadius] * d[static_cast<size_t>(r) * cols + std::clamp(c + k, 0, cols - 1)];
+      tmp[static_cast<size_t>(r) * cols + c] = acc;
+    }
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) {
+      std::int32_t acc = 0;
+      for (int k = -kGaussRadius; k <= kGaussRadius; ++k)
+        acc += kGauss[k + kGaussRadius] * tmp[static_cast<size_t>(std::clamp(r + k, 0, rows - 1)) * cols + c];
+      s[static_cast<size_t>(r) * cols + c] = acc;
+    }
+  return s;
+}
+
+}  // namespace
+
 std::uint8_t quantizeThreshold(double t) {
   t = std::clamp(t, 0.0, 1.0);
   const int q = static_cast<int>(std::ceil(t * 255.0 - 1e-9));
@@ -48,9 +83,68 @@ std::uint8_t quantizeThreshold(double t) {
 }
 
 int instanceMarginPx(const InstanceParams& p) {
-  // Marker mode reads the 3x3 distance mean and its maximum within markerRadiusPx.
-  const int markerPx = p.markerQ > 0 ? 1 + p.markerRadiusPx : 0;
-  return p.maxCost + p.radiusPx + markerPx + 3;
+  if (p.markerQ == 0) return p.maxCost + p.radiusPx + 3;
+  // Marker mode: whether a pixel belongs to a marker depends on the peaks within markerRadiusPx
+  // of it, and each peak's test on the smoothed distance (radius 3) within markerRadiusPx of the
+  // peak; floods reach markerMaxCost further.
+  return p.markerMaxCost + p.radiusPx + 2 * p.markerRadiusPx + kGaussRadius + 3;
+}
+
+void distanceMarkers(const std::uint8_t* distance, int rows, int cols, const InstanceParams& p,
+                     const std::vector<std::uint8_t>& kind, std::vector<std::uint8_t>& isMarker) {
+  const size_t n = static_cast<size_t>(rows) * cols;
+  isMarker.assign(n, 0);
+  const std::vector<std::int32_t> s = smoothDistance(distance, rows, cols);
+  const std::int32_t need = static_cast<std::int32_t>(p.markerQ * kGaussScale);
+  const std::int32_t h = static_cast<std::int32_t>(p.markerHeightQ * kGaussScale);
+  const int R = p.markerRadiusPx;
+  std::vector<std::int32_t> stamp(n, -1);
+  std::vector<std::int32_t> queue;
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) {
+      const size_t i = static_cast<size_t>(r) * cols + c;
+      if ((kind[i] != 1 && kind[i] != 2) || s[i] < need) continue;
+      bool top = true;  // a local maximum (plateaus included)
+      for (int dr = -1; dr <= 1 && top; ++dr)
+        for (int dc = -1; dc <= 1; ++dc) {
+          const int rr = r + dr, c2 = c + dc;
+          if (rr >= 0 && rr < rows && c2 >= 0 && c2 < cols &&
+              s[static_cast<size_t>(rr) * cols + c2] > s[i]) {
+            top = false;
+            break;
+          }
+        }
+      if (!top) continue;
+      // Dynamic >= h: no higher pixel is reachable through pixels above s - h (within R px).
+      const std::int32_t floorLevel = s[i] - h, id = static_cast<std::int32_t>(i);
+      bool higher = false;
+      queue.assign(1, id);
+      stamp[i] = id;
+      for (size_t k = 0; k < queue.size() && !higher; ++k) {
+        const int qr = queue[k] / cols, qc = queue[k] % cols;
+        for (int dr = -1; dr <= 1 && !higher; ++dr)
+          for (int dc = -1; dc <= 1; ++dc) {
+            const int rr = qr + dr, c2 = qc + dc;
+            if (rr < 0 || rr >= rows || c2 < 0 || c2 >= cols) continue;
+            if (std::abs(rr - r) > R || std::abs(c2 - c) > R) continue;
+            const size_t j = static_cast<size_t>(rr) * cols + c2;
+            if (stamp[j] == id || s[j] <= floorLevel) continue;
+            if (s[j] > s[i]) {
+              higher = true;
+              break;
+            }
+            stamp[j] = id;
+            queue.push_back(static_cast<std::int32_t>(j));
+          }
+      }
+      if (higher) continue;
+      // The marker is the peak's whole top (what the search visited): field-like pixels within h
+      // of the peak and connected to it.
+      for (std::int32_t q : queue) {
+        const std::uint8_t k = kind[static_cast<size_t>(q)];
+        if (k == 1 || k == 2) isMarker[static_cast<size_t>(q)] = 1;
+      }
+    }
 }
 
 int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
@@ -77,37 +171,11 @@ int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
   }
   const bool markerMode = params.markerQ > 0 && distance != nullptr;
   if (markerMode) {
-    // d9 = 9 x the 3x3 mean distance (the window's pixels only, scaled to 9 at the edge).
-    cv::Mat d9(rows, cols, CV_16U);
-    for (int r = 0; r < rows; ++r)
-      for (int c = 0; c < cols; ++c) {
-        int sum = 0, cnt = 0;
-        for (int dr = -1; dr <= 1; ++dr)
-          for (int dc = -1; dc <= 1; ++dc) {
-            const int rr = r + dr, c2 = c + dc;
-            if (rr < 0 || rr >= rows || c2 < 0 || c2 >= cols) continue;
-            sum += distance[static_cast<size_t>(rr) * cols + c2];
-            ++cnt;
-          }
-        d9.at<std::uint16_t>(r, c) = static_cast<std::uint16_t>(sum * 9 / cnt);
-      }
-    // Relative depth: a marker pixel reaches markerRelPct % of the highest d9 within
-    // markerRadiusPx. A field whose distance peak is low still gets a marker, and two fields whose
-    // distance dips between them keep apart even where the dip stays above t_dist.
-    cv::Mat peak;
-    const int k = 2 * params.markerRadiusPx + 1;
-    cv::dilate(d9, peak, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(k, k)),
-               cv::Point(-1, -1), 1, cv::BORDER_REPLICATE);
-    const int need = 9 * params.markerQ;
-    for (int r = 0; r < rows; ++r)
-      for (int c = 0; c < cols; ++c) {
-        const size_t i = static_cast<size_t>(r) * cols + c;
-        if (kind[i] != 1) continue;
-        const int d = d9.at<std::uint16_t>(r, c);
-        const bool marker =
-            d >= need && d * 100 >= params.markerRelPct * peak.at<std::uint16_t>(r, c);
-        if (!marker) kind[i] = 2;  // flooded like a ridge pixel
-      }
+    std::vector<std::uint8_t> isMarker;
+    distanceMarkers(distance, rows, cols, params, kind, isMarker);
+    for (size_t i = 0; i < n; ++i)
+      if (kind[i] == 1 && !isMarker[i]) kind[i] = 2;  // flooded like a ridge pixel
+      else if (isMarker[i]) kind[i] = 1;
     for (size_t i = 0; i < n; ++i) floorMask.data[i] = kind[i] == 1 ? 1 : 0;
   }
   cv::Mat cc;
@@ -116,7 +184,7 @@ int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
   for (size_t i = 0; i < n; ++i) labels[i] = kind[i] == 1 ? ccp[i] : 0;
 
   // 2. Dijkstra (Dial's buckets) from the floors through field-like ridge pixels.
-  const int maxCost = params.maxCost;
+  const int maxCost = markerMode ? params.markerMaxCost : params.maxCost;
   const bool noDescent = markerMode;
   constexpr std::int32_t kUnreached = std::numeric_limits<std::int32_t>::max();
   std::vector<std::int32_t> cost(n, kUnreached);
@@ -156,7 +224,8 @@ int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
           // Floods climb a boundary line but never come down its far side onto a floor.
           if (noDescent && boundary[i] >= params.boundaryQ && boundary[j] < params.boundaryQ)
             continue;
-          const int nd = d + 1 + boundary[j] / 64;
+          const int b = boundary[j];
+          const int nd = d + 1 + (markerMode ? b * b / 1024 : b / 64);
           if (nd > maxCost) continue;
           if (nd < cost[j] || (nd == cost[j] && source[i] < source[j])) {
             const bool queued = cost[j] == nd;

@@ -22,14 +22,17 @@ struct InstanceParams {
   int crestReach2 = 2;          ///< ... and join a field only within this squared distance
   int maxCost = 32;             ///< floods from basin floors stop at this cost (>= 1 per pixel)
   std::uint8_t mergeDistanceQ = 51;  ///< floods meeting where distance >= this (0.2) merge
-  /// 0: the basin floors are the markers (rules 1-3 in instances.cpp). > 0: marker mode: markers
-  /// are floor pixels whose 3x3 mean distance is >= this (t_dist) and >= markerRelPct % of the
-  /// highest 3x3 mean distance within markerRadiusPx, so a gap in a boundary line no longer joins
-  /// two fields; every field-like pixel is flooded from the markers, floods never come down the
-  /// far side of a boundary line, and field-like pixels no marker reaches are background.
+  /// 0: the basin floors are the markers (rules 1-3 in instances.cpp). > 0: marker mode: the
+  /// markers are the h-maxima of the smoothed distance map (height markerHeightQ, searched within
+  /// markerRadiusPx) whose smoothed distance is >= this (t_dist), each grown to the field-like
+  /// pixels within that height of its peak, so a gap in a boundary line no longer joins two
+  /// fields; every field-like pixel is flooded from the markers (step cost 1 + b^2 / 1024, stop
+  /// at markerMaxCost), floods never come down the far side of a boundary line, and field-like
+  /// pixels no marker reaches are background.
   std::uint8_t markerQ = 0;
-  int markerRelPct = 70;    ///< marker mode: relative depth a marker needs (percent of local peak)
-  int markerRadiusPx = 10;  ///< marker mode: radius of that local peak
+  std::uint8_t markerHeightQ = 26;  ///< marker mode: dynamic a distance peak needs (0.1)
+  int markerRadiusPx = 20;          ///< marker mode: how far the dynamic test looks
+  int markerMaxCost = 96;           ///< marker mode: floods stop at this cost (>= 1 per pixel)
 };
 
 /// Smallest q in 0..255 with q / 255 >= t (t clamped to [0, 1]).
@@ -37,6 +40,14 @@ std::uint8_t quantizeThreshold(double t);
 /// A pixel's label depends on input pixels at most this far (Chebyshev distance) away. The tile
 /// merger's fields halo must exceed it (tiles/delineate.cpp checks).
 int instanceMarginPx(const InstanceParams& params);
+
+/// Marker mode's markers: isMarker[i] = 1 where pixel i is a basin-floor pixel (kind[i] == 1) and
+/// a regional maximum of the Gaussian-smoothed (sigma 1 px) distance map with dynamic >=
+/// markerHeightQ, i.e. no higher pixel is reachable through pixels above its value minus that
+/// height (the h-maxima of morphology, the search bounded to markerRadiusPx), and its smoothed
+/// distance is >= markerQ. Exposed for tests.
+void distanceMarkers(const std::uint8_t* distance, int rows, int cols, const InstanceParams& params,
+                     const std::vector<std::uint8_t>& kind, std::vector<std::uint8_t>& isMarker);
 
 /// Labels a window of rows x cols pixels. `distance` (may be null: no merging) is the distance
 /// band; `valid` may be null (all valid). Invalid pixels are

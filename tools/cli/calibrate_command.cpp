@@ -24,6 +24,7 @@
 #include "fieldseg/fields.hpp"
 #include "fieldseg/version.hpp"
 #include "log.hpp"
+#include "guards.hpp"
 #ifdef FIELDSEG_WITH_TORCH
 #include "fieldseg/model.hpp"
 #endif
@@ -43,7 +44,7 @@ struct CalibrateArgs {
   std::string tDist = "0";
   bool partial = false, overwrite = false, json = false;
   int threads = 0, tilePx = 512;
-  double gsdM = 0;
+  double gsdM = 0, maxMpx = 1000;
 };
 
 std::vector<double> parseAxis(const std::string& text, const char* flag, double lo, double hi) {
@@ -99,6 +100,13 @@ struct ScratchDir {
 };
 
 void run(const CalibrateArgs& a) {
+  {
+    std::vector<NamedPath> inputs{{"--model", a.model}};
+    for (const auto& i : a.images) inputs.emplace_back("--image", i);
+    for (const auto& i : a.probabilitiesIn) inputs.emplace_back("--probabilities-in", i);
+    for (const auto& i : a.truth) inputs.emplace_back("--truth", i);
+    refuseSamePaths("calibrate", {{"--out", a.out}, {"--report", a.report}}, inputs);
+  }
   auto t0 = std::chrono::steady_clock::now();
   const bool withModel = !a.model.empty();
   // --model with --probabilities-in: the probabilities are that model's (e.g. several dates
@@ -140,6 +148,7 @@ void run(const CalibrateArgs& a) {
   base.threads = cappedThreads(a.threads, "calibrate");
   base.tilePx = a.tilePx;
   base.gsdM = a.gsdM;
+  base.maxMpx = a.maxMpx;
   base.bands = splitList(a.bands);
   base.tempDir = scratch.path.string();
   defaults = {base.tExt, base.tBound, base.minAreaM2, base.tDist};
@@ -323,8 +332,15 @@ const Registrar kRegistrar(
       sub.add_option("--min-area-m2", a->minArea, "Minimum field areas to try (m2)")
           ->capture_default_str();
       sub.add_option("--threads", a->threads, "Worker threads (0 = all cores)");
-      sub.add_option("--tile-px", a->tilePx, "Tile core size in pixels")->capture_default_str();
-      sub.add_option("--gsd", a->gsdM, "Resample the imagery on read to this GSD in metres");
+      sub.add_option("--tile-px", a->tilePx, "Tile core size in pixels")
+          ->check(CLI::Range(32, 8192))
+          ->capture_default_str();
+      sub.add_option("--gsd", a->gsdM, "Resample the imagery on read to this GSD in metres")
+          ->check(CLI::Range(0.01, 100000.0));
+      sub.add_option("--max-mpx", a->maxMpx,
+                     "Refuse an image above this many megapixels (0 = no limit)")
+          ->check(CLI::Range(0.0, 1e9))
+          ->capture_default_str();
       sub.add_option("--bands", a->bands, "Bands to feed the model; default: the model's");
       sub.add_flag("--json", a->json, "Print the grid as JSON instead of a table");
       sub.add_flag("--overwrite", a->overwrite, "Replace existing outputs");

@@ -29,6 +29,7 @@
 #include "fieldseg/version.hpp"
 #include "grid_run.hpp"
 #include "log.hpp"
+#include "guards.hpp"
 #ifdef FIELDSEG_WITH_TORCH
 #include "fieldseg/model.hpp"
 #endif
@@ -43,7 +44,7 @@ struct DelineateArgs {
   std::vector<std::string> images;
   std::string model, probabilitiesIn, out, probabilitiesOut, aoi, bands, crs;
   int tilePx = 512, haloPx = 64, batch = 4, threads = 0;
-  double gsdM = 0;
+  double gsdM = 0, maxMpx = 4000;
   std::optional<double> tExt, tBound, tDist, minAreaM2, simplifyM;
   int tta = 1;
   bool overwrite = false;
@@ -83,6 +84,13 @@ struct ModelInfo {
 };
 
 void run(const DelineateArgs& a) {
+  {
+    std::vector<NamedPath> inputs{
+        {"--model", a.model}, {"--probabilities-in", a.probabilitiesIn}, {"--aoi", a.aoi}};
+    for (const auto& i : a.images) inputs.emplace_back("IMAGE", i);
+    refuseSamePaths("delineate", {{"--out", a.out}, {"--probabilities", a.probabilitiesOut}},
+                    inputs);
+  }
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   // Checks that need no I/O come first, so a bad call writes nothing.
@@ -121,6 +129,7 @@ void run(const DelineateArgs& a) {
   o.batch = a.batch;
   o.threads = cappedThreads(a.threads, "delineate");
   o.gsdM = a.gsdM;
+  o.maxMpx = a.maxMpx;
   o.bands = splitList(a.bands);
   o.probabilitiesOut = a.probabilitiesOut;
   o.overwrite = a.overwrite;
@@ -272,7 +281,7 @@ void run(const DelineateArgs& a) {
                  {"simplify_m", o.simplifyM},
                  {"crs", a.crs},
                  {"overwrite", a.overwrite},
-                 {"fields_halo_px", fieldsHaloMarginPx()}};
+                 {"fields_halo_px", fieldsHaloMarginPx(o)}};
   j["inputs"] = {{"images", a.images},
                  {"probabilities_in", a.probabilitiesIn},
                  {"model", a.model},
@@ -320,13 +329,23 @@ const Registrar registrar(
       sub.add_option("--probabilities", a->probabilitiesOut,
                      "Also write the probability mosaic (uint8 extent/boundary/distance GeoTIFF)");
       sub.add_option("--aoi", a->aoi, "Only delineate inside these polygons (any vector file)");
-      sub.add_option("--tile-px", a->tilePx, "Tile core size in pixels")->capture_default_str();
-      sub.add_option("--halo-px", a->haloPx, "Network context around each tile, in pixels")
+      sub.add_option("--tile-px", a->tilePx, "Tile core size in pixels")
+          ->check(CLI::Range(32, 8192))
           ->capture_default_str();
-      sub.add_option("--batch", a->batch, "Tiles per network call")->capture_default_str();
+      sub.add_option("--halo-px", a->haloPx, "Network context around each tile, in pixels")
+          ->check(CLI::Range(0, 1024))
+          ->capture_default_str();
+      sub.add_option("--batch", a->batch, "Tiles per network call")
+          ->check(CLI::Range(1, 256))
+          ->capture_default_str();
       sub.add_option("--threads", a->threads, "Worker threads (0 = all cores)")
           ->capture_default_str();
-      sub.add_option("--gsd", a->gsdM, "Resample the imagery on read to this GSD in metres");
+      sub.add_option("--gsd", a->gsdM, "Resample the imagery on read to this GSD in metres")
+          ->check(CLI::Range(0.01, 100000.0));
+      sub.add_option("--max-mpx", a->maxMpx,
+                     "Refuse a processed window above this many megapixels (0 = no limit)")
+          ->check(CLI::Range(0.0, 1e9))
+          ->capture_default_str();
       sub.add_option("--bands", a->bands,
                      "Bands to feed the model (names or 1-based indices); default: the model's");
       sub.add_option("--tta", a->tta,

@@ -12,6 +12,7 @@
 #include "fieldseg/fields.hpp"
 #include "fieldseg/weak_labels.hpp"
 #include "log.hpp"
+#include "guards.hpp"
 
 namespace fieldseg::cli {
 namespace {
@@ -77,6 +78,8 @@ FieldSet readWithIds(const std::string& path, const std::string& layer, bool all
 }
 
 void run(const EvaluateArgs& a) {
+  refuseSamePaths("evaluate", {{"--per-field", a.perField}},
+                  {{"--pred", a.pred}, {"--truth", a.truth}, {"--aoi", a.aoi}});
   auto t0 = std::chrono::steady_clock::now();
   if (!a.perField.empty() && !a.overwrite) {
     if (std::FILE* f = std::fopen(a.perField.c_str(), "r")) {

@@ -10,6 +10,7 @@
 #include "fieldseg/error.hpp"
 #include "fieldseg/raster_source.hpp"
 #include "log.hpp"
+#include "guards.hpp"
 
 namespace fieldseg::cli {
 namespace {
@@ -37,6 +38,11 @@ Point parseOrigin(const std::string& text) {
 }
 
 void run(const GridArgs& a) {
+  {
+    std::vector<NamedPath> inputs{{"--aoi", a.aoi}};
+    for (const auto& i : a.images) inputs.emplace_back("--images", i);
+    refuseSamePaths("grid", {{"--out", a.out}}, inputs);
+  }
   if (a.images.empty() && a.aoi.empty()) {
     throw UsageError("grid: nothing to grid. Pass --images IMG... (and optionally --aoi POLY).");
   }
@@ -81,7 +87,9 @@ const Registrar registrar(
       sub.add_option("--aoi", a->aoi,
                      "Polygons of the area of interest (any vector format, any CRS); default: the "
                      "union of the image footprints");
-      sub.add_option("--cell-m", a->cellM, "Cell side in metres")->capture_default_str();
+      sub.add_option("--cell-m", a->cellM, "Cell side in metres")
+          ->check(CLI::Range(1.0, 1e7))
+          ->capture_default_str();
       sub.add_option("--crs", a->crs,
                      "Metric CRS of the cells (EPSG:...); default: the images' common projected "
                      "CRS, else the UTM zone of the area's centre");

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "command.hpp"
+#include "guards.hpp"
 #include "fieldseg/error.hpp"
 #include "fieldseg/geo.hpp"
 #include "fieldseg/raster_source.hpp"
@@ -74,6 +75,9 @@ ordered_json describe(const std::vector<std::string>& paths, const InfoOptions& 
   PixelWindow statsWindow = g.fullWindow();
   if (!o.window.empty()) {
     statsWindow = parseWindow(o.window);
+    // The window is read whole: bounded so a typo cannot allocate gigabytes.
+    checkPixelBudget("info", "--window " + o.window, static_cast<double>(statsWindow.area()), 100,
+                     "");
     Raster<float> r = src->read(statsWindow);
     auto mem = memoryRaster(std::move(r), src->bands());
     stats = computeStats(*mem, std::max(statsWindow.width, statsWindow.height));

@@ -19,6 +19,7 @@
 #include "fieldseg/raster_source.hpp"
 #include "fieldseg/weak_labels.hpp"
 #include "log.hpp"
+#include "guards.hpp"
 
 namespace fieldseg::cli {
 namespace {
@@ -31,7 +32,7 @@ struct LabelsArgs {
   std::string noncrop;
   std::string layer;
   std::string split;
-  double gsdM = 0;
+  double gsdM = 0, maxMpx = 250;
   double borderM = -1;
   int boundaryPx = 2;
   std::string bands;
@@ -101,6 +102,8 @@ void validate(const LabelsArgs& a) {
 
 void run(const LabelsArgs& a) {
   validate(a);
+  refuseSamePaths("labels", {{"--out", a.out}},
+                  {{"--image", a.image}, {"--fields", a.fields}, {"--noncrop", a.noncrop}});
   const std::vector<int> scales = parseScales(a.scales);
 
   // 1. Polygons (every failure here happens before any file is written).
@@ -143,6 +146,10 @@ void run(const LabelsArgs& a) {
       src = owned.get();
     }
     const GridSpec& grid = src->grid();
+    // The image and its labels are held whole (about 32 bytes a pixel with four bands).
+    checkPixelBudget("labels", "the image at " + fmt("%.3g", grid.gsdMeters()) + " m",
+                     static_cast<double>(grid.width()) * static_cast<double>(grid.height()),
+                     a.maxMpx, "--max-mpx");
     const Raster<float> whole = src->read(grid.fullWindow());
     LabelStats st;
     const LabelStack labels = buildLabelStack(polys, bgPolys, grid, lo, &whole.valid, &st);
@@ -233,16 +240,26 @@ const Registrar kRegistrar(
                      "Layer of --fields to read (default: all polygon layers)");
       sub.add_option("--split", a->split,
                      "Keep the west or east half of the fields (centroid longitude, median)");
-      sub.add_option("--gsd", a->gsdM, "Target GSD in metres (default: native)");
+      sub.add_option("--gsd", a->gsdM, "Target GSD in metres (default: native)")
+          ->check(CLI::Range(0.01, 100000.0));
+      sub.add_option("--max-mpx", a->maxMpx,
+                     "Refuse an image above this many megapixels at the target GSD (0 = no limit)")
+          ->check(CLI::Range(0.0, 1e9))
+          ->capture_default_str();
       sub.add_option("--border-m", a->borderM,
-                     "Border strip removed from each field's extent, metres (default: 1 pixel)");
+                     "Border strip removed from each field's extent, metres (default: 1 pixel)")
+          ->check(CLI::Range(0.0, 1000.0));
       sub.add_option("--boundary-px", a->boundaryPx, "Boundary half-width in pixels")
+          ->check(CLI::Range(0, 64))
           ->capture_default_str();
       sub.add_option("--bands", a->bands, "Bands to use, names or 1-based indices (default: all)");
       sub.add_option("--out", a->out, "Output label GeoTIFF (extent, boundary, distance, mask)");
       sub.add_option("--chips", a->chips, "Write training chips and manifest.jsonl into DIR");
-      sub.add_option("--chip-px", a->chipPx, "Chip size in pixels")->capture_default_str();
+      sub.add_option("--chip-px", a->chipPx, "Chip size in pixels")
+          ->check(CLI::Range(16, 4096))
+          ->capture_default_str();
       sub.add_option("--chip-stride", a->chipStride, "Chip stride in pixels")
+          ->check(CLI::Range(1, 4096))
           ->capture_default_str();
       sub.add_option("--min-labelled", a->minLabelled,
                      "Skip chips with a smaller labelled fraction")

@@ -6,6 +6,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
+#include <new>
+#include <nlohmann/json.hpp>
 
 #include "command.hpp"
 #include "fieldseg/error.hpp"
@@ -73,6 +76,20 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const Error& e) {
     std::fprintf(stderr, "fieldseg: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    // Resource guards refuse inputs known to be too large up front; this is what is left.
+    std::fprintf(stderr,
+                 "fieldseg: out of memory. Process a smaller window (--aoi, fieldseg grid) or use "
+                 "smaller tiles (--tile-px).\n");
+    return 1;
+  } catch (const std::filesystem::filesystem_error& e) {
+    std::fprintf(stderr, "fieldseg: file system: %s. Check the path and its permissions.\n",
+                 e.what());
+    return 1;
+  } catch (const nlohmann::json::exception& e) {
+    std::fprintf(stderr, "fieldseg: a JSON input has a value of the wrong type or shape (%s). "
+                 "Check the file against the documented schema.\n", e.what());
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "fieldseg: internal error: %s\n", e.what());

@@ -7,6 +7,7 @@
 #include "fieldseg/error.hpp"
 #include "fieldseg/fields.hpp"
 #include "log.hpp"
+#include "guards.hpp"
 
 namespace fieldseg::cli {
 namespace {
@@ -20,6 +21,7 @@ struct MergeArgs {
 };
 
 void run(const MergeArgs& a) {
+  refuseSamePaths("merge", {{"--out", a.out}}, {{"--grid", a.grid}});
   batch::GridManifest g = batch::readGrid(a.grid);
   batch::MergeReport rep;
   FieldSet merged = batch::mergeCells(g, a.inDir, &rep);

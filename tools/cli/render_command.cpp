@@ -9,6 +9,7 @@
 #include "fieldseg/quicklook.hpp"
 #include "fieldseg/raster_source.hpp"
 #include "log.hpp"
+#include "guards.hpp"
 
 namespace fieldseg::cli {
 namespace {
@@ -21,6 +22,7 @@ struct RenderArgs {
 };
 
 void run(const RenderArgs& a) {
+  refuseSamePaths("render", {{"--out", a.out}}, {{"--image", a.image}, {"--fields", a.fields}});
   if (a.maxSide < 16) throw UsageError("render: --max-side must be >= 16.");
   OpenOptions oo;
   if (!a.bands.empty()) {
@@ -55,8 +57,10 @@ const Registrar registrar(
                      "Bands as R,G,B (names or 1-based indices); default "
                      "red,green,blue when named, else the first three");
       sub.add_option("--max-side", a->maxSide, "Longer side of the quicklook in pixels")
+          ->check(CLI::Range(16, 16384))
           ->capture_default_str();
       sub.add_option("--line-width", a->lineWidth, "Outline width in pixels")
+          ->check(CLI::Range(1, 64))
           ->capture_default_str();
       sub.add_flag("--overwrite", a->overwrite, "Replace an existing PNG");
       sub.callback([a] { run(*a); });

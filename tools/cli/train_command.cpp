@@ -9,6 +9,7 @@
 #include "command.hpp"
 #include "fieldseg/error.hpp"
 #include "log.hpp"
+#include "guards.hpp"
 
 #ifdef FIELDSEG_WITH_TORCH
 #include "fieldseg/model.hpp"
@@ -59,6 +60,11 @@ void run(const TrainArgs& a) {
   throw UsageError(
       "train: this fieldseg was built without LibTorch. Rebuild with -DFIELDSEG_WITH_TORCH=ON.");
 #else
+  {
+    std::vector<NamedPath> inputs{{"--config", a.config}, {"--init", a.init}};
+    for (const auto& m : a.manifests) inputs.emplace_back("--manifest", m);
+    refuseSamePaths("train", {{"--out", a.out}}, inputs);
+  }
   const int threads = cappedThreads(a.threads, "train");
   if (!a.evaluate.empty()) {
     std::vector<std::string> manifests = a.manifests;

@@ -1,0 +1,71 @@
+#include "guards.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <system_error>
+
+#include "fieldseg/error.hpp"
+
+namespace fieldseg::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool comparable(const std::string& p) {
+  return !p.empty() && p.rfind("/vsi", 0) != 0 && p.find("://") == std::string::npos;
+}
+
+std::string resolved(const std::string& p) {
+  std::error_code ec;
+  fs::path r = fs::weakly_canonical(fs::absolute(p, ec), ec);
+  if (ec) r = fs::absolute(p, ec).lexically_normal();
+  return r.string();
+}
+
+std::vector<std::string> parts(const std::string& p) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= p.size()) {
+    const size_t comma = p.find(',', start);
+    const std::string part = p.substr(start, comma == std::string::npos ? comma : comma - start);
+    if (comparable(part)) out.push_back(part);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+void refuseSamePaths(const std::string& command, const std::vector<NamedPath>& outputs,
+                     const std::vector<NamedPath>& inputs) {
+  std::vector<std::pair<const NamedPath*, std::string>> seen;
+  for (const NamedPath& in : inputs)
+    for (const std::string& part : parts(in.second)) seen.emplace_back(&in, resolved(part));
+  for (const NamedPath& out : outputs) {
+    if (!comparable(out.second)) continue;
+    const std::string r = resolved(out.second);
+    for (const auto& [other, path] : seen)
+      if (path == r)
+        throw UsageError(command + ": " + out.first + " '" + out.second + "' is the same file as " +
+                         other->first + " '" + other->second +
+                         "'. Choose another output path; nothing was written.");
+    seen.emplace_back(&out, r);
+  }
+}
+
+void checkPixelBudget(const std::string& command, const std::string& what, double pixels,
+                      double maxMpx, const std::string& flag) {
+  if (maxMpx <= 0 || pixels <= maxMpx * 1e6) return;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6g", pixels / 1e6);
+  std::string figure = buf;
+  std::snprintf(buf, sizeof buf, "%.6g", maxMpx);
+  throw UsageError(command + ": " + what + " has " + figure + " Mpx, above the budget of " + buf +
+                   " Mpx. " +
+                   (flag.empty() ? std::string("Use a smaller window.")
+                                 : "Check the input's size and --gsd, process a smaller window "
+                                   "(--aoi, fieldseg grid), or raise " + flag + "."));
+}
+
+}  // namespace fieldseg::cli

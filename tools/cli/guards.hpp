@@ -1,0 +1,28 @@
+// Guards shared by the subcommands: on the paths they are given and on the size of the work.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fieldseg::cli {
+
+/// A (flag, path) pair as the user typed it, e.g. {"--out", "fields.gpkg"}.
+using NamedPath = std::pair<std::string, std::string>;
+
+/// Throws UsageError when an output path names the same file as an input or as another output
+/// (after resolving ".", "..", symbolic links and relative paths), so a typo cannot overwrite the
+/// image, the manifest or another output. Empty paths, GDAL virtual paths (/vsi...) and URLs are
+/// not compared. An input may be a comma-separated list of files (one date's bands).
+void refuseSamePaths(const std::string& command, const std::vector<NamedPath>& outputs,
+                     const std::vector<NamedPath>& inputs);
+
+/// Throws UsageError when `pixels` exceeds `maxMpx` megapixels: a declared size (a VRT or sparse
+/// TIFF can declare 1e12 pixels in a few bytes, --gsd can multiply a small image) is refused up
+/// front, with the figure, instead of allocating or running for days. `what` names the work
+/// ("the processed window"), `flag` the option that raises the budget ("" = none). maxMpx <= 0:
+/// no limit.
+void checkPixelBudget(const std::string& command, const std::string& what, double pixels,
+                      double maxMpx, const std::string& flag);
+
+}  // namespace fieldseg::cli
