@@ -1,0 +1,107 @@
+// [reliability] bad-input matrix, sizes and numbers: tiny inputs that declare huge work (a VRT of
+// 1e16 pixels, --gsd 0.01, a huge --window, a 22-byte model declaring a 4 GiB card, a card asking
+// for a 100000-channel network, an origin at 1e308) and out-of-range options are refused at once
+// with one line, the right exit code, no "internal error" and no file written (a hang would show
+// as the ctest timeout).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace fieldseg;
+
+namespace {
+
+std::set<std::string> names(const std::string& dir) {
+  std::set<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) out.insert(e.path().filename().string());
+  return out;
+}
+
+// A VRT declaring `side` x `side` pixels of 3 Byte bands with no sources (reads as zeros).
+void writeHugeVrt(const std::string& path, long long side) {
+  std::ofstream f(path);
+  f << "<VRTDataset rasterXSize=\"" << side << "\" rasterYSize=\"" << side << "\">\n"
+    << "  <SRS>EPSG:32736</SRS>\n  <GeoTransform>500000, 1, 0, 9800000, 0, -1</GeoTransform>\n";
+  for (int b = 1; b <= 3; ++b)
+    f << "  <VRTRasterBand dataType=\"Byte\" band=\"" << b << "\"/>\n";
+  f << "</VRTDataset>\n";
+}
+
+// A model file: magic, format version 2, then a card section of `declared` bytes holding `card`
+// (and no weights when the card is shorter than declared).
+void writeModel(const std::string& path, const std::string& card, unsigned long long declared) {
+  std::string s = "FSGMODEL";
+  s += std::string("\x02\x00\x00\x00", 4);
+  for (int i = 0; i < 8; ++i) s.push_back(static_cast<char>((declared >> (8 * i)) & 0xff));
+  s += card;
+  if (declared == card.size()) s += std::string(8, '\0');  // empty weights section
+  std::ofstream(path, std::ios::binary) << s;
+}
+
+struct Case {
+  std::string name;
+  std::vector<std::string> args;
+  int exitCode;
+  std::string expect;
+};
+
+}  // namespace
+
+TEST(BadInputsSizes, HugeDeclaredWorkAndOutOfRangeNumbersAreRefusedAtOnce) {
+  test::TempDir dir;
+  const std::string img = dir.file("s.tif"), truth = dir.file("s.geojson");
+  auto r = test::runCli({"-q", "synth", "--preset", "smallholder", "--size", "256", "--seed", "5",
+                         "--out", img, "--truth", truth});
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  writeHugeVrt(dir.file("huge.vrt"), 100000000);
+  writeModel(dir.file("tiny.fsm"), "{}", 4ull << 30);
+  {
+    const std::string card =
+        R"({"architecture":{"type":"residual_unet","width":100000,"depth":4},)"
+        R"("input_bands":["red","green","blue","nir"]})";
+    writeModel(dir.file("wide.fsm"), card, card.size());
+    const std::string typed =
+        R"({"architecture":{"type":"residual_unet","width":"sixteen","depth":4},)"
+        R"("input_bands":["red"]})";
+    writeModel(dir.file("typed.fsm"), typed, typed.size());
+  }
+  const std::string out = dir.file("o.geojson");
+  const std::vector<Case> cases = {
+      {"VRT declaring 1e16 px", {"delineate", "--probabilities-in", dir.file("huge.vrt"), "--out", out},
+       2, "above the budget of 4000 Mpx"},
+      {"labels --gsd 0.01", {"labels", "--image", img, "--fields", truth, "--out", dir.file("l.tif"),
+        "--gsd", "0.01"}, 2, "above the budget of 250 Mpx"},
+      {"info --window huge", {"info", img, "--window", "0,0,100000,100000"}, 2,
+       "above the budget of 100 Mpx"},
+      {"model declaring a 4 GiB card", {"delineate", img, "--model", dir.file("tiny.fsm"), "--out", out},
+       1, "truncated model file"},
+      {"card width 100000", {"delineate", img, "--model", dir.file("wide.fsm"), "--out", out}, 1,
+       "invalid architecture (width 100000"},
+      {"card value of the wrong type", {"delineate", img, "--model", dir.file("typed.fsm"), "--out", out},
+       1, "lacks a valid architecture"},
+      {"grid --origin 1e308", {"grid", "--images", img, "--origin", "1e308,1e308", "--out",
+        dir.file("g.json")}, 2, "lies more than 1e12 cells"},
+      {"--tile-px 100000", {"delineate", "--probabilities-in", img, "--out", out, "--tile-px",
+        "100000"}, 2, "--tile-px: Value 100000 not in range"},
+      {"--line-width 0", {"render", "--image", img, "--fields", truth, "--out", dir.file("q.png"),
+        "--line-width", "0"}, 2, "--line-width: Value 0 not in range"},
+      {"--border-m -1", {"labels", "--image", img, "--fields", truth, "--out", dir.file("l.tif"),
+        "--border-m", "-1"}, 2, "--border-m: Value -1 not in range"},
+      {"--gsd 0", {"delineate", "--probabilities-in", img, "--out", out, "--gsd", "0"}, 2,
+       "--gsd: Value 0 not in range"},
+  };
+  const auto before = names(dir.path());
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    r = test::runCli(c.args);
+    EXPECT_EQ(r.exitCode, c.exitCode) << r.err;
+    EXPECT_NE(r.err.find(c.expect), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
+    EXPECT_EQ(names(dir.path()), before) << "a refused call wrote a file";
+  }
+}
