@@ -1,5 +1,6 @@
 // delineate(): the two streamed passes (see include/fieldseg/delineate.hpp and tiles/README.md).
 #include "fieldseg/delineate.hpp"
+#include "fieldseg/temp_files.hpp"
 
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
@@ -70,21 +71,18 @@ struct TempFile {
     if (!path.empty()) {
       std::error_code ec;
       std::filesystem::remove(path, ec);
-      std::filesystem::remove(path + ".tmp", ec);
     }
   }
 };
 
 std::string tempMosaicPath(const std::string& dir) {
-  static std::atomic<int> counter{0};
   std::string base = dir;
   if (base.empty()) {
     std::error_code ec;
     base = std::filesystem::temp_directory_path(ec).string();
     if (ec) base = "/tmp";
   }
-  return base + "/fieldseg-mosaic-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) +
-         ".tif";
+  return tempSibling(base + "/mosaic.tif");
 }
 
 void normalise(Raster<float>& r, const std::vector<BandStats>& stats) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fieldseg/error.hpp"
+#include "fieldseg/temp_files.hpp"
 #include "fieldseg/weak_labels.hpp"
 
 namespace fieldseg {
@@ -147,7 +148,7 @@ int manifestEntriesFor(const std::string& dir, const std::string& sourceImage) {
 int updateManifest(const std::string& dir, const std::string& sourceImage,
                    const std::vector<std::string>& lines) {
   const fs::path path = fs::path(dir) / "manifest.jsonl";
-  const fs::path tmp = fs::path(dir) / "manifest.jsonl.tmp";
+  const fs::path tmp = tempSibling((fs::path(dir) / "manifest.jsonl").string());
   int replaced = 0;
   std::vector<std::string> keep;
   for (const std::string& l : readManifest(path)) {

@@ -1,5 +1,5 @@
 // Streaming GeoTIFF writer: tiled 256x256, DEFLATE (+ predictor), BIGTIFF=IF_SAFER, written to
-// `<path>.tmp` and renamed on close(). write() may be called from several threads; a mutex
+// a temp sibling (fieldseg/temp_files.hpp) and renamed on close(). write() may be called from several threads; a mutex
 // serialises access to the one GDAL dataset.
 #include <gdal_priv.h>
 
@@ -8,6 +8,7 @@
 
 #include "fieldseg/error.hpp"
 #include "fieldseg/raster_source.hpp"
+#include "fieldseg/temp_files.hpp"
 #include "gdal_error.hpp"
 
 namespace fieldseg {
@@ -58,7 +59,7 @@ GeoTiffWriter::GeoTiffWriter(const std::string& path, const GridSpec& grid, int 
                      " bands. Give one name per band.");
   }
   impl_->path = path;
-  impl_->tmpPath = path + ".tmp";
+  impl_->tmpPath = tempSibling(path);
   impl_->grid = grid;
   impl_->bands = bands;
 

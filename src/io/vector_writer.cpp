@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "fieldseg/error.hpp"
+#include "fieldseg/temp_files.hpp"
 #include "fieldseg/field_writer.hpp"
 #include "fieldseg/fields.hpp"
 
@@ -92,7 +93,6 @@ OGRLinearRing* makeRing(const Ring& in, bool ccw) {
   return ring;
 }
 
-std::atomic<unsigned> tempCounter{0};
 
 void registerDrivers() {
   static std::once_flag once;
@@ -200,9 +200,7 @@ FieldWriter::FieldWriter(const std::string& path, const Crs& fieldsCrs, std::vec
     throw IoError("io: cannot write '" + path + "': folder '" + dir.string() +
                   "' does not exist. Create it first.");
   }
-  const std::string tempName = target.stem().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
-                               std::to_string(tempCounter++) + target.extension().string();
-  m.tempPath = (dir / tempName).string();
+  m.tempPath = tempSibling(path);
 
   ErrorCapture errors;
   GDALDriver* driver = GetGDALDriverManager()->GetDriverByName(m.format.driver.c_str());

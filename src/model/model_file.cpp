@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "fieldseg/error.hpp"
+#include "fieldseg/temp_files.hpp"
 #include "fieldseg/model.hpp"
 #include "net.hpp"
 
@@ -86,7 +87,7 @@ void writeModelBlob(const std::string& path, const ModelBlob& blob) {
   std::string head(kMagic, 8);
   for (int i = 0; i < 4; ++i) head.push_back(static_cast<char>((kFormatVersion >> (8 * i)) & 0xff));
   putU64(head, blob.card.size());
-  const std::string tmp = path + ".tmp";
+  const std::string tmp = tempSibling(path);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out)

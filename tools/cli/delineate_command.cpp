@@ -21,6 +21,7 @@
 
 #include "command.hpp"
 #include "fieldseg/delineate.hpp"
+#include "fieldseg/temp_files.hpp"
 #include "fieldseg/error.hpp"
 #include "fieldseg/field_writer.hpp"
 #include "fieldseg/fields.hpp"
@@ -64,7 +65,7 @@ std::string runJsonPath(const std::string& out) {
 }
 
 void writeTextAtomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp" + std::to_string(::getpid());
+  const std::string tmp = tempSibling(path);
   {
     std::ofstream f(tmp);
     f << text << "\n";
@@ -112,6 +113,12 @@ void run(const DelineateArgs& a) {
   if (!fs::is_directory(outDir))
     throw IoError("delineate: output folder '" + outDir.string() +
                   "' does not exist. Create it first.");
+  // Temp files of runs that were killed (kill -9, power loss) would otherwise stay for ever.
+  for (const fs::path& d :
+       {outDir, a.probabilitiesOut.empty() ? outDir : fs::absolute(a.probabilitiesOut).parent_path()})
+    if (const int n = removeStaleTemps(d.string()); n > 0)
+      logLine("delineate: removed " + std::to_string(n) + " temp file(s) left by killed runs in '" +
+              d.string() + "'");
   for (const auto& img : a.images)
     for (const auto& f : splitList(img))
       if (f.rfind("/vsi", 0) != 0 && !fs::exists(f))
@@ -131,7 +138,17 @@ void run(const DelineateArgs& a) {
   o.gsdM = a.gsdM;
   o.maxMpx = a.maxMpx;
   o.bands = splitList(a.bands);
-  o.probabilitiesOut = a.probabilitiesOut;
+  // The probabilities go to a temp sibling and are renamed into place only once the fields are
+  // written: a killed run never leaves a complete-looking probabilities file that blocks the rerun.
+  const std::string probsTemp = a.probabilitiesOut.empty() ? "" : tempSibling(a.probabilitiesOut);
+  struct RemoveOnExit {
+    std::string path;
+    ~RemoveOnExit() {
+      std::error_code ec;
+      if (!path.empty()) fs::remove(path, ec);
+    }
+  } probsGuard{probsTemp};
+  o.probabilitiesOut = probsTemp;
   o.overwrite = a.overwrite;
   o.tempDir = outDir.string();
   if (!a.aoi.empty()) o.aoi = readFields(a.aoi);
@@ -230,6 +247,14 @@ void run(const DelineateArgs& a) {
   const auto& rep = res.report;
   const auto tw = Clock::now();
   writer->close();
+  if (!probsTemp.empty()) {
+    std::error_code ec;
+    fs::rename(probsTemp, a.probabilitiesOut, ec);
+    if (ec)
+      throw IoError("delineate: cannot move the probabilities into place as '" +
+                    a.probabilitiesOut + "': " + ec.message() + ".");
+    probsGuard.path.clear();
+  }
   writeS += std::chrono::duration<double>(Clock::now() - tw).count();
   const double totalS = std::chrono::duration<double>(Clock::now() - t0).count();
 

@@ -1,0 +1,52 @@
+#include "fieldseg/temp_files.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <system_error>
+
+namespace fieldseg {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr const char* kMark = ".fieldseg-tmp-";
+
+}  // namespace
+
+std::string tempSibling(const std::string& path) {
+  static std::atomic<unsigned> counter{0};
+  const fs::path p(path);
+  const std::string name = p.stem().string() + kMark + std::to_string(::getpid()) + "-" +
+                           std::to_string(counter++) + p.extension().string();
+  return (p.parent_path() / name).string();
+}
+
+bool isStaleTempName(const std::string& name) {
+  const size_t at = name.find(kMark);
+  if (at == std::string::npos) return false;
+  const char* s = name.c_str() + at + std::char_traits<char>::length(kMark);
+  char* end = nullptr;
+  errno = 0;
+  const long pid = std::strtol(s, &end, 10);
+  if (errno != 0 || end == s || *end != '-' || pid <= 0) return false;
+  if (pid == static_cast<long>(::getpid())) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+int removeStaleTemps(const std::string& dir) {
+  std::error_code ec;
+  int removed = 0;
+  fs::directory_iterator it(dir.empty() ? "." : dir, ec);
+  if (ec) return 0;
+  for (const auto& e : it) {
+    if (!e.is_regular_file(ec)) continue;
+    if (isStaleTempName(e.path().filename().string()) && fs::remove(e.path(), ec)) ++removed;
+  }
+  return removed;
+}
+
+}  // namespace fieldseg
