@@ -11,6 +11,9 @@
 # The chips of a run are the first n of a seeded shuffle of the training chips, so for one seed the
 # smaller sets are subsets of the larger ones. A run whose OUTDIR/runs/<run>/eval.json exists is kept
 # (rerun the script to resume). Writes OUTDIR/results.csv (one row per run) and prints it.
+# env RESCORE=1: no training; every finished run is scored again from its saved probabilities
+# (runs/<run>/score/prob) with the current fieldseg and thresholds (after a change of the instance
+# rules), replacing its eval.json.
 # Then: python3 tools/rwanda/label_efficiency_plot.py OUTDIR/results.csv PNG
 set -euo pipefail
 chipdir=$(cd "${1:?usage: label_efficiency.sh CHIPDIR OUTDIR}" && pwd)
@@ -81,17 +84,37 @@ EOF
   [[ $start == ft ]] && init=(--init "$here/models/source.fsm")
   (cd "$here" && "$FIELDSEG" train --config "$dir/config.json" "${init[@]}" --out "$dir/model.fsm" \
     --threads 1 --overwrite) >"$dir/train.log" 2>&1 || { echo "train failed: $dir/train.log" >&2; return 1; }
-  # Thresholds of the shipped model with the same start, calibrated on the training chips.
-  local th=(--t-ext 0.5 --t-bound 0.3 --t-dist 0.2 --min-area-m2 100)
-  [[ $start == scratch ]] && th=(--t-ext 0.4 --t-bound 0.2 --t-dist 0.2 --min-area-m2 100)
+  local th
+  read -r -a th <<<"$(thresholds "$start")"
   bash "$here/tools/rwanda/score.sh" "$chipdir" "$dir/score" "$dir/model.fsm" --threads 1 "${th[@]}" \
     >"$dir/score.log" 2>&1 || { echo "score failed: $dir/score.log" >&2; return 1; }
   cp "$dir/score/eval.json" "$dir/eval.json"
   echo "done $name: $(tail -1 "$dir/score.log")"
 }
-export -f run_one
+# Thresholds of the shipped model with the same start, calibrated on the training chips.
+thresholds() {
+  if [[ $1 == scratch ]]; then
+    echo --t-ext 0.4 --t-bound 0.3 --t-dist 0.1 --min-area-m2 100
+  else
+    echo --t-ext 0.4 --t-bound 0.5 --t-dist 0.1 --min-area-m2 100
+  fi
+}
+export -f run_one thresholds
 export out chipdir here PY epochs steps
-xargs -P "${JOBS:-2}" -L 1 bash -c 'run_one $0 $1 $2' <"$plan"
+if [[ ${RESCORE:-0} == 1 ]]; then
+  export FIELDSEG=$fs0  # the current build, not the copy the trainings used
+  for dir in "$out"/runs/*; do
+    [[ -f $dir/eval.json && -d $dir/score/prob ]] || continue
+    start=$(basename "$dir"); start=${start%%_*}
+    # shellcheck disable=SC2046
+    bash "$here/tools/rwanda/score.sh" "$chipdir" "$dir/rescore" "probs:$dir/score/prob" \
+      --threads 1 $(thresholds "$start") >"$dir/rescore.log" 2>&1
+    cp "$dir/rescore/eval.json" "$dir/eval.json"
+    echo "rescored $(basename "$dir"): $(tail -1 "$dir/rescore.log")"
+  done
+else
+  xargs -P "${JOBS:-2}" -L 1 bash -c 'run_one $0 $1 $2' <"$plan"
+fi
 
 "$PY" - "$out" <<'EOF' | tee "$out/results.csv"
 import glob, json, os, sys
