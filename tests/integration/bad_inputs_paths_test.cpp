@@ -93,3 +93,26 @@ TEST(BadInputsPaths, AnOutputThatNamesAnInputIsRefusedAndNothingIsWritten) {
     EXPECT_EQ(listing(dir.path()), before) << "a refused call changed the folder";
   }
 }
+
+TEST(BadInputsPaths, CalibrateAndTrainCheckTheOutputFolderBeforeWorking) {
+  test::TempDir dir;
+  const std::string img = dir.file("s.tif"), truth = dir.file("s.geojson");
+  auto r = test::runCli({"-q", "synth", "--preset", "smallholder", "--size", "96", "--seed", "5",
+                         "--out", img, "--truth", truth});
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  const std::string src = FIELDSEG_SOURCE_DIR;
+  const std::string missing = dir.file("no/such/folder/m.fsm");
+  r = test::runCli({"calibrate", "--model", src + "/models/smallholder.fsm", "--probabilities-in",
+                    img, "--truth", truth, "--out", missing});
+  EXPECT_EQ(r.exitCode, 1) << r.err;
+  EXPECT_NE(r.err.find("--out '" + missing + "': folder"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
+  r = test::runCli({"calibrate", "--probabilities-in", img, "--truth", truth, "--report",
+                    dir.file("no/such/folder/r.json")});
+  EXPECT_EQ(r.exitCode, 1) << r.err;
+  EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
+  r = test::runCli({"train", "--config", src + "/configs/smallholder_rw.json", "--out", missing});
+  EXPECT_EQ(r.exitCode, 1) << r.err;
+  EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir.file("no")));
+}

@@ -131,6 +131,8 @@ void run(const CalibrateArgs& a) {
         "calibrate: --out writes a model with calibrated thresholds, so it needs "
         "--model. Use --report to save the grid.");
   }
+  checkOutputFolder("calibrate", "--out", a.out);
+  checkOutputFolder("calibrate", "--report", a.report);
   for (const auto& path : {a.out, a.report}) {
     if (!path.empty() && !a.overwrite && fs::exists(path)) {
       throw UsageError("calibrate: output '" + path + "' exists. Pass --overwrite.");

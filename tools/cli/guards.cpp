@@ -1,5 +1,7 @@
 #include "guards.hpp"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <system_error>
@@ -52,6 +54,19 @@ void refuseSamePaths(const std::string& command, const std::vector<NamedPath>& o
                          "'. Choose another output path; nothing was written.");
     seen.emplace_back(&out, r);
   }
+}
+
+void checkOutputFolder(const std::string& command, const std::string& flag,
+                       const std::string& path) {
+  if (path.empty() || !comparable(path)) return;
+  std::error_code ec;
+  fs::path dir = fs::absolute(path, ec).parent_path();
+  if (!fs::is_directory(dir, ec))
+    throw IoError(command + ": " + flag + " '" + path + "': folder '" + dir.string() +
+                  "' does not exist. Create it first; nothing was done.");
+  if (::access(dir.c_str(), W_OK) != 0)
+    throw IoError(command + ": " + flag + " '" + path + "': folder '" + dir.string() +
+                  "' is not writable. Choose another output; nothing was done.");
 }
 
 void checkPixelBudget(const std::string& command, const std::string& what, double pixels,

@@ -17,6 +17,11 @@ using NamedPath = std::pair<std::string, std::string>;
 void refuseSamePaths(const std::string& command, const std::vector<NamedPath>& outputs,
                      const std::vector<NamedPath>& inputs);
 
+/// Throws IoError when the folder `path` would be written in does not exist or is not writable:
+/// checked before a long run (training, calibration), not after it. Empty paths pass.
+void checkOutputFolder(const std::string& command, const std::string& flag,
+                       const std::string& path);
+
 /// Throws UsageError when `pixels` exceeds `maxMpx` megapixels: a declared size (a VRT or sparse
 /// TIFF can declare 1e12 pixels in a few bytes, --gsd can multiply a small image) is refused up
 /// front, with the figure, instead of allocating or running for days. `what` names the work

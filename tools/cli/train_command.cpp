@@ -114,6 +114,7 @@ void run(const TrainArgs& a) {
   }
   if (a.config.empty()) throw UsageError("train: --config is required. Pass configs/NAME.json.");
   if (a.out.empty()) throw UsageError("train: --out is required. Pass the model file to write.");
+  checkOutputFolder("train", "--out", a.out);
   if (std::filesystem::exists(a.out) && !a.resume && !a.overwrite)
     throw UsageError("train: output '" + a.out +
                      "' exists. Pass --overwrite to replace it or --resume to continue.");
