@@ -1,6 +1,5 @@
 // delineate(): the two streamed passes (see include/fieldseg/delineate.hpp and tiles/README.md).
 #include "fieldseg/delineate.hpp"
-#include "fieldseg/temp_files.hpp"
 
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
@@ -20,7 +19,9 @@
 #include "field_builder.hpp"
 #include "fieldseg/error.hpp"
 #include "fieldseg/geometry.hpp"
+#include "fieldseg/normalisation.hpp"
 #include "fieldseg/raster_source.hpp"
+#include "fieldseg/temp_files.hpp"
 #include "fieldseg/tile_plan.hpp"
 #include "instances.hpp"
 
@@ -86,19 +87,9 @@ std::string tempMosaicPath(const std::string& dir) {
 }
 
 void normalise(Raster<float>& r, const std::vector<BandStats>& stats) {
-  const size_t plane = r.plane();
-  for (int b = 0; b < r.bands; ++b) {
-    const double p2 = stats[b].p2;
-    const double scale = 1.0 / std::max(stats[b].p98 - stats[b].p2, 1e-6);
-    float* p = r.band(b);
-    for (size_t i = 0; i < plane; ++i) {
-      if (!r.valid[i]) {
-        p[i] = 0;
-        continue;
-      }
-      p[i] = static_cast<float>(std::clamp((p[i] - p2) * scale, -1.0, 2.0));
-    }
-  }
+  for (int b = 0; b < r.bands; ++b)
+    normalisePlane(r.band(b), r.valid.empty() ? nullptr : r.valid.data(), r.plane(), stats[b].p2,
+                   stats[b].p98);
 }
 
 // ---- pass 1: imagery -> 8-bit probability mosaic ----------------------------------------------

@@ -11,12 +11,6 @@
 
 namespace fieldseg {
 
-/// How raw band values become network input: (v - offset[b]) / scale[b], per band.
-struct Normalisation {
-  std::vector<float> offset;
-  std::vector<float> scale;
-};
-
 class Predictor {
  public:
   virtual ~Predictor() = default;

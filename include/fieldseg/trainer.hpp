@@ -112,6 +112,12 @@ struct TrainSummary {
 /// Trains and writes request.outPath. Throws UsageError / IoError / DataError.
 TrainSummary trainModel(const TrainRequest& request);
 
+/// The network input the trainer builds from chip `index` (0-based line) of `manifest`, in `bands`
+/// order: bands x rows x cols floats, row-major, invalid pixels 0 (fieldseg/normalisation.hpp with
+/// the manifest's band_stats). For tests that check training and inference normalise alike.
+std::vector<float> trainingInput(const std::string& manifest, int index,
+                                 const std::vector<std::string>& bands);
+
 struct EvalSummary {
   PixelScores scores;
   double threshold = 0.5;

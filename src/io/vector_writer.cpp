@@ -17,9 +17,9 @@
 #include <optional>
 
 #include "fieldseg/error.hpp"
-#include "fieldseg/temp_files.hpp"
 #include "fieldseg/field_writer.hpp"
 #include "fieldseg/fields.hpp"
+#include "fieldseg/temp_files.hpp"
 
 namespace fs = std::filesystem;
 

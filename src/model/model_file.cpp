@@ -10,8 +10,8 @@
 #include <sstream>
 
 #include "fieldseg/error.hpp"
-#include "fieldseg/temp_files.hpp"
 #include "fieldseg/model.hpp"
+#include "fieldseg/temp_files.hpp"
 #include "net.hpp"
 
 namespace fieldseg {

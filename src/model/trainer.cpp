@@ -13,6 +13,7 @@
 
 #include "chip_file.hpp"
 #include "fieldseg/error.hpp"
+#include "fieldseg/normalisation.hpp"
 #include "fieldseg/version.hpp"
 #include "net.hpp"
 
@@ -96,9 +97,10 @@ std::vector<Chip> readManifest(const std::string& manifest, const std::vector<st
                         "). Make chips with that band or change network.input_bands.");
       }
       const size_t b = static_cast<size_t>(it - manifestBands.begin());
-      double p2 = stats[b].value("p2", 0.0), p98 = stats[b].value("p98", 1.0);
-      double scale = std::max(p98 - p2, 1e-6);
-      planes.push_back(((raw[static_cast<int64_t>(b)] - p2) / scale).clamp(-1, 2));
+      const double p2 = stats[b].value("p2", 0.0), p98 = stats[b].value("p98", 1.0);
+      torch::Tensor plane = raw[static_cast<int64_t>(b)].contiguous().clone();
+      normalisePlane(plane.data_ptr<float>(), nullptr, static_cast<size_t>(h * w), p2, p98);
+      planes.push_back(plane);
     }
     c.image = torch::stack(planes).mul(validT.unsqueeze(0).to(torch::kFloat32)).contiguous();
 
@@ -349,6 +351,16 @@ std::vector<std::string> distinctSources(const std::vector<Chip>& chips) {
 
 }  // namespace
 }  // namespace model
+
+std::vector<float> trainingInput(const std::string& manifest, int index,
+                                 const std::vector<std::string>& bands) {
+  std::vector<model::Chip> chips = model::readManifest(manifest, bands);
+  if (index < 0 || index >= static_cast<int>(chips.size()))
+    throw UsageError("model: chip " + std::to_string(index) + " of '" + manifest +
+                     "' does not exist (" + std::to_string(chips.size()) + " chips).");
+  const torch::Tensor t = chips[static_cast<size_t>(index)].image.contiguous();
+  return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+}
 
 TrainSummary trainModel(const TrainRequest& req) {
   using namespace model;

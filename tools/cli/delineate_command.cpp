@@ -21,16 +21,16 @@
 
 #include "command.hpp"
 #include "fieldseg/delineate.hpp"
-#include "fieldseg/temp_files.hpp"
 #include "fieldseg/error.hpp"
 #include "fieldseg/field_writer.hpp"
 #include "fieldseg/fields.hpp"
 #include "fieldseg/raster_source.hpp"
+#include "fieldseg/temp_files.hpp"
 #include "fieldseg/tta.hpp"
 #include "fieldseg/version.hpp"
 #include "grid_run.hpp"
-#include "log.hpp"
 #include "guards.hpp"
+#include "log.hpp"
 #ifdef FIELDSEG_WITH_TORCH
 #include "fieldseg/model.hpp"
 #endif
