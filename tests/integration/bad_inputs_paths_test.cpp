@@ -34,9 +34,8 @@ struct Case {
 TEST(BadInputsPaths, AnOutputThatNamesAnInputIsRefusedAndNothingIsWritten) {
   test::TempDir dir;
   const std::string img = dir.file("s.tif"), truth = dir.file("s.geojson");
-  auto r = test::runCli({"-q", "synth", "--preset", "smallholder", "--size", "96", "--seed", "5",
-                         "--out", img, "--truth", truth});
-  ASSERT_EQ(r.exitCode, 0) << r.err;
+  ASSERT_NO_FATAL_FAILURE(test::synthSmallholder(img, truth, 96, 5));
+  test::CliResult r;
   fs::create_directories(dir.file("sub"));
   r = test::runCli({"-q", "grid", "--images", img, "--cell-m", "200", "--out", dir.file("g.json")});
   ASSERT_EQ(r.exitCode, 0) << r.err;
@@ -97,9 +96,8 @@ TEST(BadInputsPaths, AnOutputThatNamesAnInputIsRefusedAndNothingIsWritten) {
 TEST(BadInputsPaths, CalibrateAndTrainCheckTheOutputFolderBeforeWorking) {
   test::TempDir dir;
   const std::string img = dir.file("s.tif"), truth = dir.file("s.geojson");
-  auto r = test::runCli({"-q", "synth", "--preset", "smallholder", "--size", "96", "--seed", "5",
-                         "--out", img, "--truth", truth});
-  ASSERT_EQ(r.exitCode, 0) << r.err;
+  ASSERT_NO_FATAL_FAILURE(test::synthSmallholder(img, truth, 96, 5));
+  test::CliResult r;
   const std::string src = FIELDSEG_SOURCE_DIR;
   const std::string missing = dir.file("no/such/folder/m.fsm");
   r = test::runCli({"calibrate", "--model", src + "/models/smallholder.fsm", "--probabilities-in",

@@ -55,9 +55,8 @@ struct Case {
 TEST(BadInputsSizes, HugeDeclaredWorkAndOutOfRangeNumbersAreRefusedAtOnce) {
   test::TempDir dir;
   const std::string img = dir.file("s.tif"), truth = dir.file("s.geojson");
-  auto r = test::runCli({"-q", "synth", "--preset", "smallholder", "--size", "256", "--seed", "5",
-                         "--out", img, "--truth", truth});
-  ASSERT_EQ(r.exitCode, 0) << r.err;
+  ASSERT_NO_FATAL_FAILURE(test::synthSmallholder(img, truth, 256, 5));
+  test::CliResult r;
   writeHugeVrt(dir.file("huge.vrt"), 100000000);
   writeModel(dir.file("tiny.fsm"), "{}", 4ull << 30);
   {

@@ -36,6 +36,10 @@ CliResult runCli(const std::vector<std::string>& args);
 /// Runs any shell command, capturing output the same way.
 CliResult runShell(const std::string& command);
 
+/// `fieldseg -q synth --preset smallholder --size SIZE --seed SEED --out IMAGE --truth TRUTH`,
+/// asserting success (use with ASSERT_NO_FATAL_FAILURE).
+void synthSmallholder(const std::string& image, const std::string& truth, int size, int seed);
+
 }  // namespace fieldseg::test
 
 /// Skips the current test (with a clear message) when ../shared/realdata is not there.

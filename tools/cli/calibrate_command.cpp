@@ -337,12 +337,8 @@ const Registrar kRegistrar(
       sub.add_option("--tile-px", a->tilePx, "Tile core size in pixels")
           ->check(CLI::Range(32, 8192))
           ->capture_default_str();
-      sub.add_option("--gsd", a->gsdM, "Resample the imagery on read to this GSD in metres")
-          ->check(CLI::Range(0.01, 100000.0));
-      sub.add_option("--max-mpx", a->maxMpx,
-                     "Refuse an image above this many megapixels (0 = no limit)")
-          ->check(CLI::Range(0.0, 1e9))
-          ->capture_default_str();
+      addGsdAndBudgetOptions(sub, a->gsdM, a->maxMpx,
+                             "Resample the imagery on read to this GSD in metres", "an image");
       sub.add_option("--bands", a->bands, "Bands to feed the model; default: the model's");
       sub.add_flag("--json", a->json, "Print the grid as JSON instead of a table");
       sub.add_flag("--overwrite", a->overwrite, "Replace existing outputs");

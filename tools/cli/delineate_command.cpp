@@ -365,12 +365,9 @@ const Registrar registrar(
           ->capture_default_str();
       sub.add_option("--threads", a->threads, "Worker threads (0 = all cores)")
           ->capture_default_str();
-      sub.add_option("--gsd", a->gsdM, "Resample the imagery on read to this GSD in metres")
-          ->check(CLI::Range(0.01, 100000.0));
-      sub.add_option("--max-mpx", a->maxMpx,
-                     "Refuse a processed window above this many megapixels (0 = no limit)")
-          ->check(CLI::Range(0.0, 1e9))
-          ->capture_default_str();
+      addGsdAndBudgetOptions(sub, a->gsdM, a->maxMpx,
+                             "Resample the imagery on read to this GSD in metres",
+                             "a processed window");
       sub.add_option("--bands", a->bands,
                      "Bands to feed the model (names or 1-based indices); default: the model's");
       sub.add_option("--tta", a->tta,

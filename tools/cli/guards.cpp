@@ -69,6 +69,15 @@ void checkOutputFolder(const std::string& command, const std::string& flag,
                   "' is not writable. Choose another output; nothing was done.");
 }
 
+void addGsdAndBudgetOptions(CLI::App& sub, double& gsdM, double& maxMpx, const std::string& gsdHelp,
+                            const std::string& budgetOf) {
+  sub.add_option("--gsd", gsdM, gsdHelp)->check(CLI::Range(0.01, 100000.0));
+  sub.add_option("--max-mpx", maxMpx,
+                 "Refuse " + budgetOf + " above this many megapixels (0 = no limit)")
+      ->check(CLI::Range(0.0, 1e9))
+      ->capture_default_str();
+}
+
 void checkPixelBudget(const std::string& command, const std::string& what, double pixels,
                       double maxMpx, const std::string& flag) {
   if (maxMpx <= 0 || pixels <= maxMpx * 1e6) return;

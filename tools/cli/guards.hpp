@@ -1,6 +1,7 @@
 // Guards shared by the subcommands: on the paths they are given and on the size of the work.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,5 +30,11 @@ void checkOutputFolder(const std::string& command, const std::string& flag,
 /// no limit.
 void checkPixelBudget(const std::string& command, const std::string& what, double pixels,
                       double maxMpx, const std::string& flag);
+
+/// Declares --gsd (GSD in metres, 0.01-100000) and --max-mpx (the pixel budget above, 0 = no
+/// limit) on `sub`, the same way in every command that reads imagery. `gsdHelp` and `budgetOf`
+/// ("an image", "a processed window") fill in the help texts.
+void addGsdAndBudgetOptions(CLI::App& sub, double& gsdM, double& maxMpx, const std::string& gsdHelp,
+                            const std::string& budgetOf);
 
 }  // namespace fieldseg::cli

@@ -240,12 +240,8 @@ const Registrar kRegistrar(
                      "Layer of --fields to read (default: all polygon layers)");
       sub.add_option("--split", a->split,
                      "Keep the west or east half of the fields (centroid longitude, median)");
-      sub.add_option("--gsd", a->gsdM, "Target GSD in metres (default: native)")
-          ->check(CLI::Range(0.01, 100000.0));
-      sub.add_option("--max-mpx", a->maxMpx,
-                     "Refuse an image above this many megapixels at the target GSD (0 = no limit)")
-          ->check(CLI::Range(0.0, 1e9))
-          ->capture_default_str();
+      addGsdAndBudgetOptions(sub, a->gsdM, a->maxMpx, "Target GSD in metres (default: native)",
+                             "an image at the target GSD");
       sub.add_option("--border-m", a->borderM,
                      "Border strip removed from each field's extent, metres (default: 1 pixel)")
           ->check(CLI::Range(0.0, 1000.0));
