@@ -245,8 +245,8 @@ GridManifest buildGrid(const std::vector<ImageFootprint>& images, const FieldSet
                    (extent.minY - g.origin.y) / c, (extent.maxY - g.origin.y) / c})
     if (!std::isfinite(v) || std::fabs(v) > kMaxIndex)
       throw UsageError("batch: the grid origin " + shortNumber(g.origin.x) + "," +
-                       shortNumber(g.origin.y) + " lies more than 1e12 cells of " +
-                       shortNumber(c) + " m from the area (" + shortNumber(extent.minX) + "," +
+                       shortNumber(g.origin.y) + " lies more than 1e12 cells of " + shortNumber(c) +
+                       " m from the area (" + shortNumber(extent.minX) + "," +
                        shortNumber(extent.minY) +
                        "). Pass an --origin near the area, in the grid CRS.");
   const long long ix0 = static_cast<long long>(std::floor((extent.minX - g.origin.x) / c));

@@ -1,6 +1,6 @@
 // Streaming GeoTIFF writer: tiled 256x256, DEFLATE (+ predictor), BIGTIFF=IF_SAFER, written to
-// a temp sibling (fieldseg/temp_files.hpp) and renamed on close(). write() may be called from several threads; a mutex
-// serialises access to the one GDAL dataset.
+// a temp sibling (fieldseg/temp_files.hpp) and renamed on close(). write() may be called from
+// several threads; a mutex serialises access to the one GDAL dataset.
 #include <gdal_priv.h>
 
 #include <algorithm>

@@ -93,7 +93,6 @@ OGRLinearRing* makeRing(const Ring& in, bool ccw) {
   return ring;
 }
 
-
 void registerDrivers() {
   static std::once_flag once;
   std::call_once(once, [] { GDALAllRegister(); });

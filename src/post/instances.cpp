@@ -26,9 +26,9 @@
 // peak keeps its marker. The search is bounded to 20 px around the peak (tiling needs a bounded
 // reach); each marker is the peak's top, the field-like pixels it visited. Step 2 then floods
 // every field-like pixel from the markers with step cost 1 + b^2 / 1024 (b = boundary 0..255:
-// cheap inside fields, steep on outlines, so floods meet on the crest as a watershed's do), stopping
-// at cost 96, except that a flood on a ridge pixel (boundary >= t_bound) never steps down onto a
-// floor pixel: it may climb a boundary line but not claim the unlabelled land beyond it.
+// cheap inside fields, steep on outlines, so floods meet on the crest as a watershed's do),
+// stopping at cost 96, except that a flood on a ridge pixel (boundary >= t_bound) never steps down
+// onto a floor pixel: it may climb a boundary line but not claim the unlabelled land beyond it.
 // Field-like pixels no marker reaches are background, and floods are never merged by rule 2's
 // distance test. Step 3 is unchanged. Measured on Rwanda chips in src/post/README.md.
 //
@@ -61,14 +61,16 @@ std::vector<std::int32_t> smoothDistance(const std::uint8_t* d, int rows, int co
     for (int c = 0; c < cols; ++c) {
       int acc = 0;
       for (int k = -kGaussRadius; k <= kGaussRadius; ++k)
-        acc += kGauss[k + kGaussRadius] * d[static_cast<size_t>(r) * cols + std::clamp(c + k, 0, cols - 1)];
+        acc += kGauss[k + kGaussRadius] *
+               d[static_cast<size_t>(r) * cols + std::clamp(c + k, 0, cols - 1)];
       tmp[static_cast<size_t>(r) * cols + c] = acc;
     }
   for (int r = 0; r < rows; ++r)
     for (int c = 0; c < cols; ++c) {
       std::int32_t acc = 0;
       for (int k = -kGaussRadius; k <= kGaussRadius; ++k)
-        acc += kGauss[k + kGaussRadius] * tmp[static_cast<size_t>(std::clamp(r + k, 0, rows - 1)) * cols + c];
+        acc += kGauss[k + kGaussRadius] *
+               tmp[static_cast<size_t>(std::clamp(r + k, 0, rows - 1)) * cols + c];
       s[static_cast<size_t>(r) * cols + c] = acc;
     }
   return s;
@@ -174,8 +176,10 @@ int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
     std::vector<std::uint8_t> isMarker;
     distanceMarkers(distance, rows, cols, params, kind, isMarker);
     for (size_t i = 0; i < n; ++i)
-      if (kind[i] == 1 && !isMarker[i]) kind[i] = 2;  // flooded like a ridge pixel
-      else if (isMarker[i]) kind[i] = 1;
+      if (kind[i] == 1 && !isMarker[i])
+        kind[i] = 2;  // flooded like a ridge pixel
+      else if (isMarker[i])
+        kind[i] = 1;
     for (size_t i = 0; i < n; ++i) floorMask.data[i] = kind[i] == 1 ? 1 : 0;
   }
   cv::Mat cc;

@@ -27,8 +27,7 @@ void writeHugeVrt(const std::string& path, long long side) {
   std::ofstream f(path);
   f << "<VRTDataset rasterXSize=\"" << side << "\" rasterYSize=\"" << side << "\">\n"
     << "  <SRS>EPSG:32736</SRS>\n  <GeoTransform>500000, 1, 0, 9800000, 0, -1</GeoTransform>\n";
-  for (int b = 1; b <= 3; ++b)
-    f << "  <VRTRasterBand dataType=\"Byte\" band=\"" << b << "\"/>\n";
+  for (int b = 1; b <= 3; ++b) f << "  <VRTRasterBand dataType=\"Byte\" band=\"" << b << "\"/>\n";
   f << "</VRTDataset>\n";
 }
 
@@ -60,9 +59,8 @@ TEST(BadInputsSizes, HugeDeclaredWorkAndOutOfRangeNumbersAreRefusedAtOnce) {
   writeHugeVrt(dir.file("huge.vrt"), 100000000);
   writeModel(dir.file("tiny.fsm"), "{}", 4ull << 30);
   {
-    const std::string card =
-        R"({"architecture":{"type":"residual_unet","width":100000,"depth":4},)"
-        R"("input_bands":["red","green","blue","nir"]})";
+    const std::string card = R"({"architecture":{"type":"residual_unet","width":100000,"depth":4},)"
+                             R"("input_bands":["red","green","blue","nir"]})";
     writeModel(dir.file("wide.fsm"), card, card.size());
     const std::string typed =
         R"({"architecture":{"type":"residual_unet","width":"sixteen","depth":4},)"
@@ -71,27 +69,51 @@ TEST(BadInputsSizes, HugeDeclaredWorkAndOutOfRangeNumbersAreRefusedAtOnce) {
   }
   const std::string out = dir.file("o.geojson");
   const std::vector<Case> cases = {
-      {"VRT declaring 1e16 px", {"delineate", "--probabilities-in", dir.file("huge.vrt"), "--out", out},
-       2, "above the budget of 4000 Mpx"},
-      {"labels --gsd 0.01", {"labels", "--image", img, "--fields", truth, "--out", dir.file("l.tif"),
-        "--gsd", "0.01"}, 2, "above the budget of 250 Mpx"},
-      {"info --window huge", {"info", img, "--window", "0,0,100000,100000"}, 2,
+      {"VRT declaring 1e16 px",
+       {"delineate", "--probabilities-in", dir.file("huge.vrt"), "--out", out},
+       2,
+       "above the budget of 4000 Mpx"},
+      {"labels --gsd 0.01",
+       {"labels", "--image", img, "--fields", truth, "--out", dir.file("l.tif"), "--gsd", "0.01"},
+       2,
+       "above the budget of 250 Mpx"},
+      {"info --window huge",
+       {"info", img, "--window", "0,0,100000,100000"},
+       2,
        "above the budget of 100 Mpx"},
-      {"model declaring a 4 GiB card", {"delineate", img, "--model", dir.file("tiny.fsm"), "--out", out},
-       1, "truncated model file"},
-      {"card width 100000", {"delineate", img, "--model", dir.file("wide.fsm"), "--out", out}, 1,
+      {"model declaring a 4 GiB card",
+       {"delineate", img, "--model", dir.file("tiny.fsm"), "--out", out},
+       1,
+       "truncated model file"},
+      {"card width 100000",
+       {"delineate", img, "--model", dir.file("wide.fsm"), "--out", out},
+       1,
        "invalid architecture (width 100000"},
-      {"card value of the wrong type", {"delineate", img, "--model", dir.file("typed.fsm"), "--out", out},
-       1, "lacks a valid architecture"},
-      {"grid --origin 1e308", {"grid", "--images", img, "--origin", "1e308,1e308", "--out",
-        dir.file("g.json")}, 2, "lies more than 1e12 cells"},
-      {"--tile-px 100000", {"delineate", "--probabilities-in", img, "--out", out, "--tile-px",
-        "100000"}, 2, "--tile-px: Value 100000 not in range"},
-      {"--line-width 0", {"render", "--image", img, "--fields", truth, "--out", dir.file("q.png"),
-        "--line-width", "0"}, 2, "--line-width: Value 0 not in range"},
-      {"--border-m -1", {"labels", "--image", img, "--fields", truth, "--out", dir.file("l.tif"),
-        "--border-m", "-1"}, 2, "--border-m: Value -1 not in range"},
-      {"--gsd 0", {"delineate", "--probabilities-in", img, "--out", out, "--gsd", "0"}, 2,
+      {"card value of the wrong type",
+       {"delineate", img, "--model", dir.file("typed.fsm"), "--out", out},
+       1,
+       "lacks a valid architecture"},
+      {"grid --origin 1e308",
+       {"grid", "--images", img, "--origin", "1e308,1e308", "--out", dir.file("g.json")},
+       2,
+       "lies more than 1e12 cells"},
+      {"--tile-px 100000",
+       {"delineate", "--probabilities-in", img, "--out", out, "--tile-px", "100000"},
+       2,
+       "--tile-px: Value 100000 not in range"},
+      {"--line-width 0",
+       {"render", "--image", img, "--fields", truth, "--out", dir.file("q.png"), "--line-width",
+        "0"},
+       2,
+       "--line-width: Value 0 not in range"},
+      {"--border-m -1",
+       {"labels", "--image", img, "--fields", truth, "--out", dir.file("l.tif"), "--border-m",
+        "-1"},
+       2,
+       "--border-m: Value -1 not in range"},
+      {"--gsd 0",
+       {"delineate", "--probabilities-in", img, "--out", out, "--gsd", "0"},
+       2,
        "--gsd: Value 0 not in range"},
   };
   const auto before = names(dir.path());

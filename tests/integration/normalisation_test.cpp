@@ -1,12 +1,13 @@
 // [architecture] one normalisation for training and inference: the network input the trainer
 // builds from a training chip (trainingInput) equals what the inference path computes from the
 // same chip image with the same band statistics (fieldseg/normalisation.hpp, as tiles/ runs it).
+#include "fieldseg/normalisation.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "fieldseg/normalisation.hpp"
 #include "fieldseg/raster_source.hpp"
 #include "fieldseg/trainer.hpp"
 #include "test_support.hpp"
@@ -35,8 +36,8 @@ TEST(Normalisation, TrainingChipsAndInferenceGiveTheSameInput) {
   const auto names = j["bands"].get<std::vector<std::string>>();
   ASSERT_EQ(names, bands);
   for (int b = 0; b < img.bands; ++b)
-    normalisePlane(img.band(b), img.valid.data(), img.plane(), j["band_stats"][b]["p2"].get<double>(),
-                   j["band_stats"][b]["p98"].get<double>());
+    normalisePlane(img.band(b), img.valid.data(), img.plane(),
+                   j["band_stats"][b]["p2"].get<double>(), j["band_stats"][b]["p98"].get<double>());
   size_t differ = 0;
   for (size_t i = 0; i < train.size(); ++i)
     if (train[i] != img.data[i]) ++differ;

@@ -1,5 +1,5 @@
-// [reliability] determinism with the real model (the shipped `smallholder`, LibTorch + oneDNN on the
-// CPU), on a 1024 x 1024 synthetic scene. What fieldseg promises (README "Determinism"):
+// [reliability] determinism with the real model (the shipped `smallholder`, LibTorch + oneDNN on
+// the CPU), on a 1024 x 1024 synthetic scene. What fieldseg promises (README "Determinism"):
 // - the same --threads gives the same probability bytes and the same fields, run after run;
 // - another --threads may change probabilities by at most 1/255 (one 8-bit step) at a tiny share
 //   of pixels: oneDNN partitions its convolutions by thread count, which changes the float
@@ -37,9 +37,9 @@ TEST(ThreadsDeterminism, RealModelSameThreadsSameBytesOtherThreadsAtMostOneStep)
                          "--seed", "11", "--out", img, "--truth", dir.file("t.geojson")});
   ASSERT_EQ(r.exitCode, 0) << r.err;
   auto run = [&](const std::string& tag, const std::string& threads) {
-    const auto res = test::runCli({"-q", "delineate", img, "--model", model, "--out",
-                                   dir.file(tag + ".geojson"), "--probabilities",
-                                   dir.file(tag + ".tif"), "--threads", threads});
+    const auto res =
+        test::runCli({"-q", "delineate", img, "--model", model, "--out", dir.file(tag + ".geojson"),
+                      "--probabilities", dir.file(tag + ".tif"), "--threads", threads});
     ASSERT_EQ(res.exitCode, 0) << res.err;
   };
   run("a2", "2");

@@ -76,9 +76,9 @@ CliResult runCli(const std::vector<std::string>& args) {
 }
 
 void synthSmallholder(const std::string& image, const std::string& truth, int size, int seed) {
-  const CliResult r = runCli({"-q", "synth", "--preset", "smallholder", "--size",
-                              std::to_string(size), "--seed", std::to_string(seed), "--out", image,
-                              "--truth", truth});
+  const CliResult r =
+      runCli({"-q", "synth", "--preset", "smallholder", "--size", std::to_string(size), "--seed",
+              std::to_string(seed), "--out", image, "--truth", truth});
   ASSERT_EQ(r.exitCode, 0) << r.err;
 }
 

@@ -23,8 +23,8 @@
 #include "fieldseg/eval.hpp"
 #include "fieldseg/fields.hpp"
 #include "fieldseg/version.hpp"
-#include "log.hpp"
 #include "guards.hpp"
+#include "log.hpp"
 #ifdef FIELDSEG_WITH_TORCH
 #include "fieldseg/model.hpp"
 #endif

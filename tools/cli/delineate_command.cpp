@@ -115,7 +115,8 @@ void run(const DelineateArgs& a) {
                   "' does not exist. Create it first.");
   // Temp files of runs that were killed (kill -9, power loss) would otherwise stay for ever.
   for (const fs::path& d :
-       {outDir, a.probabilitiesOut.empty() ? outDir : fs::absolute(a.probabilitiesOut).parent_path()})
+       {outDir,
+        a.probabilitiesOut.empty() ? outDir : fs::absolute(a.probabilitiesOut).parent_path()})
     if (const int n = removeStaleTemps(d.string()); n > 0)
       logLine("delineate: removed " + std::to_string(n) + " temp file(s) left by killed runs in '" +
               d.string() + "'");

@@ -11,8 +11,8 @@
 #include "fieldseg/eval.hpp"
 #include "fieldseg/fields.hpp"
 #include "fieldseg/weak_labels.hpp"
-#include "log.hpp"
 #include "guards.hpp"
+#include "log.hpp"
 
 namespace fieldseg::cli {
 namespace {

@@ -9,8 +9,8 @@
 #include "fieldseg/batch.hpp"
 #include "fieldseg/error.hpp"
 #include "fieldseg/raster_source.hpp"
-#include "log.hpp"
 #include "guards.hpp"
+#include "log.hpp"
 
 namespace fieldseg::cli {
 namespace {

@@ -89,7 +89,8 @@ void checkPixelBudget(const std::string& command, const std::string& what, doubl
                    " Mpx. " +
                    (flag.empty() ? std::string("Use a smaller window.")
                                  : "Check the input's size and --gsd, process a smaller window "
-                                   "(--aoi, fieldseg grid), or raise " + flag + "."));
+                                   "(--aoi, fieldseg grid), or raise " +
+                                       flag + "."));
 }
 
 }  // namespace fieldseg::cli

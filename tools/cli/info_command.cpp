@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "command.hpp"
-#include "guards.hpp"
 #include "fieldseg/error.hpp"
 #include "fieldseg/geo.hpp"
 #include "fieldseg/raster_source.hpp"
+#include "guards.hpp"
 #ifdef FIELDSEG_WITH_TORCH
 #include "fieldseg/model.hpp"
 #endif

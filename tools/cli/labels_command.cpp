@@ -18,8 +18,8 @@
 #include "fieldseg/fields.hpp"
 #include "fieldseg/raster_source.hpp"
 #include "fieldseg/weak_labels.hpp"
-#include "log.hpp"
 #include "guards.hpp"
+#include "log.hpp"
 
 namespace fieldseg::cli {
 namespace {

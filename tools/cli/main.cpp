@@ -88,8 +88,10 @@ int main(int argc, char** argv) {
                  e.what());
     return 1;
   } catch (const nlohmann::json::exception& e) {
-    std::fprintf(stderr, "fieldseg: a JSON input has a value of the wrong type or shape (%s). "
-                 "Check the file against the documented schema.\n", e.what());
+    std::fprintf(stderr,
+                 "fieldseg: a JSON input has a value of the wrong type or shape (%s). "
+                 "Check the file against the documented schema.\n",
+                 e.what());
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "fieldseg: internal error: %s\n", e.what());

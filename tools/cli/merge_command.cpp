@@ -6,8 +6,8 @@
 #include "fieldseg/batch.hpp"
 #include "fieldseg/error.hpp"
 #include "fieldseg/fields.hpp"
-#include "log.hpp"
 #include "guards.hpp"
+#include "log.hpp"
 
 namespace fieldseg::cli {
 namespace {

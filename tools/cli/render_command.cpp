@@ -8,8 +8,8 @@
 #include "fieldseg/fields.hpp"
 #include "fieldseg/quicklook.hpp"
 #include "fieldseg/raster_source.hpp"
-#include "log.hpp"
 #include "guards.hpp"
+#include "log.hpp"
 
 namespace fieldseg::cli {
 namespace {

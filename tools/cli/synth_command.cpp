@@ -11,8 +11,8 @@
 #include "command.hpp"
 #include "fieldseg/error.hpp"
 #include "fieldseg/synth.hpp"
-#include "log.hpp"
 #include "guards.hpp"
+#include "log.hpp"
 
 namespace fieldseg::cli {
 namespace {
@@ -54,8 +54,8 @@ std::pair<int, int> parseSize(const std::string& text) {
 }
 
 void run(const SynthArgs& a) {
-  refuseSamePaths("synth", {{"--out", a.out}, {"--truth", a.truth}, {"--truth-raster", a.truthRaster}},
-                  {});
+  refuseSamePaths("synth",
+                  {{"--out", a.out}, {"--truth", a.truth}, {"--truth-raster", a.truthRaster}}, {});
   SynthOptions o;
   o.preset = parseSynthPreset(a.preset);
   std::tie(o.width, o.height) = parseSize(a.size);

@@ -8,8 +8,8 @@
 
 #include "command.hpp"
 #include "fieldseg/error.hpp"
-#include "log.hpp"
 #include "guards.hpp"
+#include "log.hpp"
 
 #ifdef FIELDSEG_WITH_TORCH
 #include "fieldseg/model.hpp"
