@@ -14,6 +14,7 @@
 # env RESCORE=1: no training; every finished run is scored again from its saved probabilities
 # (runs/<run>/score/prob) with the current fieldseg and thresholds (after a change of the instance
 # rules), replacing its eval.json.
+# env SUMMARY_ONLY=1: only (re)write OUTDIR/results.csv from the finished runs.
 # Then: python3 tools/rwanda/label_efficiency_plot.py OUTDIR/results.csv PNG
 set -euo pipefail
 chipdir=$(cd "${1:?usage: label_efficiency.sh CHIPDIR OUTDIR}" && pwd)
@@ -101,7 +102,9 @@ thresholds() {
 }
 export -f run_one thresholds
 export out chipdir here PY epochs steps
-if [[ ${RESCORE:-0} == 1 ]]; then
+if [[ ${SUMMARY_ONLY:-0} == 1 ]]; then
+  :  # only the table below, from the runs' eval.json
+elif [[ ${RESCORE:-0} == 1 ]]; then
   export FIELDSEG=$fs0  # the current build, not the copy the trainings used
   for dir in "$out"/runs/*; do
     [[ -f $dir/eval.json && -d $dir/score/prob ]] || continue
