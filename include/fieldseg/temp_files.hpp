@@ -1,19 +1,20 @@
 // Temporary files beside outputs, named so that a later run recognises the leftovers of a killed
 // one (kill -9, power loss) and removes them.
 //
-// Every temp file fieldseg writes next to an output is `<stem>.fieldseg-tmp-<pid>-<n><ext>`
-// (`<ext>` kept so GDAL drivers see the right format). removeStaleTemps() deletes those whose
-// process no longer runs on this host.
+// Every temp file fieldseg writes next to an output is `<stem>.fieldseg-tmp-<pid>@<host>@<n><ext>`
+// (`<ext>` kept so GDAL drivers see the right format). removeStaleTemps() deletes those of this
+// host whose process no longer runs; other hosts' files (a shared cluster folder) are left alone.
 #pragma once
 
 #include <string>
 
 namespace fieldseg {
 
-/// A fresh temp path in the folder of `path`: "<dir>/<stem>.fieldseg-tmp-<pid>-<n><ext>".
+/// A fresh temp path in the folder of `path`: "<dir>/<stem>.fieldseg-tmp-<pid>@<host>@<n><ext>".
 std::string tempSibling(const std::string& path);
 
-/// True when `name` (a file name, no folder) is a fieldseg temp file whose process is gone.
+/// True when `name` (a file name, no folder) is a fieldseg temp file of this host whose process is
+/// gone.
 bool isStaleTempName(const std::string& name);
 
 /// Removes the stale temp files (isStaleTempName) directly inside `dir`; returns how many. Errors

@@ -15,13 +15,21 @@ namespace {
 namespace fs = std::filesystem;
 constexpr const char* kMark = ".fieldseg-tmp-";
 
+std::string hostName() {
+  char host[256] = {0};
+  if (::gethostname(host, sizeof host - 1) != 0) return "localhost";
+  for (char& c : host)
+    if (c == '@' || c == '/') c = '_';
+  return host;
+}
+
 }  // namespace
 
 std::string tempSibling(const std::string& path) {
   static std::atomic<unsigned> counter{0};
   const fs::path p(path);
-  const std::string name = p.stem().string() + kMark + std::to_string(::getpid()) + "-" +
-                           std::to_string(counter++) + p.extension().string();
+  const std::string name = p.stem().string() + kMark + std::to_string(::getpid()) + "@" +
+                           hostName() + "@" + std::to_string(counter++) + p.extension().string();
   return (p.parent_path() / name).string();
 }
 
@@ -32,7 +40,12 @@ bool isStaleTempName(const std::string& name) {
   char* end = nullptr;
   errno = 0;
   const long pid = std::strtol(s, &end, 10);
-  if (errno != 0 || end == s || *end != '-' || pid <= 0) return false;
+  if (errno != 0 || end == s || *end != '@' || pid <= 0) return false;
+  // Only this host's processes can be checked: on a shared folder (a cluster's output directory)
+  // another node's temp files are left alone.
+  const std::string rest(end + 1);
+  const size_t at2 = rest.find('@');
+  if (at2 == std::string::npos || rest.substr(0, at2) != hostName()) return false;
   if (pid == static_cast<long>(::getpid())) return false;
   return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
 }

@@ -1,7 +1,7 @@
 // [reliability] crash safety: `fieldseg delineate` with the shipped model killed with SIGKILL at
 // several points leaves nothing that blocks or confuses the rerun. After every kill the folder
 // holds either both outputs (the run had finished) or neither (only temp files named
-// *.fieldseg-tmp-<pid>-*), never the probabilities without the fields; the rerun, without
+// *.fieldseg-tmp-<pid>@<host>@*), never the probabilities without the fields; the rerun, without
 // --overwrite, succeeds, removes those temp files and leaves none of its own.
 #include <gtest/gtest.h>
 
