@@ -41,11 +41,12 @@ std::uint8_t quantizeThreshold(double t);
 /// merger's fields halo must exceed it (tiles/delineate.cpp checks).
 int instanceMarginPx(const InstanceParams& params);
 
-/// Marker mode's markers: isMarker[i] = 1 where pixel i is a basin-floor pixel (kind[i] == 1) and
-/// a regional maximum of the Gaussian-smoothed (sigma 1 px) distance map with dynamic >=
-/// markerHeightQ, i.e. no higher pixel is reachable through pixels above its value minus that
-/// height (the h-maxima of morphology, the search bounded to markerRadiusPx), and its smoothed
-/// distance is >= markerQ. Exposed for tests.
+/// Marker mode's markers: isMarker[i] = 1 where pixel i is field-like (kind[i] 1 or 2) and lies
+/// on the top of a peak of the Gaussian-smoothed (sigma 1 px) distance map: a local maximum whose
+/// dynamic is >= markerHeightQ (no higher pixel is reachable through pixels above its value minus
+/// that height; the h-maxima of morphology, the search bounded to markerRadiusPx) and whose
+/// smoothed distance is >= markerQ, together with the pixels that search visited. Exposed for
+/// tests.
 void distanceMarkers(const std::uint8_t* distance, int rows, int cols, const InstanceParams& params,
                      const std::vector<std::uint8_t>& kind, std::vector<std::uint8_t>& isMarker);
 
