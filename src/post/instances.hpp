@@ -38,7 +38,7 @@ struct InstanceParams {
 /// Smallest q in 0..255 with q / 255 >= t (t clamped to [0, 1]).
 std::uint8_t quantizeThreshold(double t);
 /// A pixel's label depends on input pixels at most this far (Chebyshev distance) away. The tile
-/// merger's fields halo must exceed it (tiles/delineate.cpp checks).
+/// merger derives its fields halo from it (tiles/delineate.cpp, fieldsHaloMarginPx).
 int instanceMarginPx(const InstanceParams& params);
 
 /// Marker mode's markers: isMarker[i] = 1 where pixel i is field-like (kind[i] 1 or 2) and lies
