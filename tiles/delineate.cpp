@@ -42,6 +42,7 @@ post::InstanceParams instanceParamsFor(const DelineateOptions& o) {
   p.extentQ = post::quantizeThreshold(o.tExt);
   p.boundaryQ = std::max<std::uint8_t>(1, post::quantizeThreshold(o.tBound));
   p.markerQ = o.tDist > 0 ? std::max<std::uint8_t>(1, post::quantizeThreshold(o.tDist)) : 0;
+  p.markerHeightQ = std::max<std::uint8_t>(1, post::quantizeThreshold(o.markerH));
   return p;
 }
 
@@ -632,6 +633,7 @@ void checkOptions(const DelineateOptions& o) {
   if (!(o.tBound > 0 && o.tBound <= 1)) bad("t_bound must be in (0, 1]. Fix --t-bound.");
   if (!(o.minAreaM2 >= 0)) bad("min_area_m2 must be >= 0. Fix --min-area-m2.");
   if (!(o.tDist >= 0 && o.tDist < 1)) bad("t_dist must be in [0, 1). Fix --t-dist.");
+  if (!(o.markerH > 0 && o.markerH < 1)) bad("marker_h must be in (0, 1). Fix --marker-h.");
   if (!(o.simplifyM >= 0)) bad("simplify_m must be >= 0. Fix --simplify-m.");
 }
 

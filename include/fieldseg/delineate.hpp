@@ -52,6 +52,9 @@ struct DelineateOptions {
   /// the h-maxima of the smoothed distance at least t_dist high (src/post/instances.cpp, marker
   /// mode).
   double tDist = 0;
+  /// Marker mode: the dynamic (height above the deepest pass to a higher peak) a smoothed
+  /// distance peak needs to seed a field. Lower splits more, higher merges more.
+  double markerH = 0.1;
   double minAreaM2 = 100;  ///< smaller fields are dropped (ellipsoidal area)
   double simplifyM = 0;    ///< topology-preserving simplification tolerance (0 = exact pixel edges)
 

@@ -129,14 +129,16 @@ struct Thresholds {
   double tExt = 0.4;
   double tBound = 0.2;
   double minAreaM2 = 100;
-  double tDist = 0;  ///< marker threshold on the distance head (0 = basin floors are markers)
+  double tDist = 0;      ///< marker threshold on the distance head (0 = basin floors are markers)
+  double markerH = 0.1;  ///< marker mode: the dynamic a distance peak needs to be a marker
 };
 
 struct CalibrationGrid {
   std::vector<double> tExt;
   std::vector<double> tBound;
   std::vector<double> minAreaM2;
-  std::vector<double> tDist = {0};  ///< innermost axis
+  std::vector<double> tDist = {0};
+  std::vector<double> markerH = {0.1};  ///< innermost axis (used only where t_dist > 0)
 };
 
 struct CalibrationCell {
@@ -147,8 +149,9 @@ struct CalibrationCell {
 };
 
 struct CalibrationResult {
-  std::vector<CalibrationCell> cells;  ///< grid order: tExt outer, then tBound, min area, tDist
-  std::size_t best = 0;                ///< index of the chosen cell
+  std::vector<CalibrationCell>
+      cells;             ///< grid order: tExt outer, then tBound, min area, tDist, markerH
+  std::size_t best = 0;  ///< index of the chosen cell
 };
 
 /// Polygons (any CRS) from image `image` of the validation set at the given thresholds.

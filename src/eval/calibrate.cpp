@@ -26,20 +26,26 @@ CalibrationResult calibrate(const DelineateFn& delineate, const std::vector<Fiel
     for (double tb : grid.tBound) {
       for (double ma : grid.minAreaM2) {
         for (double td : grid.tDist.empty() ? std::vector<double>{0} : grid.tDist) {
-          CalibrationCell cell;
-          cell.thresholds = {te, tb, ma, td};
-          std::vector<double> ious;
-          for (std::size_t i = 0; i < truth.size(); ++i) {
-            EvalResult r = evaluateFields(delineate(i, cell.thresholds), truth[i], opt);
-            for (const auto& f : r.perField) {
-              if (f.scored) ious.push_back(f.iou);
+          // The marker height only matters in marker mode: one cell for t_dist 0.
+          const std::vector<double> hs = td > 0 && !grid.markerH.empty()
+                                             ? grid.markerH
+                                             : std::vector<double>{Thresholds{}.markerH};
+          for (double h : hs) {
+            CalibrationCell cell;
+            cell.thresholds = {te, tb, ma, td, h};
+            std::vector<double> ious;
+            for (std::size_t i = 0; i < truth.size(); ++i) {
+              EvalResult r = evaluateFields(delineate(i, cell.thresholds), truth[i], opt);
+              for (const auto& f : r.perField) {
+                if (f.scored) ious.push_back(f.iou);
+              }
             }
+            cell.fields = static_cast<int>(ious.size());
+            cell.medianIou = medianOf(ious);
+            cell.meanIou =
+                ious.empty() ? 0.0 : std::accumulate(ious.begin(), ious.end(), 0.0) / ious.size();
+            out.cells.push_back(cell);
           }
-          cell.fields = static_cast<int>(ious.size());
-          cell.medianIou = medianOf(ious);
-          cell.meanIou =
-              ious.empty() ? 0.0 : std::accumulate(ious.begin(), ious.end(), 0.0) / ious.size();
-          out.cells.push_back(cell);
         }
       }
     }

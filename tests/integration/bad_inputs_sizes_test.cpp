@@ -66,6 +66,10 @@ TEST(BadInputsSizes, HugeDeclaredWorkAndOutOfRangeNumbersAreRefusedAtOnce) {
         R"({"architecture":{"type":"residual_unet","width":"sixteen","depth":4},)"
         R"("input_bands":["red"]})";
     writeModel(dir.file("typed.fsm"), typed, typed.size());
+    const std::string thresholds = R"({"thresholds":{"t_ext":7}})";
+    writeModel(dir.file("thresholds.fsm"), thresholds, thresholds.size());
+    const std::string height = R"({"thresholds":{"t_ext":0.4,"marker_h":"high"}})";
+    writeModel(dir.file("height.fsm"), height, height.size());
   }
   const std::string out = dir.file("o.geojson");
   const std::vector<Case> cases = {
@@ -93,6 +97,14 @@ TEST(BadInputsSizes, HugeDeclaredWorkAndOutOfRangeNumbersAreRefusedAtOnce) {
        {"delineate", img, "--model", dir.file("typed.fsm"), "--out", out},
        1,
        "lacks a valid architecture"},
+      {"card threshold out of range: the card is blamed, not a flag",
+       {"delineate", img, "--model", dir.file("thresholds.fsm"), "--out", out},
+       1,
+       "thresholds.t_ext = 7 is not a number in [0, 1]"},
+      {"card threshold of the wrong type, in calibrate",
+       {"calibrate", "--model", dir.file("height.fsm"), "--image", img, "--truth", truth},
+       1,
+       "thresholds.marker_h = \"high\" is not a number in (0, 1)"},
       {"grid --origin 1e308",
        {"grid", "--images", img, "--origin", "1e308,1e308", "--out", dir.file("g.json")},
        2,

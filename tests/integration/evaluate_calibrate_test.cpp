@@ -68,6 +68,21 @@ TEST(CalibrateCli, BeatsTheDefaultsOnItsValidationData) {
   EXPECT_DOUBLE_EQ(best, maxCell);
   EXPECT_GT(j["fields"].get<int>(), 20);
 
+  // Marker heights are tried with every t_dist > 0 only: 2 x 1 x 1 x (1 + 2 x 2) cells (the
+  // defaults t_ext 0.4, t_dist 0 and marker_h 0.1 join the grid).
+  auto m = runCli({"calibrate", "--probabilities-in", soft, "--truth", truth, "--t-ext", "0.2",
+                   "--t-bound", "0.2", "--min-area-m2", "100", "--t-dist", "0.1,0.2", "--marker-h",
+                   "0.05,0.1", "--json"});
+  ASSERT_EQ(m.exitCode, 0) << m.err;
+  json jm = json::parse(m.out);
+  ASSERT_EQ(jm["grid"].size(), 10u);
+  for (const auto& c : jm["grid"]) {
+    if (c["t_dist"].get<double>() == 0) {
+      EXPECT_DOUBLE_EQ(c["marker_h"].get<double>(), 0.1);
+    }
+  }
+  EXPECT_TRUE(jm["best"].contains("marker_h"));
+
   // The table form names the best row; the report file holds the same choice.
   auto t = runCli({"calibrate", "--probabilities-in", soft, "--truth", truth, "--t-ext", "0.3",
                    "--t-bound", "0.2", "--min-area-m2", "100"});

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "card_thresholds.hpp"
 #include "command.hpp"
 #include "fieldseg/delineate.hpp"
 #include "fieldseg/error.hpp"
@@ -42,6 +43,7 @@ struct CalibrateArgs {
   std::string tBound = "0.1,0.15,0.2,0.25,0.3,0.4,0.5";
   std::string minArea = "0,50,100,200,400";
   std::string tDist = "0";
+  std::string markerH = "0.1";
   bool partial = false, overwrite = false, json = false;
   int threads = 0, tilePx = 512;
   double gsdM = 0, maxMpx = 1000;
@@ -140,7 +142,8 @@ void run(const CalibrateArgs& a) {
   }
   CalibrationGrid grid{parseAxis(a.tExt, "--t-ext", 0, 1), parseAxis(a.tBound, "--t-bound", 0, 1),
                        parseAxis(a.minArea, "--min-area-m2", 0, 1e9),
-                       parseAxis(a.tDist, "--t-dist", 0, 0.99)};
+                       parseAxis(a.tDist, "--t-dist", 0, 0.99),
+                       parseAxis(a.markerH, "--marker-h", 0.004, 0.99)};
 
   Thresholds defaults;  // DelineateOptions' defaults unless the card says otherwise
   json card;
@@ -153,7 +156,7 @@ void run(const CalibrateArgs& a) {
   base.maxMpx = a.maxMpx;
   base.bands = splitList(a.bands);
   base.tempDir = scratch.path.string();
-  defaults = {base.tExt, base.tBound, base.minAreaM2, base.tDist};
+  defaults = thresholdsOf(base);
 
   if (withModel) {
 #ifdef FIELDSEG_WITH_TORCH
@@ -163,11 +166,7 @@ void run(const CalibrateArgs& a) {
       throw DataError("calibrate: model card of '" + a.model + "' is not JSON: " + e.what() +
                       ". Re-create the model with `fieldseg train`.");
     }
-    const json th = card.value("thresholds", json::object());
-    defaults.tExt = th.value("t_ext", defaults.tExt);
-    defaults.tBound = th.value("t_bound", defaults.tBound);
-    defaults.minAreaM2 = th.value("min_area_m2", defaults.minAreaM2);
-    defaults.tDist = th.value("t_dist", defaults.tDist);
+    defaults = cardThresholds(card, a.model, defaults);
     ModelLoadOptions lo;
     lo.threads =
         base.threads > 0 ? base.threads : static_cast<int>(std::thread::hardware_concurrency());
@@ -194,6 +193,7 @@ void run(const CalibrateArgs& a) {
   addValue(grid.tBound, defaults.tBound);
   addValue(grid.minAreaM2, defaults.minAreaM2);
   addValue(grid.tDist, defaults.tDist);
+  addValue(grid.markerH, defaults.markerH);
 
   std::vector<FieldSet> truth;
   for (const auto& t : a.truth) truth.push_back(readFields(t));
@@ -205,15 +205,14 @@ void run(const CalibrateArgs& a) {
     DelineateInput in;
     in.probabilitiesIn = probs[i];
     DelineateOptions o = base;
-    o.tExt = t.tExt;
-    o.tBound = t.tBound;
-    o.minAreaM2 = t.minAreaM2;
-    o.tDist = t.tDist;
+    applyThresholds(t, o);
     ++calls;
     return delineate(in, o).fields;
   };
+  std::size_t markerCells = 0;  // t_dist values in marker mode each try every marker height
+  for (double td : grid.tDist) markerCells += td > 0 ? grid.markerH.size() : 1;
   const std::size_t cells =
-      grid.tExt.size() * grid.tBound.size() * grid.minAreaM2.size() * grid.tDist.size();
+      grid.tExt.size() * grid.tBound.size() * grid.minAreaM2.size() * markerCells;
   logLine("calibrate: " + std::to_string(cells) + " grid cells x " + std::to_string(n) +
           " image(s)");
   CalibrationResult res = calibrate(fn, truth, grid, eo);
@@ -221,7 +220,8 @@ void run(const CalibrateArgs& a) {
   const CalibrationCell* def = nullptr;
   for (const auto& c : res.cells) {
     if (c.thresholds.tExt == defaults.tExt && c.thresholds.tBound == defaults.tBound &&
-        c.thresholds.minAreaM2 == defaults.minAreaM2 && c.thresholds.tDist == defaults.tDist) {
+        c.thresholds.minAreaM2 == defaults.minAreaM2 && c.thresholds.tDist == defaults.tDist &&
+        (defaults.tDist == 0 || c.thresholds.markerH == defaults.markerH)) {
       def = &c;
     }
   }
@@ -229,29 +229,21 @@ void run(const CalibrateArgs& a) {
 
   json jgrid = json::array();
   for (const auto& c : res.cells) {
-    jgrid.push_back({{"t_ext", c.thresholds.tExt},
-                     {"t_bound", c.thresholds.tBound},
-                     {"min_area_m2", c.thresholds.minAreaM2},
-                     {"t_dist", c.thresholds.tDist},
-                     {"median_iou", c.medianIou},
-                     {"mean_iou", c.meanIou},
-                     {"fields", c.fields}});
+    json cell = thresholdsJson(c.thresholds);
+    cell["median_iou"] = c.medianIou;
+    cell["mean_iou"] = c.meanIou;
+    cell["fields"] = c.fields;
+    jgrid.push_back(cell);
   }
+  json jbest = thresholdsJson(best.thresholds);
+  jbest["median_iou"] = best.medianIou;
+  jbest["mean_iou"] = best.meanIou;
+  json jdefault = thresholdsJson(defaults);
+  jdefault["median_iou"] = def ? def->medianIou : 0.0;
+  jdefault["mean_iou"] = def ? def->meanIou : 0.0;
   json summary = {
-      {"best",
-       {{"t_ext", best.thresholds.tExt},
-        {"t_bound", best.thresholds.tBound},
-        {"min_area_m2", best.thresholds.minAreaM2},
-        {"t_dist", best.thresholds.tDist},
-        {"median_iou", best.medianIou},
-        {"mean_iou", best.meanIou}}},
-      {"default",
-       {{"t_ext", defaults.tExt},
-        {"t_bound", defaults.tBound},
-        {"min_area_m2", defaults.minAreaM2},
-        {"t_dist", defaults.tDist},
-        {"median_iou", def ? def->medianIou : 0.0},
-        {"mean_iou", def ? def->meanIou : 0.0}}},
+      {"best", jbest},
+      {"default", jdefault},
       {"fields", best.fields},
       {"images", runNetwork ? a.images : a.probabilitiesIn},
       {"truth", a.truth},
@@ -264,19 +256,21 @@ void run(const CalibrateArgs& a) {
     all["grid"] = jgrid;
     std::printf("%s\n", all.dump(2).c_str());
   } else {
-    std::printf("%-7s %-8s %-12s %-7s %-11s %-9s\n", "t_ext", "t_bound", "min_area_m2", "t_dist",
-                "median_iou", "mean_iou");
+    std::printf("%-7s %-8s %-12s %-7s %-9s %-11s %-9s\n", "t_ext", "t_bound", "min_area_m2",
+                "t_dist", "marker_h", "median_iou", "mean_iou");
     for (std::size_t k = 0; k < res.cells.size(); ++k) {
       const auto& c = res.cells[k];
-      std::printf("%-7.3g %-8.3g %-12.6g %-7.3g %-11.4f %-9.4f%s\n", c.thresholds.tExt,
-                  c.thresholds.tBound, c.thresholds.minAreaM2, c.thresholds.tDist, c.medianIou,
-                  c.meanIou, k == res.best ? "  <- best" : (&c == def ? "  (default)" : ""));
+      std::printf("%-7.3g %-8.3g %-12.6g %-7.3g %-9.3g %-11.4f %-9.4f%s\n", c.thresholds.tExt,
+                  c.thresholds.tBound, c.thresholds.minAreaM2, c.thresholds.tDist,
+                  c.thresholds.markerH, c.medianIou, c.meanIou,
+                  k == res.best ? "  <- best" : (&c == def ? "  (default)" : ""));
     }
     std::printf(
-        "best: t_ext %.3g, t_bound %.3g, min_area_m2 %.6g, t_dist %.3g: median field IoU %.4f "
-        "(default %.4f) over %d fields\n",
+        "best: t_ext %.3g, t_bound %.3g, min_area_m2 %.6g, t_dist %.3g, marker_h %.3g: median "
+        "field IoU %.4f (default %.4f) over %d fields\n",
         best.thresholds.tExt, best.thresholds.tBound, best.thresholds.minAreaM2,
-        best.thresholds.tDist, best.medianIou, def ? def->medianIou : 0.0, best.fields);
+        best.thresholds.tDist, best.thresholds.markerH, best.medianIou, def ? def->medianIou : 0.0,
+        best.fields);
   }
   if (!a.report.empty()) {
     json all = summary;
@@ -289,10 +283,7 @@ void run(const CalibrateArgs& a) {
   }
 #ifdef FIELDSEG_WITH_TORCH
   if (!a.out.empty()) {
-    card["thresholds"] = {{"t_ext", best.thresholds.tExt},
-                          {"t_bound", best.thresholds.tBound},
-                          {"min_area_m2", best.thresholds.minAreaM2},
-                          {"t_dist", best.thresholds.tDist}};
+    card["thresholds"] = thresholdsJson(best.thresholds);
     json cal = summary;
     cal["grid_cells"] = res.cells.size();
     card["calibration"] = cal;
@@ -330,6 +321,9 @@ const Registrar kRegistrar(
       sub.add_option("--t-bound", a->tBound, "Boundary thresholds to try")->capture_default_str();
       sub.add_option("--t-dist", a->tDist,
                      "Marker thresholds on the distance head to try (0 = basin floors are markers)")
+          ->capture_default_str();
+      sub.add_option("--marker-h", a->markerH,
+                     "Marker heights (dynamics) to try with every --t-dist > 0")
           ->capture_default_str();
       sub.add_option("--min-area-m2", a->minArea, "Minimum field areas to try (m2)")
           ->capture_default_str();

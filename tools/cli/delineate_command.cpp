@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "card_thresholds.hpp"
 #include "command.hpp"
 #include "fieldseg/delineate.hpp"
 #include "fieldseg/error.hpp"
@@ -46,7 +47,7 @@ struct DelineateArgs {
   std::string model, probabilitiesIn, out, probabilitiesOut, aoi, bands, crs;
   int tilePx = 512, haloPx = 64, batch = 4, threads = 0;
   double gsdM = 0, maxMpx = 4000;
-  std::optional<double> tExt, tBound, tDist, minAreaM2, simplifyM;
+  std::optional<double> tExt, tBound, tDist, markerH, minAreaM2, simplifyM;
   int tta = 1;
   bool overwrite = false;
   GridRunFlags grid;  // batch: --grid mode (grid_run.hpp)
@@ -168,11 +169,7 @@ void run(const DelineateArgs& a) {
     }
     model.name = model.card.value("name", fs::path(a.model).stem().string());
     model.version = model.card.value("fieldseg_version", std::string());
-    const json th = model.card.value("thresholds", json::object());
-    o.tExt = th.value("t_ext", o.tExt);
-    o.tBound = th.value("t_bound", o.tBound);
-    o.tDist = th.value("t_dist", o.tDist);
-    o.minAreaM2 = th.value("min_area_m2", o.minAreaM2);
+    applyThresholds(cardThresholds(model.card, a.model, thresholdsOf(o)), o);
     ModelLoadOptions lo;
     lo.threads = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
     predictor = loadModel(a.model, lo);
@@ -191,6 +188,7 @@ void run(const DelineateArgs& a) {
   if (a.tExt) o.tExt = *a.tExt;
   if (a.tBound) o.tBound = *a.tBound;
   if (a.tDist) o.tDist = *a.tDist;
+  if (a.markerH) o.markerH = *a.markerH;
   if (a.minAreaM2) o.minAreaM2 = *a.minAreaM2;
   if (a.simplifyM) o.simplifyM = *a.simplifyM;
   // Grid mode (src/batch): each cell of this shard goes to its own file in --out-dir.
@@ -302,6 +300,7 @@ void run(const DelineateArgs& a) {
                  {"t_ext", o.tExt},
                  {"t_bound", o.tBound},
                  {"t_dist", o.tDist},
+                 {"marker_h", o.markerH},
                  {"tta", a.tta},
                  {"min_area_m2", o.minAreaM2},
                  {"simplify_m", o.simplifyM},
@@ -381,8 +380,13 @@ const Registrar registrar(
                      "Boundary threshold cutting the watershed (default: model card, else 0.2)");
       sub.add_option("--t-dist", a->tDist,
                      "Marker threshold on the distance head: 0 = basin floors are the markers, "
-                     "> 0 = only floor pixels this deep seed fields, so gaps in boundary lines do "
-                     "not merge fields (default: model card, else 0)");
+                     "> 0 = the peaks of the smoothed distance head at least this high seed the "
+                     "fields, so gaps in boundary lines do not merge fields (default: model card, "
+                     "else 0)");
+      sub.add_option("--marker-h", a->markerH,
+                     "With --t-dist > 0: the height a distance peak must rise above the pass to "
+                     "any higher peak to seed its own field; lower splits more, higher merges "
+                     "more (default: model card, else 0.1)");
       sub.add_option("--min-area-m2", a->minAreaM2,
                      "Drop fields smaller than this (default: model card, else 100)");
       sub.add_option("--simplify-m", a->simplifyM,
