@@ -1,17 +1,16 @@
-// LabelStack construction: rasterise on a padded work grid, per-field distance transforms (OpenCV),
-// then crop to the target grid. Definitions are in include/fieldseg/weak_labels.hpp.
+// LabelStack construction: rasterise on a padded work grid, per-field distance transforms
+// (src/post), then crop to the target grid. Definitions are in include/fieldseg/weak_labels.hpp.
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
-#include <opencv2/core.hpp>
-#include <opencv2/imgproc.hpp>
 #include <string>
 #include <vector>
 
 #include "fieldseg/error.hpp"
 #include "fieldseg/rasterize.hpp"
 #include "fieldseg/weak_labels.hpp"
+#include "raster_ops.hpp"
 
 namespace fieldseg {
 namespace {
@@ -156,16 +155,28 @@ LabelStack buildLabelStack(const std::vector<Polygon>& fields, const std::vector
     }
 
   // Work-grid targets.
-  cv::Mat1f dist(WH, WW, 0.0f);  // normalised distance
-  cv::Mat1b extent(WH, WW, uchar(0));
-  cv::Mat1b outline(WH, WW, uchar(0));
+  const size_t workPx = static_cast<size_t>(WH) * WW;
+  std::vector<float> distPlane(workPx, 0.0f);  // normalised distance
+  std::vector<std::uint8_t> extentPlane(workPx, 0), outlinePlane(workPx, 0);
+  auto dist = [&](int r, int c) -> float& { return distPlane[static_cast<size_t>(r) * WW + c]; };
+  auto extent = [&](int r, int c) -> std::uint8_t& {
+    return extentPlane[static_cast<size_t>(r) * WW + c];
+  };
+  auto outline = [&](int r, int c) -> std::uint8_t& {
+    return outlinePlane[static_cast<size_t>(r) * WW + c];
+  };
+  std::vector<std::uint8_t> binPlane;
+  std::vector<float> dPlane;
   for (int k = 0; k < nf; ++k) {
     if (x1[k] < 0) continue;
     const int label = k + 1;
     // Crop with a 1-pixel margin; beyond the work grid, replicate (unknown is not "outside").
     const int cx = x0[k] - 1, cy = y0[k] - 1;
     const int cw = x1[k] - x0[k] + 3, ch = y1[k] - y0[k] + 3;
-    cv::Mat1b bin(ch, cw);
+    binPlane.assign(static_cast<size_t>(ch) * cw, 0);
+    auto bin = [&](int r, int c) -> std::uint8_t& {
+      return binPlane[static_cast<size_t>(r) * cw + c];
+    };
     for (int r = 0; r < ch; ++r) {
       const int wr = std::clamp(cy + r, 0, WH - 1);
       for (int c = 0; c < cw; ++c) {
@@ -173,8 +184,8 @@ LabelStack buildLabelStack(const std::vector<Polygon>& fields, const std::vector
         bin(r, c) = inst.data[static_cast<size_t>(wr) * WW + wc] == label ? 255 : 0;
       }
     }
-    cv::Mat1f d;
-    cv::distanceTransform(bin, d, cv::DIST_L2, cv::DIST_MASK_PRECISE, CV_32F);
+    post::distanceToZero(binPlane.data(), ch, cw, dPlane);
+    auto d = [&](int r, int c) { return dPlane[static_cast<size_t>(r) * cw + c]; };
     float dmax = 0;
     for (int r = 1; r < ch - 1; ++r)
       for (int c = 1; c < cw - 1; ++c)
@@ -205,9 +216,9 @@ LabelStack buildLabelStack(const std::vector<Polygon>& fields, const std::vector
   for (int k = 0; k < nf; ++k)
     if (x1[k] < 0) ++st.fieldsNoPixel;
 
-  cv::Mat1b boundary;
-  const int ksize = 2 * (options.boundaryPx - 1) + 1;
-  cv::dilate(outline, boundary, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(ksize, ksize)));
+  std::vector<std::uint8_t> boundaryPlane;
+  post::dilateSquare(outlinePlane.data(), WH, WW, 2 * (options.boundaryPx - 1) + 1, boundaryPlane);
+  auto boundary = [&](int r, int c) { return boundaryPlane[static_cast<size_t>(r) * WW + c]; };
 
   LabelStack out;
   out.raster = Raster<float>(4, H, W, 0.0f);

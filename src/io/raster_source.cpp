@@ -4,7 +4,6 @@
 #include "fieldseg/raster_source.hpp"
 
 #include <gdal_priv.h>
-#include <ogr_spatialref.h>
 
 #include <algorithm>
 #include <cctype>
@@ -14,6 +13,7 @@
 
 #include "fieldseg/error.hpp"
 #include "gdal_error.hpp"
+#include "ogr_srs.hpp"
 #include "raster_source_detail.hpp"
 
 namespace fieldseg {
@@ -88,7 +88,7 @@ std::array<double, 6> geoTransformOf(GDALDataset* ds, const std::string& path) {
   std::array<double, 6> gt{};
   GdalErrorScope errors;
   bool hasGt = ds->GetGeoTransform(gt.data()) == CE_None;
-  if (!hasGt || ds->GetSpatialRef() == nullptr || ds->GetSpatialRef()->IsEmpty()) {
+  if (!hasGt || geo::isEmptySrs(ds->GetSpatialRef())) {
     std::string missing = !hasGt ? "no geotransform" : "no CRS";
     throw DataError("io: raster '" + path + "' has no georeferencing (" + missing +
                     "). Assign it, e.g. gdal_translate -a_srs EPSG:<code> -a_ullr <ulx> <uly> "
@@ -97,14 +97,7 @@ std::array<double, 6> geoTransformOf(GDALDataset* ds, const std::string& path) {
   return gt;
 }
 
-Crs crsOf(GDALDataset* ds) {
-  char* wkt = nullptr;
-  const char* opts[] = {"FORMAT=WKT2_2019", nullptr};
-  ds->GetSpatialRef()->exportToWkt(&wkt, opts);
-  std::string text = wkt ? wkt : "";
-  CPLFree(wkt);
-  return Crs::fromUserInput(text);
-}
+Crs crsOf(GDALDataset* ds) { return geo::crsOfSrs(ds->GetSpatialRef(), false); }
 
 // TIFFTAG_DATETIME is "YYYY:MM:DD HH:MM:SS"; ISO 8601 wants dashes and a 'T'.
 std::string isoDatetime(std::string v) {

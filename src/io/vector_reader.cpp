@@ -8,7 +8,6 @@
 #include <ogr_api.h>
 #include <ogr_core.h>
 #include <ogr_geometry.h>
-#include <ogr_spatialref.h>
 #include <ogrsf_frmts.h>
 
 #include <algorithm>
@@ -21,6 +20,7 @@
 #include "fieldseg/fields.hpp"
 #include "fieldseg/geo.hpp"
 #include "gdal_error.hpp"
+#include "ogr_srs.hpp"
 
 namespace fieldseg {
 namespace {
@@ -104,29 +104,8 @@ AttrValue fieldValue(OGRFeature* f, int i) {
   }
 }
 
-Crs layerCrs(OGRLayer* layer) {
-  const OGRSpatialReference* srs = layer->GetSpatialRef();
-  if (!srs) return {};
-  // Prefer the authority code when the source names one: it keeps the EPSG label.
-  const char* auth = srs->GetAuthorityName(nullptr);
-  const char* code = srs->GetAuthorityCode(nullptr);
-  if (auth && code && EQUAL(auth, "EPSG")) {
-    try {
-      return Crs::fromEpsg(std::atoi(code));
-    } catch (const Error&) {
-      // fall through to WKT
-    }
-  }
-  char* wkt = nullptr;
-  const char* opts[] = {"FORMAT=WKT2_2019", nullptr};
-  if (srs->exportToWkt(&wkt, opts) != OGRERR_NONE || !wkt) {
-    CPLFree(wkt);
-    return {};
-  }
-  std::string s(wkt);
-  CPLFree(wkt);
-  return Crs::fromUserInput(s);
-}
+// Prefers the authority code when the source names one: it keeps the EPSG label.
+Crs layerCrs(OGRLayer* layer) { return geo::crsOfSrs(layer->GetSpatialRef(), true); }
 
 }  // namespace
 

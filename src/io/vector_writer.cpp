@@ -18,6 +18,7 @@
 #include "fieldseg/field_writer.hpp"
 #include "fieldseg/fields.hpp"
 #include "fieldseg/temp_files.hpp"
+#include "ogr_srs.hpp"
 
 namespace fs = std::filesystem;
 
@@ -142,7 +143,7 @@ struct FieldWriter::Impl {
       ds = nullptr;
     }
     if (srs) {
-      srs->Release();
+      geo::releaseSrs(srs);
       srs = nullptr;
     }
     if (!tempPath.empty()) {
@@ -181,13 +182,12 @@ FieldWriter::FieldWriter(const std::string& path, const Crs& fieldsCrs, std::vec
       throw DataError("io: cannot write '" + path + "' in " + outCrs.label() +
                       ": the fields have no CRS. Give the field set a CRS.");
     if (!fieldsCrs.sameAs(outCrs)) m.transform.emplace(fieldsCrs, outCrs);
-    m.srs = new OGRSpatialReference();
-    if (m.srs->importFromWkt(outCrs.wkt().c_str()) != OGRERR_NONE) {
+    m.srs = geo::newSrs(outCrs);
+    if (!m.srs) {
       m.abandon();
       throw DataError("io: cannot use CRS '" + outCrs.label() + "' for '" + path +
                       "': OGR cannot parse its WKT. Give an EPSG code.");
     }
-    m.srs->SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
   }
 
   fs::path target(path);
@@ -341,7 +341,7 @@ void FieldWriter::close() {
   }
   m.tempPath.clear();
   if (m.srs) {
-    m.srs->Release();
+    geo::releaseSrs(m.srs);
     m.srs = nullptr;
   }
 }

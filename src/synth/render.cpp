@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <opencv2/imgproc.hpp>
 
 #include "noise.hpp"
+#include "raster_ops.hpp"
 
 namespace fieldseg::synth {
 namespace {
@@ -377,10 +377,8 @@ void StripRenderer::render(int s, Raster<float>& scene, Raster<float>* instances
   // Sensor point-spread function.
   const double sigma = sensor_.blurSigmaPx;
   const int ksize = 2 * static_cast<int>(std::ceil(3 * sigma)) + 1;
-  for (int k = 0; k < 4; ++k) {
-    cv::Mat m(rows, w, CV_32F, refl.data() + k * plane);
-    cv::GaussianBlur(m, m, cv::Size(ksize, ksize), sigma, sigma, cv::BORDER_REFLECT_101);
-  }
+  for (int k = 0; k < 4; ++k)
+    post::gaussianBlurInPlace(refl.data() + k * plane, rows, w, sigma, ksize);
 
   const int outRows = y1 - y0;
   const int nb = static_cast<int>(bands_.size());

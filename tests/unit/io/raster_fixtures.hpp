@@ -3,7 +3,6 @@
 #pragma once
 
 #include <gdal.h>
-#include <ogr_srs_api.h>
 
 #include <array>
 #include <functional>
@@ -11,6 +10,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "fieldseg/geo.hpp"
 
 namespace fieldseg::test {
 
@@ -46,10 +47,7 @@ inline void writeFixture(const std::string& path, const FixtureSpec& s) {
     std::array<double, 6> gt = s.geoTransform;
     GDALSetGeoTransform(ds, gt.data());
     if (!s.srs.empty()) {
-      OGRSpatialReferenceH srs = OSRNewSpatialReference(nullptr);
-      OSRSetFromUserInput(srs, s.srs.c_str());
-      GDALSetSpatialRef(ds, srs);
-      OSRDestroySpatialReference(srs);
+      GDALSetProjection(ds, Crs::fromUserInput(s.srs).wkt().c_str());
     }
   }
   for (const auto& [k, v] : s.metadata) GDALSetMetadataItem(ds, k.c_str(), v.c_str(), nullptr);
