@@ -1,0 +1,128 @@
+#include "fields_pass.hpp"
+
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+#include "fieldseg/tile_plan.hpp"
+#include "seam_merge.hpp"
+
+namespace fieldseg {
+
+void ProbReader::read(const PixelWindow& w, std::vector<std::uint8_t>& ext,
+                      std::vector<std::uint8_t>& bnd, std::vector<std::uint8_t>& dst,
+                      std::vector<std::uint8_t>& valid) const {
+  Raster<float> r = src->read(w);
+  const size_t n = r.plane();
+  ext.resize(n);
+  bnd.resize(n);
+  dst.resize(n);
+  valid.assign(r.valid.begin(), r.valid.end());
+  const float k = bytes ? 1.0f : 255.0f;
+  auto q = [k](float v) {
+    if (!(v > 0)) return std::uint8_t{0};
+    return static_cast<std::uint8_t>(std::min(255.0f, std::round(v * k)));
+  };
+  const float* e = r.band(0);
+  const float* b = r.band(1);
+  const float* d = r.band(2);
+  for (size_t i = 0; i < n; ++i) {
+    ext[i] = q(e[i]);
+    bnd[i] = q(b[i]);
+    dst[i] = q(d[i]);
+  }
+}
+
+namespace {
+
+struct TileOut {
+  long long corePixels = 0;
+  std::vector<post::BuiltField> fields;
+  post::TilePieces pieces;  // its closed pieces are already in `fields`
+};
+
+TileOut processTile(const FieldsContext& ctx, const TileSpec& tile,
+                    const post::FieldBuilder& builder) {
+  TileOut out;
+  out.corePixels = tile.core.area();
+  const PixelWindow core{ctx.area.x + tile.core.x, ctx.area.y + tile.core.y, tile.core.width,
+                         tile.core.height};
+  const PixelWindow win{core.x - ctx.haloPx, core.y - ctx.haloPx, core.width + 2 * ctx.haloPx,
+                        core.height + 2 * ctx.haloPx};
+  std::vector<std::uint8_t> ext, bnd, dst, valid;
+  ctx.reader.read(win, ext, bnd, dst, valid);
+  std::vector<std::int32_t> labels;
+  const int count = post::labelInstances(ext.data(), bnd.data(), dst.data(), valid.data(),
+                                         win.height, win.width, ctx.params, labels);
+  if (count == 0) return out;
+  out.pieces =
+      post::cutTilePieces(labels, ext, bnd, {win, core, ctx.area, ctx.grid.width(), tile.id});
+  for (auto& p : out.pieces.closed)
+    if (auto f = builder.build({&p})) out.fields.push_back(std::move(*f));
+  out.pieces.closed.clear();
+  return out;
+}
+
+}  // namespace
+
+FieldsResult buildFields(const FieldsContext& ctx, const DelineateOptions& o,
+                         const std::string& spillPath) {
+  const TilePlan plan(ctx.area.width, ctx.area.height, o.tilePx, 0);
+  const auto& tiles = plan.tiles();
+  tbb::enumerable_thread_specific<post::FieldBuilder> builders(
+      [&] { return post::FieldBuilder(ctx.grid, ctx.build); });
+  FieldsResult res;
+  res.store = std::make_unique<FieldStore>(spillPath);
+  res.tiles = static_cast<long long>(tiles.size());
+  std::vector<post::Piece> open;
+  std::vector<post::PixelKey> border, links;
+  size_t next = 0;
+  long long done = 0, pixels = 0;
+  const int threads = o.threads > 0 ? o.threads : tbb::this_task_arena::max_concurrency();
+  tbb::parallel_pipeline(
+      static_cast<size_t>(2 * threads + 1),
+      tbb::make_filter<void, int>(tbb::filter_mode::serial_in_order,
+                                  [&](tbb::flow_control& fc) -> int {
+                                    if (next >= tiles.size()) {
+                                      fc.stop();
+                                      return -1;
+                                    }
+                                    return static_cast<int>(next++);
+                                  }) &
+          tbb::make_filter<int, std::shared_ptr<TileOut>>(
+              tbb::filter_mode::parallel,
+              [&](int t) {
+                return std::make_shared<TileOut>(processTile(ctx, tiles[t], builders.local()));
+              }) &
+          tbb::make_filter<std::shared_ptr<TileOut>, void>(
+              tbb::filter_mode::serial_out_of_order, [&](std::shared_ptr<TileOut> t) {
+                for (auto& f : t->fields) res.store->add(std::move(f));
+                for (auto& p : t->pieces.open) open.push_back(std::move(p));
+                border.insert(border.end(), t->pieces.border.begin(), t->pieces.border.end());
+                links.insert(links.end(), t->pieces.links.begin(), t->pieces.links.end());
+                ++done;
+                pixels += t->corePixels;
+                if (o.progress) o.progress("fields", done, res.tiles, pixels);
+              }));
+  // Merge pieces that share pixels across core edges.
+  const auto groupList = post::groupOpenPieces(open, border, links, &res.merged);
+  // Build in chunks so only a chunk of polygons is in memory before it goes to the store.
+  constexpr size_t kChunk = 2048;
+  for (size_t start = 0; start < groupList.size(); start += kChunk) {
+    const size_t end = std::min(groupList.size(), start + kChunk);
+    std::vector<std::optional<post::BuiltField>> built(end - start);
+    tbb::parallel_for(start, end,
+                      [&](size_t i) { built[i - start] = builders.local().build(groupList[i]); });
+    for (auto& f : built)
+      if (f) res.store->add(std::move(*f));
+  }
+  for (auto& b : builders) res.droppedSmall += b.droppedSmall();
+  return res;
+}
+
+}  // namespace fieldseg

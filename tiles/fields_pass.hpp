@@ -1,0 +1,48 @@
+// Pass 2 of delineate (tiles/README.md): the probability mosaic -> fields, tile by tile in a TBB
+// pipeline. Each tile reads its core plus the fields halo, labels instances (src/post), cuts them
+// into pieces; closed pieces become fields at once, open ones are joined across core edges after
+// the pipeline (src/post/seam_merge.hpp) and built in parallel chunks.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "field_builder.hpp"
+#include "field_store.hpp"
+#include "fieldseg/delineate.hpp"
+#include "fieldseg/raster_source.hpp"
+#include "instances.hpp"
+
+namespace fieldseg {
+
+/// Reads windows of a probability raster (bands extent, boundary, distance) as 8-bit planes.
+struct ProbReader {
+  const RasterSource* src = nullptr;
+  bool bytes = false;  ///< values already 0..255 (else floats in [0, 1])
+
+  void read(const PixelWindow& w, std::vector<std::uint8_t>& ext, std::vector<std::uint8_t>& bnd,
+            std::vector<std::uint8_t>& dst, std::vector<std::uint8_t>& valid) const;
+};
+
+struct FieldsContext {
+  ProbReader reader;
+  GridSpec grid;     ///< grid the pixel coordinates refer to (the mosaic's)
+  PixelWindow area;  ///< processed pixels, in that grid
+  post::InstanceParams params;
+  int haloPx = 0;  ///< context read around each core (fieldsHaloMarginPx)
+  post::BuildParams build;
+};
+
+struct FieldsResult {
+  std::unique_ptr<FieldStore> store;
+  long long tiles = 0, merged = 0, droppedSmall = 0;
+};
+
+/// Runs the fields pass over ctx.area in tiles of o.tilePx (o.threads, o.progress); spillPath as
+/// FieldStore takes it.
+FieldsResult buildFields(const FieldsContext& ctx, const DelineateOptions& o,
+                         const std::string& spillPath);
+
+}  // namespace fieldseg

@@ -1,0 +1,182 @@
+#include "predict_pass.hpp"
+
+#include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+
+#include "fieldseg/error.hpp"
+#include "fieldseg/normalisation.hpp"
+#include "fieldseg/tile_plan.hpp"
+
+namespace fieldseg {
+namespace {
+
+void normalise(Raster<float>& r, const std::vector<BandStats>& stats) {
+  for (int b = 0; b < r.bands; ++b)
+    normalisePlane(r.band(b), r.valid.empty() ? nullptr : r.valid.data(), r.plane(), stats[b].p2,
+                   stats[b].p98);
+}
+
+struct PredictBatch {
+  std::vector<int> tiles;
+  std::vector<std::vector<Raster<float>>> inputs;  // [tile][date]
+  std::vector<bool> skip;                          // no valid pixel in any date
+  std::vector<Raster<float>> cores;                // [tile] 3 bands, 0..255
+};
+
+// What every stage of the pipeline shares.
+struct Pass {
+  const std::vector<std::unique_ptr<RasterSource>>& dates;
+  const std::vector<std::vector<BandStats>>& stats;
+  Predictor& predictor;
+  const PixelWindow& area;
+  const std::vector<TileSpec>& tiles;
+  int haloPx = 0;
+  int side = 0;  // tile core + 2 halos
+};
+
+// Reads and normalises every date of the batch's tiles; a tile with no valid core pixel in any
+// date is skipped.
+void readBatch(const Pass& p, PredictBatch& b) {
+  const int nDates = static_cast<int>(p.dates.size());
+  b.inputs.resize(b.tiles.size());
+  b.skip.assign(b.tiles.size(), true);
+  for (size_t t = 0; t < b.tiles.size(); ++t) {
+    const PixelWindow core = p.tiles[b.tiles[t]].core;
+    const PixelWindow win{p.area.x + core.x - p.haloPx, p.area.y + core.y - p.haloPx, p.side,
+                          p.side};
+    for (int d = 0; d < nDates; ++d) {
+      Raster<float> r = p.dates[d]->read(win);
+      for (int rr = p.haloPx; rr < p.haloPx + core.height && b.skip[t]; ++rr)
+        for (int cc = p.haloPx; cc < p.haloPx + core.width; ++cc)
+          if (r.isValid(rr, cc)) {
+            b.skip[t] = false;
+            break;
+          }
+      normalise(r, p.stats[d]);
+      b.inputs[t].push_back(std::move(r));
+    }
+  }
+}
+
+// Adds the network's output `out` for input `src` to the core sums `c`, counting at each pixel the
+// dates valid there.
+void accumulateDate(const Pass& p, const Raster<float>& out, const Raster<float>& src,
+                    Raster<float>& c, std::vector<int>& cnt) {
+  if (out.bands < 3 || out.rows != p.side || out.cols != p.side)
+    throw DataError("tiles: the predictor returned a " + std::to_string(out.bands) + "x" +
+                    std::to_string(out.rows) + "x" + std::to_string(out.cols) + " tile for a 3x" +
+                    std::to_string(p.side) + "x" + std::to_string(p.side) +
+                    " request. The model does not follow the Predictor contract.");
+  if (cnt.empty()) cnt.assign(c.plane(), 0);
+  for (int r = 0; r < c.rows; ++r)
+    for (int col = 0; col < c.cols; ++col) {
+      const int sr = r + p.haloPx, sc = col + p.haloPx;
+      if (!src.isValid(sr, sc)) continue;
+      ++cnt[static_cast<size_t>(r) * c.cols + col];
+      for (int band = 0; band < 3; ++band) c.at(band, r, col) += out.at(band, sr, sc);
+    }
+}
+
+// Runs the network on the batch and averages the dates valid at each pixel (temporal consensus)
+// into 0..255 cores.
+void predictBatch(const Pass& p, PredictBatch& b) {
+  const int nDates = static_cast<int>(p.dates.size());
+  std::vector<Raster<float>> in;
+  std::vector<size_t> tileOf;
+  for (size_t t = 0; t < b.tiles.size(); ++t) {
+    if (b.skip[t]) continue;
+    for (int d = 0; d < nDates; ++d) {
+      in.push_back(std::move(b.inputs[t][d]));
+      tileOf.push_back(t);
+    }
+  }
+  std::vector<Raster<float>> out;
+  if (!in.empty()) out = p.predictor.predict(in);
+  if (out.size() != in.size())
+    throw DataError("tiles: the predictor returned " + std::to_string(out.size()) +
+                    " outputs for " + std::to_string(in.size()) +
+                    " tiles. The model file is broken; re-export it.");
+  b.cores.resize(b.tiles.size());
+  for (size_t t = 0; t < b.tiles.size(); ++t) {
+    const PixelWindow core = p.tiles[b.tiles[t]].core;
+    b.cores[t] = Raster<float>(3, core.height, core.width, 0.0f);
+  }
+  std::vector<std::vector<int>> counts(b.tiles.size());
+  for (size_t k = 0; k < out.size(); ++k)
+    accumulateDate(p, out[k], in[k], b.cores[tileOf[k]], counts[tileOf[k]]);
+  for (size_t t = 0; t < b.tiles.size(); ++t) {
+    Raster<float>& c = b.cores[t];
+    const auto& cnt = counts[t];
+    for (int band = 0; band < 3; ++band) {
+      float* v = c.band(band);
+      for (size_t i = 0; i < c.plane(); ++i) {
+        const int n = cnt.empty() ? 0 : cnt[i];
+        v[i] = n ? std::round(std::clamp(v[i] / n, 0.0f, 1.0f) * 255.0f) : 0.0f;
+      }
+    }
+    b.inputs[t].clear();
+  }
+}
+
+}  // namespace
+
+MosaicStats predictMosaic(const std::vector<std::unique_ptr<RasterSource>>& dates,
+                          const std::vector<std::vector<BandStats>>& stats, Predictor& predictor,
+                          const PixelWindow& area, const DelineateOptions& o,
+                          GeoTiffWriter& writer) {
+  const TilePlan plan(area.width, area.height, o.tilePx, 0);
+  const Pass pass{dates, stats, predictor, area, plan.tiles(), o.haloPx, o.tilePx + 2 * o.haloPx};
+  const auto& tiles = plan.tiles();
+  MosaicStats ms;
+  ms.tiles = static_cast<long long>(tiles.size());
+  size_t nextTile = 0;
+  long long done = 0, pixelsDone = 0;
+  const bool parallelPredict = predictor.maxConcurrency() > 1;
+  const int threads = o.threads > 0 ? o.threads : tbb::this_task_arena::max_concurrency();
+  using Batch = std::shared_ptr<PredictBatch>;
+
+  auto source = [&](tbb::flow_control& fc) -> Batch {
+    if (nextTile >= tiles.size()) {
+      fc.stop();
+      return nullptr;
+    }
+    auto b = std::make_shared<PredictBatch>();
+    for (int i = 0; i < o.batch && nextTile < tiles.size(); ++i)
+      b->tiles.push_back(static_cast<int>(nextTile++));
+    return b;
+  };
+  auto read = [&](Batch b) {
+    readBatch(pass, *b);
+    return b;
+  };
+  auto predict = [&](Batch b) {
+    predictBatch(pass, *b);
+    return b;
+  };
+  auto write = [&](Batch b) {
+    for (size_t t = 0; t < b->tiles.size(); ++t) {
+      const PixelWindow core = tiles[b->tiles[t]].core;
+      writer.write(core.x, core.y, b->cores[t]);
+      if (b->skip[t]) ++ms.nodataTiles;
+      ++done;
+      pixelsDone += core.area();
+    }
+    if (o.progress) o.progress("predict", done, ms.tiles, pixelsDone);
+  };
+  tbb::parallel_pipeline(
+      static_cast<size_t>(2 * threads + 1),
+      tbb::make_filter<void, Batch>(tbb::filter_mode::serial_in_order, source) &
+          tbb::make_filter<Batch, Batch>(tbb::filter_mode::parallel, read) &
+          tbb::make_filter<Batch, Batch>(
+              parallelPredict ? tbb::filter_mode::parallel : tbb::filter_mode::serial_out_of_order,
+              predict) &
+          tbb::make_filter<Batch, void>(tbb::filter_mode::serial_out_of_order, write));
+  return ms;
+}
+
+}  // namespace fieldseg
