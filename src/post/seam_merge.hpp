@@ -1,4 +1,4 @@
-// The seam merge of tiled instances (tiles/README.md, "Exact tiling"): each tile core's instances
+// The seam merge of tiled instances (tiles/README.md, "Pass 2"): each tile core's instances
 // are cut into pieces; pieces that touch a neighbouring core are "open" and are joined across core
 // edges by union-find over the pixels they share, so every instance becomes one field however the
 // raster was tiled.
