@@ -19,14 +19,14 @@
 // Marker mode (params.markerQ > 0), after DECODE / marker-controlled watersheds: a gap of one or
 // two pixels in a boundary line joins two basin floors, so floors are poor markers. The markers
 // are instead the h-maxima of the distance head (smoothed by a Gaussian of sigma 1 px, so one
-// noisy pixel neither makes nor splits a marker): peaks whose dynamic is at least h (0.1), i.e.
-// no higher pixel is reachable from them without going down by h, with smoothed distance >=
-// t_dist. The distance head dips along every field edge, also where the boundary head has a gap,
-// so two fields keep apart wherever the dip between them is deeper than h, and a field with a low
-// peak keeps its marker. The search is bounded to 20 px around the peak (tiling needs a bounded
-// reach); each marker is the peak's top, the field-like pixels it visited. Step 2 then floods
-// every field-like pixel from the markers with step cost 1 + b^2 / 1024 (b = boundary 0..255:
-// cheap inside fields, steep on outlines, so floods meet on the crest as a watershed's do),
+// noisy pixel neither makes nor splits a marker): peaks whose dynamic is at least h (marker_h, 0.1
+// by default), i.e. no higher pixel is reachable from them without going down by h, with smoothed
+// distance >= t_dist. The distance head dips along every field edge, also where the boundary head
+// has a gap, so two fields keep apart wherever the dip between them is deeper than h, and a field
+// with a low peak keeps its marker. The search is bounded to 40 px around the peak (tiling needs a
+// bounded reach); each marker is the peak's top, the field-like pixels it visited. Step 2 then
+// floods every field-like pixel from the markers with step cost 1 + b^2 / 1024 (b = boundary
+// 0..255: cheap inside fields, steep on outlines, so floods meet on the crest as a watershed's do),
 // stopping at cost 96, except that a flood on a ridge pixel (boundary >= t_bound) never steps down
 // onto a floor pixel: it may climb a boundary line but not claim the unlabelled land beyond it.
 // Field-like pixels no marker reaches are background, and floods are never merged by rule 2's

@@ -31,7 +31,7 @@ struct InstanceParams {
   /// pixels no marker reaches are background.
   std::uint8_t markerQ = 0;
   std::uint8_t markerHeightQ = 26;  ///< marker mode: dynamic a distance peak needs (0.1)
-  int markerRadiusPx = 20;          ///< marker mode: how far the dynamic test looks
+  int markerRadiusPx = 40;          ///< marker mode: how far the dynamic test looks
   int markerMaxCost = 96;           ///< marker mode: floods stop at this cost (>= 1 per pixel)
 };
 
