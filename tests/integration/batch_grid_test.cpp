@@ -230,7 +230,9 @@ TEST_F(BatchGrid, HostileCellIdsAreRefusedAndNothingIsWrittenOutsideTheOutputDir
   }
   // Nothing appeared anywhere under the test folder but the manifests and the empty tree.
   for (const auto& e : fs::recursive_directory_iterator(root)) {
-    if (e.is_regular_file()) EXPECT_EQ(e.path().extension(), ".json") << e.path();
+    if (e.is_regular_file()) {
+      EXPECT_EQ(e.path().extension(), ".json") << e.path();
+    }
   }
   EXPECT_FALSE(fs::exists(f("x")));
   EXPECT_FALSE(fs::exists(root + "/abs.geojson"));

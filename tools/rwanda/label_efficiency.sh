@@ -92,13 +92,16 @@ EOF
   cp "$dir/score/eval.json" "$dir/eval.json"
   echo "done $name: $(tail -1 "$dir/score.log")"
 }
-# Thresholds of the shipped model with the same start, calibrated on the training chips.
+# Thresholds of the shipped model with the same start (its card: calibrated on the training chips).
 thresholds() {
-  if [[ $1 == scratch ]]; then
-    echo --t-ext 0.4 --t-bound 0.3 --t-dist 0.1 --min-area-m2 100
-  else
-    echo --t-ext 0.4 --t-bound 0.5 --t-dist 0.1 --min-area-m2 100
-  fi
+  local m=$here/models/smallholder.fsm
+  [[ $1 == scratch ]] && m=$here/models/smallholder_scratch.fsm
+  "$FIELDSEG" info "$m" --json | "$PY" -c "
+import json, sys
+t = json.load(sys.stdin)['model_card']['thresholds']
+flags = {'t_ext': '--t-ext', 't_bound': '--t-bound', 't_dist': '--t-dist', 'marker_h': '--marker-h',
+         'min_area_m2': '--min-area-m2'}
+print(' '.join(f'{flags[k]} {v}' for k, v in t.items() if k in flags))"
 }
 export -f run_one thresholds
 export out chipdir here PY epochs steps
