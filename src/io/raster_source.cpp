@@ -15,6 +15,7 @@
 #include "gdal_error.hpp"
 #include "ogr_srs.hpp"
 #include "raster_source_detail.hpp"
+#include "stac_item.hpp"
 
 namespace fieldseg {
 namespace {
@@ -121,7 +122,9 @@ std::string datetimeOf(GDALDataset* ds) {
 
 class GdalRasterSource : public RasterSource {
  public:
-  GdalRasterSource(const std::vector<std::string>& paths, const OpenOptions& options);
+  /// `stac`: the item the paths come from (band names, datetime, hrefs for messages), or null.
+  GdalRasterSource(const std::vector<std::string>& paths, const OpenOptions& options,
+                   const io::StacImage* stac = nullptr);
 
   const GridSpec& grid() const override { return grid_; }
   const std::vector<BandInfo>& bands() const override { return selectedInfo_; }
@@ -168,11 +171,22 @@ class GdalRasterSource : public RasterSource {
 };
 
 GdalRasterSource::GdalRasterSource(const std::vector<std::string>& paths,
-                                   const OpenOptions& options)
+                                   const OpenOptions& options, const io::StacImage* stac)
     : paths_(paths) {
   if (paths.empty()) throw UsageError("io: no raster given. Pass at least one image path.");
   auto first = std::make_unique<Handles>();
-  for (const auto& p : paths) first->ds.push_back(openDataset(p));
+  for (size_t f = 0; f < paths.size(); ++f) {
+    try {
+      first->ds.push_back(openDataset(paths[f]));
+    } catch (const Error& e) {
+      if (!stac) throw;
+      throw IoError("io: cannot read asset '" + stac->hrefs[f] +
+                    "' of the STAC item: no local copy " +
+                    "beside the item and the href does not open (" + e.what() +
+                    "). Download the asset next to the item (named by its asset key) or check "
+                    "the network.");
+    }
+  }
 
   std::array<double, 6> gt0{};
   for (size_t f = 0; f < paths.size(); ++f) {
@@ -227,7 +241,12 @@ GdalRasterSource::GdalRasterSource(const std::vector<std::string>& paths,
     nameInputs.push_back({stack_[i].info.description, stack_[i].info.colorInterp, stack_[i].stem});
   }
   std::vector<std::string> names = io::canonicalBandNames(nameInputs);
+  // A STAC item names its single-band assets (eo:bands common names).
+  for (size_t i = 0; stac && i < stack_.size(); ++i)
+    if (first->ds[stack_[i].file]->GetRasterCount() == 1)
+      names[i] = stac->bandNames[stack_[i].file];
   for (size_t i = 0; i < stack_.size(); ++i) stack_[i].info.name = names[i];
+  if (stac && !stac->datetime.empty()) datetime_ = stac->datetime;
 
   selectBands(options.bands);
 
@@ -533,6 +552,10 @@ Raster<float> GdalRasterSource::readDecimated(int maxSidePx) const {
 std::unique_ptr<RasterSource> openRaster(const std::vector<std::string>& paths,
                                          const OpenOptions& options) {
   io::initGdal();
+  if (paths.size() == 1) {
+    if (const auto stac = io::readStacItem(paths[0]))
+      return std::make_unique<GdalRasterSource>(stac->paths, options, &*stac);
+  }
   return std::make_unique<GdalRasterSource>(paths, options);
 }
 

@@ -1,0 +1,27 @@
+// STAC items as imagery (src/io/raster_source.cpp): an item JSON names one date's bands as
+// assets. The item is resolved to a stack of single-band files, named by their eo:bands common
+// names, with the item's datetime.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fieldseg::io {
+
+struct StacImage {
+  std::vector<std::string> paths;      ///< one per data asset, in band order
+  std::vector<std::string> bandNames;  ///< common name (else eo:bands name, else asset key)
+  std::vector<std::string> hrefs;      ///< the assets' hrefs as the item gives them
+  std::string datetime;                ///< properties.datetime, else start_datetime ("" if none)
+};
+
+/// When `path` is a local STAC item (a JSON Feature with "stac_version" and "assets"), the image
+/// it describes; else nothing. Each data asset (role "data", or a GeoTIFF/COG type, not a
+/// thumbnail or overview) is read from a local copy beside the item when there is one (named by the
+/// asset key, e.g. B01.tif as download clients leave them, or by the href's file name), else from
+/// its href (http(s) through /vsicurl/, s3:// through /vsis3/, relative to the item). Throws
+/// DataError for an item without usable data assets or with broken JSON.
+std::optional<StacImage> readStacItem(const std::string& path);
+
+}  // namespace fieldseg::io
