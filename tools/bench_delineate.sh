@@ -65,7 +65,7 @@ for n in $sizes; do
   cpu_s="$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.1f", s}' "$log")"
   summary="$(grep '^delineate:' "$log" | tail -1)"
   secs="$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['timings_s']['total'])" \
-    "$work/fields_$n.run.json")"
+    "$work/fields_$n.$format.run.json")"
   mpx="$(python3 -c "print(f'{$n*$n/1e6/$secs:.2f}')")"
   rss[$n]="$kb"
   echo "scene ${n}x${n}: peak RSS $((kb / 1024)) MiB, wall $wall, cpu ${cpu_s} s, $mpx Mpx/s"

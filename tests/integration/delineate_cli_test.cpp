@@ -214,10 +214,19 @@ TEST(DelineateCli, Acceptance3GeoJsonIsRfc7946) {
   for (std::string line; std::getline(seq, line);)
     if (!line.empty() && line.find("Feature") != std::string::npos) ++lines;
   EXPECT_EQ(lines, fc.at("features").size());
-  // run.json beside the output, with the resolved config.
-  const json run = json::parse(slurp(d.file("f.run.json")));
+  // OUT.run.json beside the output (full name), with the resolved config and the provenance.
+  const json run = json::parse(slurp(d.file("f.geojson.run.json")));
   EXPECT_EQ(run.at("config").at("t_ext"), 0.4);
   EXPECT_EQ(run.at("result").at("fields"), fc.at("features").size());
+  EXPECT_EQ(run.at("command_line").at(1), "delineate");
+  for (const char* k : {"started_utc", "finished_utc"}) {
+    const std::string t = run.at(k);
+    EXPECT_EQ(t.size(), 20u) << t;  // 2026-12-02T05:01:09Z
+    EXPECT_EQ(t.back(), 'Z') << t;
+  }
+  const json& in = run.at("inputs").at("probabilities_in");
+  EXPECT_EQ(in.at("path").get<std::string>().front(), '/');
+  EXPECT_GT(in.at("bytes").get<long long>(), 0);
 }
 
 std::set<std::string> listing(const std::string& dir) {

@@ -46,7 +46,7 @@ TEST(KillRerun, SigkillAtAnyPointLeavesNothingThatBlocksTheRerun) {
       EXPECT_EQ(tempFiles(dir.path()), 0);
       fs::remove(fields);
       fs::remove(probs);
-      fs::remove(dir.file("kf.run.json"));
+      fs::remove(dir.file("kf.geojson.run.json"));
     } else if (r.out.find("killed") != std::string::npos) {
       ++killedMidRun;
     }

@@ -21,6 +21,7 @@
 
 #include "card_thresholds.hpp"
 #include "command.hpp"
+#include "fieldseg/checksum.hpp"
 #include "fieldseg/delineate.hpp"
 #include "fieldseg/error.hpp"
 #include "fieldseg/field_writer.hpp"
@@ -32,6 +33,7 @@
 #include "grid_run.hpp"
 #include "guards.hpp"
 #include "log.hpp"
+#include "run_record.hpp"
 #ifdef FIELDSEG_WITH_TORCH
 #include "fieldseg/model.hpp"
 #endif
@@ -60,30 +62,81 @@ bool knownVectorExtension(const std::string& path) {
          ext == ".geojsonl" || ext == ".geojsons";
 }
 
-std::string runJsonPath(const std::string& out) {
-  fs::path p(out);
-  return (p.parent_path() / (p.stem().string() + ".run.json")).string();
-}
-
-void writeTextAtomically(const std::string& path, const std::string& text) {
-  const std::string tmp = tempSibling(path);
-  {
-    std::ofstream f(tmp);
-    f << text << "\n";
-    if (!f) throw IoError("delineate: cannot write '" + tmp + "'. Check the folder is writable.");
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw IoError("delineate: cannot write '" + path + "': " + ec.message() + ".");
-  }
-}
-
 struct ModelInfo {
   std::string name, version;
   json card;
 };
+
+struct Timings {
+  double writeS = 0, totalS = 0;
+};
+
+// OUT.run.json: the resolved configuration, the exact inputs (absolute paths, sizes, the model's
+// SHA-256), the outputs, the summary and the timings of this run.
+void writeRunRecord(const DelineateArgs& a, const DelineateOptions& o, const ModelInfo& model,
+                    const DelineateReport& rep, const Timings& t, const std::string& startedUtc) {
+  json j;
+  j["command"] = "delineate";
+  j["fieldseg_version"] = kVersion;
+  j["command_line"] = commandLine();
+  j["started_utc"] = startedUtc;
+  j["finished_utc"] = utcNow();
+  j["config"] = {{"tile_px", o.tilePx},
+                 {"halo_px", o.haloPx},
+                 {"batch", o.batch},
+                 {"threads", o.threads},
+                 {"gsd_m", o.gsdM},
+                 {"bands", o.bands},
+                 {"t_ext", o.tExt},
+                 {"t_bound", o.tBound},
+                 {"t_dist", o.tDist},
+                 {"marker_h", o.markerH},
+                 {"tta", a.tta},
+                 {"min_area_m2", o.minAreaM2},
+                 {"simplify_m", o.simplifyM},
+                 {"crs", a.crs},
+                 {"overwrite", a.overwrite},
+                 {"fields_halo_px", fieldsHaloMarginPx(o)}};
+  json images = json::array();
+  for (const auto& img : a.images) {
+    json date = json::array();
+    for (const auto& f : splitList(img)) date.push_back(fileEntry(f));
+    images.push_back(date);
+  }
+  j["inputs"] = {
+      {"images", images},
+      {"probabilities_in", a.probabilitiesIn.empty() ? json() : fileEntry(a.probabilitiesIn)},
+      {"model", a.model.empty() ? json() : fileEntry(a.model)},
+      {"aoi", a.aoi.empty() ? json() : fileEntry(a.aoi)}};
+  j["model"] = {{"name", model.name}, {"version", model.version}};
+  if (!a.model.empty()) j["model"]["sha256"] = sha256File(a.model);
+  if (!model.card.is_null()) j["model"]["thresholds"] = model.card.value("thresholds", json());
+  j["outputs"] = {
+      {"fields", fileEntry(a.out)},
+      {"probabilities", a.probabilitiesOut.empty() ? json() : fileEntry(a.probabilitiesOut)}};
+  j["result"] = {{"fields", rep.fieldCount},
+                 {"crs", rep.grid.crs().label()},
+                 {"width", rep.grid.width()},
+                 {"height", rep.grid.height()},
+                 {"window", {rep.window.x, rep.window.y, rep.window.width, rep.window.height}},
+                 {"gsd_m", rep.grid.gsdMeters()},
+                 {"bands", rep.bands},
+                 {"datetime", rep.datetime},
+                 {"predict_tiles", rep.predictTiles},
+                 {"nodata_tiles", rep.nodataTiles},
+                 {"fields_tiles", rep.tiles},
+                 {"merged_across_tiles", rep.piecesMerged},
+                 {"dropped_below_min_area", rep.droppedSmall},
+                 {"all_nodata", rep.allNodata},
+                 {"band_p2_p98", rep.bandP2P98}};
+  j["timings_s"] = {{"stats", rep.statsSeconds},
+                    {"predict", rep.predictSeconds},
+                    {"fields", rep.fieldsSeconds},
+                    {"write", t.writeS},
+                    {"total", t.totalS}};
+  j["host"] = {{"hardware_threads", std::thread::hardware_concurrency()}};
+  writeTextAtomically(runRecordPath(a.out), j.dump(2), "delineate");
+}
 
 void run(const DelineateArgs& a) {
   {
@@ -95,6 +148,7 @@ void run(const DelineateArgs& a) {
   }
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
+  const std::string startedUtc = utcNow();
   // Checks that need no I/O come first, so a bad call writes nothing.
   if (a.model.empty() == a.probabilitiesIn.empty())
     throw UsageError("delineate: give exactly one of --model and --probabilities-in.");
@@ -288,54 +342,7 @@ void run(const DelineateArgs& a) {
       rep.fieldsSeconds, writeS, a.out.c_str());
   logLine(line);
 
-  json j;
-  j["command"] = "delineate";
-  j["fieldseg_version"] = kVersion;
-  j["config"] = {{"tile_px", o.tilePx},
-                 {"halo_px", o.haloPx},
-                 {"batch", o.batch},
-                 {"threads", o.threads},
-                 {"gsd_m", o.gsdM},
-                 {"bands", o.bands},
-                 {"t_ext", o.tExt},
-                 {"t_bound", o.tBound},
-                 {"t_dist", o.tDist},
-                 {"marker_h", o.markerH},
-                 {"tta", a.tta},
-                 {"min_area_m2", o.minAreaM2},
-                 {"simplify_m", o.simplifyM},
-                 {"crs", a.crs},
-                 {"overwrite", a.overwrite},
-                 {"fields_halo_px", fieldsHaloMarginPx(o)}};
-  j["inputs"] = {{"images", a.images},
-                 {"probabilities_in", a.probabilitiesIn},
-                 {"model", a.model},
-                 {"aoi", a.aoi}};
-  j["model"] = {{"name", model.name}, {"version", model.version}};
-  if (!model.card.is_null()) j["model"]["thresholds"] = model.card.value("thresholds", json());
-  j["outputs"] = {{"fields", a.out}, {"probabilities", a.probabilitiesOut}};
-  j["result"] = {{"fields", rep.fieldCount},
-                 {"crs", rep.grid.crs().label()},
-                 {"width", rep.grid.width()},
-                 {"height", rep.grid.height()},
-                 {"window", {rep.window.x, rep.window.y, rep.window.width, rep.window.height}},
-                 {"gsd_m", rep.grid.gsdMeters()},
-                 {"bands", rep.bands},
-                 {"datetime", rep.datetime},
-                 {"predict_tiles", rep.predictTiles},
-                 {"nodata_tiles", rep.nodataTiles},
-                 {"fields_tiles", rep.tiles},
-                 {"merged_across_tiles", rep.piecesMerged},
-                 {"dropped_below_min_area", rep.droppedSmall},
-                 {"all_nodata", rep.allNodata},
-                 {"band_p2_p98", rep.bandP2P98}};
-  j["timings_s"] = {{"stats", rep.statsSeconds},
-                    {"predict", rep.predictSeconds},
-                    {"fields", rep.fieldsSeconds},
-                    {"write", writeS},
-                    {"total", totalS}};
-  j["host"] = {{"hardware_threads", std::thread::hardware_concurrency()}};
-  writeTextAtomically(runJsonPath(a.out), j.dump(2));
+  writeRunRecord(a, o, model, rep, {writeS, totalS}, startedUtc);
 }
 
 const Registrar registrar(

@@ -14,6 +14,7 @@
 #include "fieldseg/error.hpp"
 #include "fieldseg/version.hpp"
 #include "log.hpp"
+#include "run_record.hpp"
 
 namespace fieldseg::cli {
 std::vector<Entry>& registry() {
@@ -38,6 +39,7 @@ void ensurePassiveOpenMp(char** argv) {
 int main(int argc, char** argv) {
   using namespace fieldseg;
   ensurePassiveOpenMp(argv);
+  cli::setCommandLine(argc, argv);
   CLI::App app{"fieldseg: crop-field polygons from satellite imagery"};
   app.set_version_flag("--version", std::string("fieldseg ") + kVersion);
   app.require_subcommand(1);

@@ -1,0 +1,62 @@
+#include "run_record.hpp"
+
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+
+#include "fieldseg/error.hpp"
+#include "fieldseg/temp_files.hpp"
+
+namespace fieldseg::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string>& storedCommandLine() {
+  static std::vector<std::string> args;
+  return args;
+}
+
+}  // namespace
+
+void setCommandLine(int argc, char** argv) { storedCommandLine().assign(argv, argv + argc); }
+
+const std::vector<std::string>& commandLine() { return storedCommandLine(); }
+
+std::string utcNow() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string runRecordPath(const std::string& out) { return out + ".run.json"; }
+
+nlohmann::json fileEntry(const std::string& path) {
+  if (path.rfind("/vsi", 0) == 0 || path.find("://") != std::string::npos) return {{"path", path}};
+  std::error_code ec;
+  const fs::path abs = fs::absolute(path, ec);
+  const auto size = fs::file_size(path, ec);
+  if (ec) return {{"path", abs.empty() ? path : abs.lexically_normal().string()}};
+  return {{"path", abs.lexically_normal().string()}, {"bytes", size}};
+}
+
+void writeTextAtomically(const std::string& path, const std::string& text,
+                         const std::string& command) {
+  const std::string tmp = tempSibling(path);
+  {
+    std::ofstream f(tmp);
+    f << text << "\n";
+    if (!f) throw IoError(command + ": cannot write '" + tmp + "'. Check the folder is writable.");
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw IoError(command + ": cannot write '" + path + "': " + ec.message() + ".");
+  }
+}
+
+}  // namespace fieldseg::cli
