@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "aoi.hpp"
 #include "card_thresholds.hpp"
 #include "command.hpp"
 #include "fieldseg/checksum.hpp"
@@ -107,7 +108,9 @@ void writeRunRecord(const DelineateArgs& a, const DelineateOptions& o, const Mod
       {"images", images},
       {"probabilities_in", a.probabilitiesIn.empty() ? json() : fileEntry(a.probabilitiesIn)},
       {"model", a.model.empty() ? json() : fileEntry(a.model)},
-      {"aoi", a.aoi.empty() ? json() : fileEntry(a.aoi)}};
+      {"aoi", a.aoi.empty()       ? json()
+              : fs::exists(a.aoi) ? fileEntry(a.aoi)
+                                  : json(a.aoi)}};
   j["model"] = {{"name", model.name}, {"version", model.version}};
   if (!a.model.empty()) j["model"]["sha256"] = sha256File(a.model);
   if (!model.card.is_null()) j["model"]["thresholds"] = model.card.value("thresholds", json());
@@ -207,7 +210,7 @@ void run(const DelineateArgs& a) {
   o.probabilitiesOut = probsTemp;
   o.overwrite = a.overwrite;
   o.tempDir = outDir.string();
-  if (!a.aoi.empty()) o.aoi = readFields(a.aoi);
+  if (!a.aoi.empty()) o.aoi = readAoi(a.aoi, "delineate");
 
   ModelInfo model;
   std::unique_ptr<Predictor> predictor;
@@ -360,7 +363,9 @@ const Registrar registrar(
           ->required();
       sub.add_option("--probabilities", a->probabilitiesOut,
                      "Also write the probability mosaic (uint8 extent/boundary/distance GeoTIFF)");
-      sub.add_option("--aoi", a->aoi, "Only delineate inside these polygons (any vector file)");
+      sub.add_option("--aoi", a->aoi,
+                     "Only delineate inside these polygons (any vector file) or this lon/lat box "
+                     "minlon,minlat,maxlon,maxlat");
       sub.add_option("--tile-px", a->tilePx, "Tile core size in pixels")
           ->check(CLI::Range(32, 8192))
           ->capture_default_str();

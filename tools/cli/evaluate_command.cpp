@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 
+#include "aoi.hpp"
 #include "command.hpp"
 #include "fieldseg/error.hpp"
 #include "fieldseg/eval.hpp"
@@ -107,7 +108,7 @@ void run(const EvaluateArgs& a) {
   o.partialFpMinFraction = a.fpMinFraction;
   o.boundaryMetrics = !a.noBoundary;
   if (!a.crs.empty()) o.metricCrs = Crs::fromUserInput(a.crs);
-  if (!a.aoi.empty()) o.aoi = readFields(a.aoi);
+  if (!a.aoi.empty()) o.aoi = readAoi(a.aoi, "evaluate");
   EvalResult r = evaluateFields(pred, truth, o);
   if (!a.perField.empty()) {
     VectorWriteOptions w;
@@ -138,7 +139,9 @@ const Registrar kRegistrar(
                      "`fieldseg labels --split`: by centroid longitude, west = first floor(n/2))");
       sub.add_flag("--partial", a->partial,
                    "Partial labels: only labelled area counts (see below)");
-      sub.add_option("--aoi", a->aoi, "Area of interest polygons (any OGR source)");
+      sub.add_option("--aoi", a->aoi,
+                     "Area of interest polygons (any OGR source) or a lon/lat box "
+                     "minlon,minlat,maxlon,maxlat");
       sub.add_option("--per-field", a->perField,
                      "Write each truth field with iou, best_pred_id, matched, matched_pred_id "
                      "(.gpkg, .geojson, .fgb)");

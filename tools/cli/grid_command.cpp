@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "aoi.hpp"
 #include "command.hpp"
 #include "fieldseg/batch.hpp"
 #include "fieldseg/error.hpp"
@@ -63,7 +64,7 @@ void run(const GridArgs& a) {
             true);
   }
   FieldSet aoi;
-  if (!a.aoi.empty()) aoi = readFields(a.aoi);
+  if (!a.aoi.empty()) aoi = readAoi(a.aoi, "grid");
   batch::GridManifest g = batch::buildGrid(footprints, aoi, o, a.aoi);
   batch::writeGrid(g, a.out, a.overwrite);
   char cell[32];
@@ -84,9 +85,11 @@ const Registrar registrar(
       sub.add_option("--images", a->images,
                      "Images (paths, VRTs or /vsi* URLs); each cell lists those overlapping it")
           ->expected(1, -1);
-      sub.add_option("--aoi", a->aoi,
-                     "Polygons of the area of interest (any vector format, any CRS); default: the "
-                     "union of the image footprints");
+      sub.add_option(
+          "--aoi", a->aoi,
+          "Polygons of the area of interest (any vector format, any CRS) or a lon/lat box "
+          "minlon,minlat,maxlon,maxlat; default: the "
+          "union of the image footprints");
       sub.add_option("--cell-m", a->cellM, "Cell side in metres")
           ->check(CLI::Range(1.0, 1e7))
           ->capture_default_str();
