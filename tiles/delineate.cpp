@@ -171,7 +171,10 @@ Run runPasses(const DelineateInput& in, const DelineateOptions& o,
     {
       GeoTiffWriter writer(path, mosaicGrid, 3, GeoTiffWriter::Type::Byte,
                            {"extent", "boundary", "distance"});
-      writer.setMetadata("FIELDSEG_PROBABILITY_SCALE", "value / 255");
+      // Stored as round(p * 255); GDAL's scale shows p, the mask marks pixels no date covers.
+      writer.setScaleOffset(1.0 / 255.0, 0.0);
+      writer.enableMask();
+      if (!o.probabilitiesOut.empty()) writer.buildOverviewsOnClose();
       MosaicStats ms;
       inArena([&] {
         ms = predictMosaic(dates, stats, *in.predictor,
@@ -184,7 +187,7 @@ Run runPasses(const DelineateInput& in, const DelineateOptions& o,
     }
     rep.predictSeconds = since(t1);
     mosaic = openRaster({path}, OpenOptions{});
-    probsAreBytes = true;
+    probsAreBytes = false;  // read through the scale: p in [0, 1]
     run.mosaicOffset = PixelWindow{predArea.x, predArea.y, 0, 0};
     ctx.reader.src = mosaic.get();
     ctx.grid = mosaicGrid;

@@ -59,7 +59,10 @@ OpenedInput openInputs(const DelineateInput& in, const DelineateOptions& o) {
       throw DataError("delineate: probabilities '" + in.probabilitiesIn +
                       "' need 3 bands (extent, boundary, distance): " + e.what());
     }
-    out.probsAreBytes = out.probs->bands()[0].dataType == "Byte";
+    // Byte without a scale = 0..255; with GDAL's scale (fieldseg's own output) the reader applies
+    // it.
+    out.probsAreBytes = out.probs->bands()[0].dataType == "Byte" &&
+                        out.probs->bands()[0].scale == 1 && out.probs->bands()[0].offset == 0;
     if (!dates.empty() && !sameGrid(dates[0]->grid(), out.probs->grid()))
       throw DataError("delineate: probabilities '" + in.probabilitiesIn +
                       "' are not on the image grid. Compute them on the image's grid.");

@@ -119,6 +119,7 @@ void predictBatch(const Pass& p, PredictBatch& b) {
         v[i] = n ? std::round(std::clamp(v[i] / n, 0.0f, 1.0f) * 255.0f) : 0.0f;
       }
     }
+    for (size_t i = 0; i < c.plane(); ++i) c.valid[i] = !cnt.empty() && cnt[i] > 0;  // the mask
     b.inputs[t].clear();
   }
 }

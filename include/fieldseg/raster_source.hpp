@@ -26,7 +26,9 @@ struct BandInfo {
   std::string colorInterp;  ///< GDAL colour interpretation name, lower case ("red", "alpha", ...)
   std::string dataType;     ///< stored type: "Byte", "UInt16", "Float32", ...
   std::optional<double> nodata;
-  std::string file;  ///< file it comes from
+  double scale = 1,
+         offset = 0;  ///< GDAL scale/offset, applied by read(): value = raw * scale + offset
+  std::string file;   ///< file it comes from
 };
 
 struct BandStats {
@@ -89,6 +91,13 @@ class GeoTiffWriter {
   /// Writes `r` (r.bands == bands) at pixel offset (x, y); values are rounded/clamped to the type.
   void write(int x, int y, const Raster<float>& r);
   void setMetadata(const std::string& key, const std::string& value);
+  /// GDAL scale/offset of every band (readers show value * scale + offset).
+  void setScaleOffset(double scale, double offset);
+  /// From now on, write() also writes each raster's validity into an internal per-dataset mask
+  /// (0 = nodata), which GDAL, QGIS and openRaster honour.
+  void enableMask();
+  /// close() builds internal overviews (average, factors 2, 4, ... down to 256 px) first.
+  void buildOverviewsOnClose();
   void close();
 
  private:

@@ -4,7 +4,9 @@
 #include <gdal_priv.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <mutex>
+#include <vector>
 
 #include "fieldseg/error.hpp"
 #include "fieldseg/raster_source.hpp"
@@ -24,6 +26,7 @@ struct GeoTiffWriter::Impl {
   GDALDataset* ds = nullptr;
   std::mutex mutex;
   bool closed = false;
+  bool mask = false, overviews = false;
 };
 
 namespace {
@@ -67,8 +70,11 @@ GeoTiffWriter::GeoTiffWriter(const std::string& path, const GridSpec& grid, int 
   if (!drv) throw IoError("io: the GDAL GTiff driver is missing. Reinstall GDAL.");
   // Horizontal differencing suits integers; the floating-point predictor suits Float32.
   const char* predictor = type == Type::Float32 ? "PREDICTOR=3" : "PREDICTOR=2";
-  const char* opts[] = {"TILED=YES", "BLOCKXSIZE=256",   "BLOCKYSIZE=256",  "COMPRESS=DEFLATE",
-                        predictor,   "BIGTIFF=IF_SAFER", "INTERLEAVE=BAND", nullptr};
+  // MINISBLACK: these are measurements (probabilities, labels, reflectance), not an RGB picture.
+  const char* opts[] = {
+      "TILED=YES", "BLOCKXSIZE=256",   "BLOCKYSIZE=256",  "COMPRESS=DEFLATE",
+      predictor,   "BIGTIFF=IF_SAFER", "INTERLEAVE=BAND", "PHOTOMETRIC=MINISBLACK",
+      nullptr};
   GdalErrorScope errors;
   impl_->ds = drv->Create(impl_->tmpPath.c_str(), grid.width(), grid.height(), bands,
                           gdalType(type), const_cast<char**>(opts));
@@ -134,6 +140,48 @@ void GeoTiffWriter::write(int x, int y, const Raster<float>& r) {
                     "': " + gdalCause(errors, "write failed") + ". Check free disk space.");
     }
   }
+  if (impl_->mask) {
+    std::vector<std::uint8_t> m(static_cast<size_t>(in.width) * in.height, 255);
+    for (int rr = 0; rr < in.height && !r.valid.empty(); ++rr)
+      for (int cc = 0; cc < in.width; ++cc)
+        m[static_cast<size_t>(rr) * in.width + cc] =
+            r.valid[static_cast<size_t>(in.y - y + rr) * r.cols + (in.x - x + cc)] ? 255 : 0;
+    CPLErr err = impl_->ds->GetRasterBand(1)->GetMaskBand()->RasterIO(
+        GF_Write, in.x, in.y, in.width, in.height, m.data(), in.width, in.height, GDT_Byte, 0, 0,
+        nullptr);
+    if (err != CE_None) {
+      throw IoError("io: cannot write the nodata mask of '" + impl_->tmpPath +
+                    "': " + gdalCause(errors, "write failed") + ". Check free disk space.");
+    }
+  }
+}
+
+void GeoTiffWriter::setScaleOffset(double scale, double offset) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  for (int b = 0; impl_->ds && b < impl_->bands; ++b) {
+    impl_->ds->GetRasterBand(b + 1)->SetScale(scale);
+    impl_->ds->GetRasterBand(b + 1)->SetOffset(offset);
+  }
+}
+
+void GeoTiffWriter::enableMask() {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  if (!impl_->ds || impl_->mask) return;
+  GdalErrorScope errors;
+  // Inside the TIFF, not a .msk sidecar that the rename on close() would leave behind.
+  CPLSetThreadLocalConfigOption("GDAL_TIFF_INTERNAL_MASK", "YES");
+  const CPLErr made = impl_->ds->CreateMaskBand(GMF_PER_DATASET);
+  CPLSetThreadLocalConfigOption("GDAL_TIFF_INTERNAL_MASK", nullptr);
+  if (made != CE_None) {
+    throw IoError("io: cannot add a nodata mask to '" + impl_->tmpPath +
+                  "': " + gdalCause(errors, "mask creation failed") + ".");
+  }
+  impl_->mask = true;
+}
+
+void GeoTiffWriter::buildOverviewsOnClose() {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  impl_->overviews = true;
 }
 
 void GeoTiffWriter::setMetadata(const std::string& key, const std::string& value) {
@@ -145,6 +193,14 @@ void GeoTiffWriter::close() {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   if (impl_->closed) return;
   GdalErrorScope errors;
+  if (impl_->overviews) {
+    std::vector<int> factors;
+    for (int f = 2; std::max(impl_->grid.width(), impl_->grid.height()) / f >= 256; f *= 2)
+      factors.push_back(f);
+    if (!factors.empty())
+      impl_->ds->BuildOverviews("AVERAGE", static_cast<int>(factors.size()), factors.data(), 0,
+                                nullptr, nullptr, nullptr);
+  }
   impl_->ds->FlushCache(false);
   bool failed = errors.hasFailure();
   GDALClose(impl_->ds);  // void in GDAL 3.6: write errors surface through the scope

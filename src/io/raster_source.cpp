@@ -229,6 +229,8 @@ GdalRasterSource::GdalRasterSource(const std::vector<std::string>& paths,
       sb.info.file = paths[f];
       sb.scale = band->GetScale();
       sb.offset = band->GetOffset();
+      sb.info.scale = sb.scale;
+      sb.info.offset = sb.offset;
       sb.maskFlags = band->GetMaskFlags();
       sb.isAlpha = band->GetColorInterpretation() == GCI_AlphaBand;
       sb.stem = ds->GetRasterCount() == 1 ? fileStem(paths[f]) : std::string();
