@@ -179,6 +179,10 @@ void run(const CalibrateArgs& a) {
       DelineateOptions o = base;
       o.probabilitiesOut = (scratch.path / ("prob_" + std::to_string(i) + ".tif")).string();
       DelineateResult res = delineate(in, o);
+      if (res.report.allNodata)
+        throw DataError("calibrate: every pixel of '" + a.images[i] +
+                        "' is nodata (nodata value, mask, or NaN/Inf): nothing to calibrate "
+                        "on. Drop it from --image or fix its nodata setting.");
       logLine("calibrate: probabilities of '" + a.images[i] + "' in " +
               std::to_string(res.report.predictSeconds) + " s");
       probs.push_back(o.probabilitiesOut);
