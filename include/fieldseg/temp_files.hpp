@@ -22,4 +22,10 @@ bool isStaleTempName(const std::string& name);
 /// real problems.
 int removeStaleTemps(const std::string& dir);
 
+/// Writes `content` to `path` atomically on POSIX file systems: a tempSibling in the same folder,
+/// fsync, rename, fsync of the folder; creates missing parent folders. Readers (a rerun, merge) see
+/// the old file or the complete new one, never a prefix, even when the writer is killed; a killed
+/// writer's temp file is one removeStaleTemps() recognises. Throws IoError.
+void writeFileAtomically(const std::string& path, const std::string& content);
+
 }  // namespace fieldseg

@@ -1,13 +1,17 @@
 #include "fieldseg/temp_files.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
+
+#include "fieldseg/error.hpp"
 
 namespace fieldseg {
 namespace {
@@ -60,6 +64,62 @@ int removeStaleTemps(const std::string& dir) {
     if (isStaleTempName(e.path().filename().string()) && fs::remove(e.path(), ec)) ++removed;
   }
   return removed;
+}
+
+namespace {
+
+[[noreturn]] void failWrite(const std::string& what, const std::string& path) {
+  throw IoError("io: cannot " + what + " '" + path + "': " + std::strerror(errno) +
+                ". Check that the folder is writable and not full.");
+}
+
+}  // namespace
+
+void writeFileAtomically(const std::string& path, const std::string& content) {
+  fs::path target(path);
+  fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    errno = ec.value();
+    failWrite("create directory", dir.string());
+  }
+  const std::string tmp = tempSibling(path);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) failWrite("create", tmp);
+  const char* p = content.data();
+  size_t left = content.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int saved = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      errno = saved;
+      failWrite("write", tmp);
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    int saved = errno;
+    ::unlink(tmp.c_str());
+    errno = saved;
+    failWrite("flush", tmp);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int saved = errno;
+    ::unlink(tmp.c_str());
+    errno = saved;
+    failWrite("rename into place", path);
+  }
+  // Make the rename itself durable (matters on shared file systems after a node crash).
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
 }
 
 }  // namespace fieldseg

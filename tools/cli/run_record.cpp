@@ -2,7 +2,6 @@
 
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 
 #include "fieldseg/error.hpp"
 #include "fieldseg/temp_files.hpp"
@@ -45,17 +44,10 @@ nlohmann::json fileEntry(const std::string& path) {
 
 void writeTextAtomically(const std::string& path, const std::string& text,
                          const std::string& command) {
-  const std::string tmp = tempSibling(path);
-  {
-    std::ofstream f(tmp);
-    f << text << "\n";
-    if (!f) throw IoError(command + ": cannot write '" + tmp + "'. Check the folder is writable.");
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw IoError(command + ": cannot write '" + path + "': " + ec.message() + ".");
+  try {
+    writeFileAtomically(path, text + "\n");
+  } catch (const IoError& e) {
+    throw IoError(command + ": " + e.what());
   }
 }
 

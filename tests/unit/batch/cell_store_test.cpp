@@ -79,7 +79,7 @@ TEST(BatchCellStore, StatesFollowTheFiles) {
   EXPECT_EQ(inspectCell(tmp.path(), c.id).state, CellState::Corrupt);
   // No temp files left behind by the atomic writes.
   for (const auto& e : fs::directory_iterator(fs::path(tmp.path()) / "cells"))
-    EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();
+    EXPECT_EQ(e.path().string().find(".fieldseg-tmp-"), std::string::npos) << e.path();
 }
 
 TEST(BatchCellStore, RoundTripIsExact) {
