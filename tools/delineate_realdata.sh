@@ -3,7 +3,7 @@
 # ../shared/realdata (issue 6, acceptance 4) and scores the Rwanda chip against its partial labels.
 #
 # Usage: tools/delineate_realdata.sh MODEL.fsm OUTDIR [--fieldseg PATH] [--realdata DIR]
-# Writes OUTDIR/<scene>.geojson, <scene>.run.json, <scene>.png (quicklook) and rwanda_eval.txt.
+# Writes OUTDIR/<scene>.geojson, <scene>.geojson.run.json, <scene>.png (quicklook) and rwanda_eval.txt.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")/.." && pwd)"
