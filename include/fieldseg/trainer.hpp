@@ -36,6 +36,15 @@ struct AugmentConfig {
   double contrast = 0.1;        ///< multiplicative, uniform in [1-c, 1+c]
   double gsdRescaleMax = 1.0;   ///< chips are downsampled by a random factor in [1, max]
   double gsdRescaleProb = 0.0;  ///< probability of applying that rescale
+  /// Sensor degradations (a source model that should transfer to a coarser, noisier sensor sees
+  /// them in training; all off by default, applied in this order after brightness/contrast):
+  double blurProb = 0.0;  ///< probability of a Gaussian blur (a coarser point-spread function)
+  double blurSigmaMaxPx = 0.0;  ///< its sigma, uniform in [0.3, max] pixels
+  double bandGain = 0.0;        ///< per-band multiplicative gain, uniform in [1-g, 1+g]
+  double gamma = 0.0;           ///< per-band gamma exp(u), u uniform in [-ln(1+g), ln(1+g)]
+  double hazeProb = 0.0;  ///< probability of haze: v -> (1-a) v + a, a uniform in [0, hazeMax]
+  double hazeMax = 0.0;
+  double noiseStd = 0.0;  ///< additive Gaussian noise, std uniform in [0, noiseStd]
 };
 
 struct TrainConfig {

@@ -163,7 +163,9 @@ TrainConfig parseTrainConfig(const std::string& jsonText, const std::string& whe
   if (j.contains("augment")) {
     const json& a = j["augment"];
     checkKeys(a,
-              {"flips", "rot90", "brightness", "contrast", "gsd_rescale_max", "gsd_rescale_prob"},
+              {"flips", "rot90", "brightness", "contrast", "gsd_rescale_max", "gsd_rescale_prob",
+               "blur_prob", "blur_sigma_max_px", "band_gain", "gamma", "haze_prob", "haze_max",
+               "noise_std"},
               where, "augment.");
     get(a, "flips", c.augment.flips, where, "augment.");
     get(a, "rot90", c.augment.rot90, where, "augment.");
@@ -171,6 +173,13 @@ TrainConfig parseTrainConfig(const std::string& jsonText, const std::string& whe
     get(a, "contrast", c.augment.contrast, where, "augment.");
     get(a, "gsd_rescale_max", c.augment.gsdRescaleMax, where, "augment.");
     get(a, "gsd_rescale_prob", c.augment.gsdRescaleProb, where, "augment.");
+    get(a, "blur_prob", c.augment.blurProb, where, "augment.");
+    get(a, "blur_sigma_max_px", c.augment.blurSigmaMaxPx, where, "augment.");
+    get(a, "band_gain", c.augment.bandGain, where, "augment.");
+    get(a, "gamma", c.augment.gamma, where, "augment.");
+    get(a, "haze_prob", c.augment.hazeProb, where, "augment.");
+    get(a, "haze_max", c.augment.hazeMax, where, "augment.");
+    get(a, "noise_std", c.augment.noiseStd, where, "augment.");
   }
   get(j, "freeze_encoder_epochs", c.freezeEncoderEpochs, where);
   if (j.contains("validation")) {
@@ -226,6 +235,23 @@ TrainConfig parseTrainConfig(const std::string& jsonText, const std::string& whe
   if (c.augment.contrast < 0 || c.augment.contrast >= 1)
     bad(where, "augment.contrast", "must be in [0, 1)", "Use e.g. 0.1");
   if (c.augment.brightness < 0) bad(where, "augment.brightness", "must be >= 0", "Use e.g. 0.1");
+  auto probability = [&](double v, const char* key) {
+    if (!(v >= 0 && v <= 1))
+      bad(where, std::string("augment.") + key, "must be in [0, 1]", "Use e.g. 0.5");
+  };
+  probability(c.augment.blurProb, "blur_prob");
+  probability(c.augment.hazeProb, "haze_prob");
+  probability(c.augment.hazeMax, "haze_max");
+  if (!(c.augment.blurSigmaMaxPx >= 0 && c.augment.blurSigmaMaxPx <= 8))
+    bad(where, "augment.blur_sigma_max_px", "must be in [0, 8]", "Use e.g. 1.5");
+  if (c.augment.blurProb > 0 && c.augment.blurSigmaMaxPx < 0.3)
+    bad(where, "augment.blur_sigma_max_px", "must be >= 0.3 when blur_prob > 0", "Use e.g. 1.5");
+  if (!(c.augment.bandGain >= 0 && c.augment.bandGain < 1))
+    bad(where, "augment.band_gain", "must be in [0, 1)", "Use e.g. 0.1");
+  if (!(c.augment.gamma >= 0 && c.augment.gamma <= 2))
+    bad(where, "augment.gamma", "must be in [0, 2]", "Use e.g. 0.2");
+  if (!(c.augment.noiseStd >= 0 && c.augment.noiseStd <= 1))
+    bad(where, "augment.noise_std", "must be in [0, 1]", "Use e.g. 0.03");
   if (c.valThreshold <= 0 || c.valThreshold >= 1)
     bad(where, "validation.threshold", "must be in (0, 1)", "Use 0.5");
   if (c.valHoldoutEveryNth < 0)

@@ -16,6 +16,7 @@
 #include "fieldseg/normalisation.hpp"
 #include "fieldseg/version.hpp"
 #include "net.hpp"
+#include "sensor_degrade.hpp"
 
 namespace fieldseg {
 namespace model {
@@ -206,6 +207,7 @@ Sample augment(const Chip& chip, const TrainConfig& cfg, std::mt19937_64& rng) {
     torch::Tensor valid = img.ne(0).any(0, true).to(torch::kFloat32);
     img = ((img * c + b).clamp(-1, 2) * valid);
   }
+  img = degradeSensor(img, a, rng);
   return {img.contiguous(), lab.contiguous()};
 }
 
