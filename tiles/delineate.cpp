@@ -184,6 +184,7 @@ Run runPasses(const DelineateInput& in, const DelineateOptions& o,
       writer.close();
       rep.predictTiles = ms.tiles;
       rep.nodataTiles = ms.nodataTiles;
+      rep.nonFinitePixels = ms.nonFinitePixels;
     }
     rep.predictSeconds = since(t1);
     mosaic = openRaster({path}, OpenOptions{});

@@ -25,6 +25,7 @@ struct PredictBatch {
   std::vector<int> tiles;
   std::vector<std::vector<Raster<float>>> inputs;  // [tile][date]
   std::vector<bool> skip;                          // no valid pixel in any date
+  long long nonFinite = 0;                         // core pixel-dates with a NaN/Inf band value
   std::vector<Raster<float>> cores;                // [tile] 3 bands, 0..255
 };
 
@@ -39,6 +40,16 @@ struct Pass {
   int side = 0;  // tile core + 2 halos
 };
 
+// Pixels of `w` (in r's pixels) that the reader masked because a band value is NaN or Inf.
+long long countNonFinite(const Raster<float>& r, const PixelWindow& w) {
+  if (r.nonFinite.empty()) return 0;
+  long long n = 0;
+  for (int rr = w.y; rr < w.y + w.height; ++rr)
+    for (int cc = w.x; cc < w.x + w.width; ++cc)
+      n += r.nonFinite[static_cast<size_t>(rr) * r.cols + cc];
+  return n;
+}
+
 // Reads and normalises every date of the batch's tiles; a tile with no valid core pixel in any
 // date is skipped.
 void readBatch(const Pass& p, PredictBatch& b) {
@@ -51,6 +62,7 @@ void readBatch(const Pass& p, PredictBatch& b) {
                           p.side};
     for (int d = 0; d < nDates; ++d) {
       Raster<float> r = p.dates[d]->read(win);
+      b.nonFinite += countNonFinite(r, PixelWindow{p.haloPx, p.haloPx, core.width, core.height});
       for (int rr = p.haloPx; rr < p.haloPx + core.height && b.skip[t]; ++rr)
         for (int cc = p.haloPx; cc < p.haloPx + core.width; ++cc)
           if (r.isValid(rr, cc)) {
@@ -160,6 +172,7 @@ MosaicStats predictMosaic(const std::vector<std::unique_ptr<RasterSource>>& date
     return b;
   };
   auto write = [&](Batch b) {
+    ms.nonFinitePixels += b->nonFinite;
     for (size_t t = 0; t < b->tiles.size(); ++t) {
       const PixelWindow core = tiles[b->tiles[t]].core;
       writer.write(core.x, core.y, b->cores[t]);

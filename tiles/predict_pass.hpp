@@ -14,6 +14,7 @@ namespace fieldseg {
 
 struct MosaicStats {
   long long tiles = 0, nodataTiles = 0;
+  long long nonFinitePixels = 0;  ///< pixel-dates of the area masked because a value is NaN/Inf
 };
 
 /// Predicts `area` (pixels of the dates' grid) and writes it to `writer` (a 3-band Byte raster of

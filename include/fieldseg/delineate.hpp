@@ -85,6 +85,7 @@ struct DelineateReport {
   long long tiles = 0;             ///< tiles of pass 2
   long long predictTiles = 0;      ///< tiles of pass 1 (0 when probabilities were given)
   long long nodataTiles = 0;       ///< pass-1 tiles skipped because every pixel is invalid
+  long long nonFinitePixels = 0;   ///< pixel-dates masked as nodata because a band is NaN/Inf
   bool allNodata = false;          ///< no valid pixel in any date
   long long piecesMerged = 0;      ///< fields assembled from more than one tile
   long long droppedSmall = 0;      ///< instances below minAreaM2

@@ -20,6 +20,9 @@ struct Raster {
   std::vector<T> data;              ///< size bands*rows*cols
   std::vector<std::uint8_t> valid;  ///< size rows*cols
   std::vector<std::string> bandNames;
+  /// Readers that mask NaN/Inf values (GDAL sources) mark those pixels 1 here, so callers can
+  /// count and report them; empty when the read met none.
+  std::vector<std::uint8_t> nonFinite;
 
   Raster() = default;
   Raster(int b, int r, int c, T fill = T{})

@@ -357,7 +357,11 @@ void GdalRasterSource::readBlock(Handles& h, Raster<float>& out, int dx, int dy,
       const float* row = dst + static_cast<size_t>(r) * cols;
       std::uint8_t* v = out.valid.data() + static_cast<size_t>(dy + r) * cols + dx;
       for (int c = 0; c < nx; ++c) {
-        if (!std::isfinite(row[c])) v[c] = 0;
+        if (!std::isfinite(row[c])) {
+          v[c] = 0;
+          if (out.nonFinite.empty()) out.nonFinite.assign(out.plane(), 0);
+          out.nonFinite[static_cast<size_t>(dy + r) * cols + dx + c] = 1;
+        }
       }
     }
     // Mask bands and alpha (and nodata when resampling, where values are blended) come from
@@ -518,6 +522,19 @@ void GdalRasterSource::readResampled(Handles& h, Raster<float>& out, const Pixel
             out.valid[row + c] = ok ? 1 : 0;
             if (!ok) {
               for (int b = 0; b < nb; ++b) out.band(b)[row + c] = 0.0f;
+              // Flagged NaN/Inf when the native pixel under its centre was one.
+              if (!nat.nonFinite.empty()) {
+                const int nxp = std::clamp(
+                    static_cast<int>(extra.dfXOff + (c + 0.5) * extra.dfXSize / sx.count), 0,
+                    nat.cols - 1);
+                const int nyp = std::clamp(
+                    static_cast<int>(extra.dfYOff + (r + 0.5) * extra.dfYSize / sy.count), 0,
+                    nat.rows - 1);
+                if (nat.nonFinite[static_cast<size_t>(nyp) * nat.cols + nxp]) {
+                  if (out.nonFinite.empty()) out.nonFinite.assign(out.plane(), 0);
+                  out.nonFinite[row + c] = 1;
+                }
+              }
             }
           }
         }

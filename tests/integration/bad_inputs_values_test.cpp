@@ -57,8 +57,26 @@ TEST(BadInputsValues, NanPixelsAreNodataEverywhere) {
   if (r.exitCode == 2 && r.err.find("LibTorch") != std::string::npos)
     GTEST_SKIP() << "built without LibTorch";
   ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_EQ(r.err.find("NaN/Inf"), std::string::npos) << r.err;
   r = runCli({"delineate", d.file("patch.tif"), "--model", model, "--out", d.file("p.geojson")});
   ASSERT_EQ(r.exitCode, 0) << r.err;
+  // Counted once per pixel and date (tile halos read them again, the count does not), reported.
+  EXPECT_NE(r.err.find("warning: 4096 pixel-dates hold NaN/Inf values"), std::string::npos)
+      << r.err;
+  {
+    std::ifstream rec(d.file("p.geojson.run.json"));
+    ASSERT_TRUE(rec) << "no run record";
+    const auto j = nlohmann::json::parse(std::string(std::istreambuf_iterator<char>(rec), {}));
+    EXPECT_EQ(j["result"]["nan_inf_pixels_masked"].get<long long>(), 4096);
+  }
+  EXPECT_EQ(r.err.find("NaN/Inf"), r.err.rfind("NaN/Inf")) << "warned once: " << r.err;
+  // Resampled on the fly (--gsd): still counted, at the output pixels (about 4096 / 4).
+  const double gsd = openRaster({d.file("patch.tif")})->grid().gsdMeters();
+  r = runCli({"delineate", d.file("patch.tif"), "--model", model, "--out", d.file("g.geojson"),
+              "--gsd", std::to_string(2 * gsd)});
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: 1024 pixel-dates hold NaN/Inf values"), std::string::npos)
+      << r.err;
   const size_t whole = featureCount(d.file("a.geojson")),
                patched = featureCount(d.file("p.geojson"));
   EXPECT_GT(whole, 20u);

@@ -127,6 +127,7 @@ void writeRunRecord(const DelineateArgs& a, const DelineateOptions& o, const Mod
                  {"datetime", rep.datetime},
                  {"predict_tiles", rep.predictTiles},
                  {"nodata_tiles", rep.nodataTiles},
+                 {"nan_inf_pixels_masked", rep.nonFinitePixels},
                  {"fields_tiles", rep.tiles},
                  {"merged_across_tiles", rep.piecesMerged},
                  {"dropped_below_min_area", rep.droppedSmall},
@@ -329,6 +330,9 @@ void run(const DelineateArgs& a) {
       logLine(w);
     }
   }
+  if (rep.nonFinitePixels > 0)
+    logLine("delineate: warning: " + std::to_string(rep.nonFinitePixels) +
+            " pixel-dates hold NaN/Inf values; they were masked as nodata (no fields there)");
   if (rep.allNodata)
     logLine("delineate: every pixel of the input is nodata: wrote an empty layer to " + a.out);
   const double mpx = rep.window.area() / 1e6;
