@@ -204,6 +204,13 @@ Run runPasses(const DelineateInput& in, const DelineateOptions& o,
         return run;
       }
     }
+    bool anyValid = false;
+    for (const auto& st : computeStats(*probs))
+      if (st.validCount > 0) anyValid = true;
+    if (!anyValid) {
+      rep.allNodata = true;
+      return run;
+    }
     ctx.reader.src = probs.get();
     ctx.grid = grid;
     ctx.area = area;
@@ -219,6 +226,7 @@ Run runPasses(const DelineateInput& in, const DelineateOptions& o,
   rep.tiles = run.fields.tiles;
   rep.piecesMerged = run.fields.merged;
   rep.droppedSmall = run.fields.droppedSmall;
+  rep.nonFinitePixels += run.fields.nonFinitePixels;  // NaN/Inf in --probabilities-in
   return run;
 }
 

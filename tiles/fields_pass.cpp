@@ -16,8 +16,10 @@ namespace fieldseg {
 
 void ProbReader::read(const PixelWindow& w, std::vector<std::uint8_t>& ext,
                       std::vector<std::uint8_t>& bnd, std::vector<std::uint8_t>& dst,
-                      std::vector<std::uint8_t>& valid) const {
+                      std::vector<std::uint8_t>& valid,
+                      std::vector<std::uint8_t>* nonFinite) const {
   Raster<float> r = src->read(w);
+  if (nonFinite) *nonFinite = std::move(r.nonFinite);
   const size_t n = r.plane();
   ext.resize(n);
   bnd.resize(n);
@@ -42,6 +44,7 @@ namespace {
 
 struct TileOut {
   long long corePixels = 0;
+  long long nonFinite = 0;  // core pixels the reader masked for NaN/Inf
   std::vector<post::BuiltField> fields;
   post::TilePieces pieces;  // its closed pieces are already in `fields`
 };
@@ -54,8 +57,12 @@ TileOut processTile(const FieldsContext& ctx, const TileSpec& tile,
                          tile.core.height};
   const PixelWindow win{core.x - ctx.haloPx, core.y - ctx.haloPx, core.width + 2 * ctx.haloPx,
                         core.height + 2 * ctx.haloPx};
-  std::vector<std::uint8_t> ext, bnd, dst, valid;
-  ctx.reader.read(win, ext, bnd, dst, valid);
+  std::vector<std::uint8_t> ext, bnd, dst, valid, nonFinite;
+  ctx.reader.read(win, ext, bnd, dst, valid, &nonFinite);
+  if (!nonFinite.empty())
+    for (int r = ctx.haloPx; r < ctx.haloPx + core.height; ++r)
+      for (int c = ctx.haloPx; c < ctx.haloPx + core.width; ++c)
+        out.nonFinite += nonFinite[static_cast<size_t>(r) * win.width + c];
   std::vector<std::int32_t> labels;
   const int count = post::labelInstances(ext.data(), bnd.data(), dst.data(), valid.data(),
                                          win.height, win.width, ctx.params, labels);
@@ -107,6 +114,7 @@ FieldsResult buildFields(const FieldsContext& ctx, const DelineateOptions& o,
                 links.insert(links.end(), t->pieces.links.begin(), t->pieces.links.end());
                 ++done;
                 pixels += t->corePixels;
+                res.nonFinitePixels += t->nonFinite;
                 if (o.progress) o.progress("fields", done, res.tiles, pixels);
               }));
   // Merge pieces that share pixels across core edges.

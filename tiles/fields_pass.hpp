@@ -22,8 +22,10 @@ struct ProbReader {
   const RasterSource* src = nullptr;
   bool bytes = false;  ///< values already 0..255 (else floats in [0, 1])
 
+  /// `nonFinite` (optional) receives the reader's NaN/Inf flags of the window (empty when none).
   void read(const PixelWindow& w, std::vector<std::uint8_t>& ext, std::vector<std::uint8_t>& bnd,
-            std::vector<std::uint8_t>& dst, std::vector<std::uint8_t>& valid) const;
+            std::vector<std::uint8_t>& dst, std::vector<std::uint8_t>& valid,
+            std::vector<std::uint8_t>* nonFinite = nullptr) const;
 };
 
 struct FieldsContext {
@@ -38,6 +40,7 @@ struct FieldsContext {
 struct FieldsResult {
   std::unique_ptr<FieldStore> store;
   long long tiles = 0, merged = 0, droppedSmall = 0;
+  long long nonFinitePixels = 0;  ///< core pixels whose probabilities held NaN/Inf (masked)
 };
 
 /// Runs the fields pass over ctx.area in tiles of o.tilePx (o.threads, o.progress); spillPath as

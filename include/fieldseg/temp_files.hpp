@@ -17,7 +17,8 @@ std::string tempSibling(const std::string& path);
 /// gone.
 bool isStaleTempName(const std::string& name);
 
-/// Removes the stale temp files (isStaleTempName) directly inside `dir`; returns how many. Errors
+/// Removes the stale temp files (isStaleTempName) directly inside `dir`, and stale scratch folders
+/// named the same way (with what they hold); returns how many. Errors
 /// (an unreadable folder, a file another user owns) are ignored: the caller's own writes report
 /// real problems.
 int removeStaleTemps(const std::string& dir);

@@ -90,6 +90,19 @@ std::array<double, 6> geoTransformOf(GDALDataset* ds, const std::string& path) {
   GdalErrorScope errors;
   bool hasGt = ds->GetGeoTransform(gt.data()) == CE_None;
   if (!hasGt || geo::isEmptySrs(ds->GetSpatialRef())) {
+    // A truncated file loses its georeferencing tags too: say what is really wrong. Its last
+    // pixel cannot be read when the data blocks are gone.
+    if (ds->GetRasterCount() > 0 && ds->GetRasterXSize() > 0 && ds->GetRasterYSize() > 0) {
+      GdalErrorScope readErrors;
+      float v = 0;
+      if (ds->GetRasterBand(1)->RasterIO(GF_Read, ds->GetRasterXSize() - 1,
+                                         ds->GetRasterYSize() - 1, 1, 1, &v, 1, 1, GDT_Float32, 0,
+                                         0, nullptr) != CE_None)
+        throw IoError("io: raster '" + path +
+                      "' is truncated or corrupt: its pixels cannot be "
+                      "read (" +
+                      gdalCause(readErrors, "read failed") + "). Copy or download it again.");
+    }
     std::string missing = !hasGt ? "no geotransform" : "no CRS";
     throw DataError("io: raster '" + path + "' has no georeferencing (" + missing +
                     "). Assign it, e.g. gdal_translate -a_srs EPSG:<code> -a_ullr <ulx> <uly> "

@@ -60,8 +60,12 @@ int removeStaleTemps(const std::string& dir) {
   fs::directory_iterator it(dir.empty() ? "." : dir, ec);
   if (ec) return 0;
   for (const auto& e : it) {
-    if (!e.is_regular_file(ec)) continue;
-    if (isStaleTempName(e.path().filename().string()) && fs::remove(e.path(), ec)) ++removed;
+    if (e.is_symlink(ec) || !isStaleTempName(e.path().filename().string())) continue;
+    if (e.is_regular_file(ec)) {
+      if (fs::remove(e.path(), ec)) ++removed;
+    } else if (e.is_directory(ec)) {  // a killed command's scratch folder (calibrate)
+      if (fs::remove_all(e.path(), ec) > 0 && !ec) ++removed;
+    }
   }
   return removed;
 }

@@ -1,5 +1,6 @@
 // The model file (one file: magic header, JSON card, LibTorch weights) and the Predictor behind
 // loadModel(). Little-endian fixed-width lengths so files move between hosts.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -8,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include "fieldseg/error.hpp"
 #include "fieldseg/model.hpp"
@@ -262,20 +264,23 @@ ResUNet loadNetwork(const std::string& path, nlohmann::json* cardOut) {
 
 namespace {
 
-// Inference through the network. predict() holds a mutex: LibTorch already spreads one call over
-// all intra-op threads, so concurrent calls would only oversubscribe the cores (maxConcurrency() =
-// 1).
+// Inference through the network. On the CPU every tile runs on ONE intra-op thread and up to
+// `concurrency` tiles run at once (the TBB pipeline calls predict() from several threads): a tile's
+// probabilities then come from the same single-threaded kernels whatever --threads is, so the
+// output bytes do not depend on the thread count (oneDNN partitions a convolution by its thread
+// count, which changes the float summation order). On other devices calls take a mutex.
 class TorchPredictor : public Predictor {
  public:
-  TorchPredictor(ResUNet net, torch::Device device) : net_(std::move(net)), device_(device) {
+  TorchPredictor(ResUNet net, torch::Device device, int concurrency)
+      : net_(std::move(net)), device_(device), concurrency_(std::max(1, concurrency)) {
     net_->to(device_);
     net_->eval();
     // On the CPU, inference runs through the folded channels_last copy (see FoldedResUNet);
     // net_ stays for other devices.
     if (device_.is_cpu()) folded_.emplace(net_);
   }
+  int maxConcurrency() const override { return folded_ ? concurrency_ : 1; }
   std::vector<std::string> inputBands() const override { return net_->spec.inputBands; }
-  int maxConcurrency() const override { return 1; }
 
   std::vector<Raster<float>> predict(const std::vector<Raster<float>>& tiles) override {
     std::vector<Raster<float>> out;
@@ -292,7 +297,9 @@ class TorchPredictor : public Predictor {
                         "x" + std::to_string(t.cols) + " vs " + std::to_string(rows) + "x" +
                         std::to_string(cols) + "). Batch equal-sized tiles only.");
     }
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::unique_lock<std::mutex> lock(mutex_, std::defer_lock);
+    if (!folded_) lock.lock();
+    if (folded_) singleIntraOpThread();
     c10::InferenceMode guard;
     const int64_t n = static_cast<int64_t>(tiles.size());
     const size_t plane = static_cast<size_t>(rows) * cols;
@@ -341,7 +348,18 @@ class TorchPredictor : public Predictor {
   ResUNet net_;
   std::optional<FoldedResUNet> folded_;
   torch::Device device_;
+  int concurrency_ = 1;
   std::mutex mutex_;
+
+  // LibTorch/OpenMP keep the intra-op thread count per calling thread: set it once in each thread
+  // that predicts (TBB workers included).
+  static void singleIntraOpThread() {
+    thread_local bool done = false;
+    if (!done) {
+      at::set_num_threads(1);
+      done = true;
+    }
+  }
 };
 
 }  // namespace
@@ -357,9 +375,12 @@ std::string readModelCard(const std::string& path) { return model::readModelBlob
 
 std::unique_ptr<Predictor> loadModel(const std::string& path, const ModelLoadOptions& options) {
   torch::Device device = model::parseDevice(options.device);
-  model::setThreads(options.threads);
+  const int threads =
+      options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
+  // CPU: one intra-op thread per tile, `threads` tiles at once (see TorchPredictor).
+  model::setThreads(device.is_cpu() ? 1 : threads);
   model::ResUNet net = model::loadNetwork(path);
-  return std::make_unique<model::TorchPredictor>(std::move(net), device);
+  return std::make_unique<model::TorchPredictor>(std::move(net), device, threads);
 }
 
 void writeModelCard(const std::string& inPath, const std::string& outPath,

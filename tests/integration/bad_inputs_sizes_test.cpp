@@ -70,6 +70,12 @@ TEST(BadInputsSizes, HugeDeclaredWorkAndOutOfRangeNumbersAreRefusedAtOnce) {
     writeModel(dir.file("thresholds.fsm"), thresholds, thresholds.size());
     const std::string height = R"({"thresholds":{"t_ext":0.4,"marker_h":"high"}})";
     writeModel(dir.file("height.fsm"), height, height.size());
+    const std::string gsd = R"({"gsd_range_m":["a","b"],"input_bands":["red"]})";
+    writeModel(dir.file("gsd.fsm"), gsd, gsd.size());
+    const std::string array = R"([1,2,3])";
+    writeModel(dir.file("array.fsm"), array, array.size());
+    const std::string name = R"({"name":{"x":1},"input_bands":["red"]})";
+    writeModel(dir.file("name.fsm"), name, name.size());
   }
   const std::string out = dir.file("o.geojson");
   const std::vector<Case> cases = {
@@ -105,6 +111,31 @@ TEST(BadInputsSizes, HugeDeclaredWorkAndOutOfRangeNumbersAreRefusedAtOnce) {
        {"calibrate", "--model", dir.file("height.fsm"), "--image", img, "--truth", truth},
        1,
        "thresholds.marker_h = \"high\" is not a number in (0, 1)"},
+      {"card gsd_range_m of the wrong type: named, before any output",
+       {"delineate", img, "--model", dir.file("gsd.fsm"), "--out", out},
+       1,
+       "gsd.fsm': gsd_range_m = [\"a\",\"b\"] is not [min, max]"},
+      {"card that is a JSON array",
+       {"delineate", img, "--model", dir.file("array.fsm"), "--out", out},
+       1,
+       "array.fsm' is not a JSON object"},
+      {"card name of the wrong type",
+       {"delineate", img, "--model", dir.file("name.fsm"), "--out", out},
+       1,
+       "name.fsm': name is object, not a string"},
+      {"delineate --gsd 0.01 (the pixel budget)",
+       {"delineate", img, "--model", "synth_smallholder", "--out", out, "--gsd", "0.01"},
+       2,
+       "above the budget"},
+      {"calibrate --gsd 0.01 (the pixel budget)",
+       {"calibrate", "--model", "synth_smallholder", "--image", img, "--truth", truth, "--gsd",
+        "0.01"},
+       2,
+       "above the budget"},
+      {"calibrate on a VRT declaring 1e16 px",
+       {"calibrate", "--probabilities-in", dir.file("huge.vrt"), "--truth", truth},
+       2,
+       "above the budget"},
       {"grid --origin 1e308",
        {"grid", "--images", img, "--origin", "1e308,1e308", "--out", dir.file("g.json")},
        2,
@@ -123,6 +154,16 @@ TEST(BadInputsSizes, HugeDeclaredWorkAndOutOfRangeNumbersAreRefusedAtOnce) {
         "-1"},
        2,
        "--border-m: Value -1 not in range"},
+      {"--line-width -1",
+       {"render", "--image", img, "--fields", truth, "--out", dir.file("q.png"), "--line-width",
+        "-1"},
+       2,
+       "--line-width: Value -1 not in range"},
+      {"--border-m -0.5",
+       {"labels", "--image", img, "--fields", truth, "--out", dir.file("l.tif"), "--border-m",
+        "-0.5"},
+       2,
+       "--border-m: Value -0.5 not in range"},
       {"--gsd 0",
        {"delineate", "--probabilities-in", img, "--out", out, "--gsd", "0"},
        2,

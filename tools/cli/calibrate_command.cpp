@@ -23,9 +23,12 @@
 #include "fieldseg/error.hpp"
 #include "fieldseg/eval.hpp"
 #include "fieldseg/fields.hpp"
+#include "fieldseg/raster_source.hpp"
+#include "fieldseg/temp_files.hpp"
 #include "fieldseg/version.hpp"
 #include "guards.hpp"
 #include "log.hpp"
+#include "model_names.hpp"
 #ifdef FIELDSEG_WITH_TORCH
 #include "fieldseg/model.hpp"
 #endif
@@ -84,11 +87,16 @@ void addValue(std::vector<double>& axis, double v) {
 // A private temp folder for the probability mosaics, removed on exit.
 struct ScratchDir {
   fs::path path;
+  // Named like every fieldseg temp file, so the next run removes the folder of a killed one.
   ScratchDir() {
-    std::random_device rd;
+    const fs::path tmp = fs::temp_directory_path();
+    if (const int n = removeStaleTemps(tmp.string()); n > 0)
+      logLine("calibrate: removed " + std::to_string(n) + " scratch folder(s) of killed runs in '" +
+              tmp.string() + "'");
     for (int i = 0; i < 100 && path.empty(); ++i) {
-      fs::path p = fs::temp_directory_path() / ("fieldseg-calibrate-" + std::to_string(rd()));
-      if (fs::create_directory(p)) path = p;
+      fs::path p = tempSibling((tmp / "calibrate").string());
+      std::error_code ec;
+      if (fs::create_directory(p, ec)) path = p;
     }
     if (path.empty()) {
       throw IoError("calibrate: cannot create a temp folder in '" +
@@ -192,6 +200,16 @@ void run(const CalibrateArgs& a) {
         "calibrate: this fieldseg was built without LibTorch, so --model is not "
         "available. Rebuild with -DFIELDSEG_WITH_TORCH=ON or use --probabilities-in.");
 #endif
+  }
+  // Given probabilities with no valid pixel (all nodata or NaN) would calibrate on nothing.
+  for (const auto& p : a.probabilitiesIn) {
+    bool anyValid = false;
+    for (const auto& st : computeStats(*openRaster(splitList(p))))
+      if (st.validCount > 0) anyValid = true;
+    if (!anyValid)
+      throw DataError("calibrate: every pixel of '" + p +
+                      "' is nodata (nodata value, mask, or NaN/Inf): nothing to calibrate on. "
+                      "Drop it from --probabilities-in.");
   }
   addValue(grid.tExt, defaults.tExt);
   addValue(grid.tBound, defaults.tBound);
@@ -306,7 +324,7 @@ const Registrar kRegistrar(
     "Grid-search t_ext / t_bound / min area maximising median field IoU; write them into the card",
     61, [](CLI::App& sub) {
       auto a = std::make_shared<CalibrateArgs>();
-      sub.add_option("--model", a->model, "Model to calibrate");
+      sub.add_option("--model", a->model, "Model to calibrate (a file or a shipped model name)");
       sub.add_option("--image", a->images,
                      "Validation image(s), one per --truth (a stack of single-band files is a "
                      "comma-separated list)");
@@ -345,7 +363,10 @@ const Registrar kRegistrar(
           "grid, so the choice never scores below them on this data. Ties: higher mean IoU, then "
           "the earlier cell. Every grid cell re-runs only the post-processing on the stored "
           "probabilities.");
-      sub.callback([a] { run(*a); });
+      sub.callback([a] {
+        a->model = resolveModel(a->model, "--model");
+        run(*a);
+      });
     });
 
 }  // namespace

@@ -67,4 +67,29 @@ json thresholdsJson(const Thresholds& t) {
           {"marker_h", t.markerH}};
 }
 
+std::string cardString(const nlohmann::json& card, const std::string& key,
+                       const std::string& fallback, const std::string& modelPath) {
+  if (!card.is_object())
+    throw DataError("model card of '" + modelPath + "' is not a JSON object (it is " +
+                    std::string(card.type_name()) + "). Rewrite the card or retrain.");
+  if (!card.contains(key) || card[key].is_null()) return fallback;
+  if (!card[key].is_string())
+    throw DataError("model card of '" + modelPath + "': " + key + " is " +
+                    std::string(card[key].type_name()) + ", not a string. Fix the card.");
+  return card[key].get<std::string>();
+}
+
+std::optional<std::pair<double, double>> cardGsdRange(const nlohmann::json& card,
+                                                      const std::string& modelPath) {
+  if (!card.is_object() || !card.contains("gsd_range_m") || card["gsd_range_m"].is_null())
+    return std::nullopt;
+  const nlohmann::json& g = card["gsd_range_m"];
+  if (!g.is_array() || g.size() != 2 || !g[0].is_number() || !g[1].is_number() ||
+      !(g[0].get<double>() > 0) || !(g[0].get<double>() <= g[1].get<double>()))
+    throw DataError("model card of '" + modelPath + "': gsd_range_m = " + g.dump() +
+                    " is not [min, max] in metres (two positive numbers, min <= max). Fix the "
+                    "card.");
+  return std::make_pair(g[0].get<double>(), g[1].get<double>());
+}
+
 }  // namespace fieldseg::cli

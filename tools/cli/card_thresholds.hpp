@@ -3,7 +3,9 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "fieldseg/delineate.hpp"
 #include "fieldseg/eval.hpp"
@@ -20,6 +22,15 @@ void applyThresholds(const Thresholds& t, DelineateOptions& o);
 /// and the key (the card is at fault, not a flag).
 Thresholds cardThresholds(const nlohmann::json& card, const std::string& modelPath,
                           Thresholds base);
+
+/// The card's string `key`, `fallback` when absent; DataError naming the file and key when the
+/// card is not a JSON object or the value is not a string.
+std::string cardString(const nlohmann::json& card, const std::string& key,
+                       const std::string& fallback, const std::string& modelPath);
+/// The card's "gsd_range_m" [min, max] in metres, nothing when absent; DataError naming the file
+/// when it is not two positive numbers with min <= max.
+std::optional<std::pair<double, double>> cardGsdRange(const nlohmann::json& card,
+                                                      const std::string& modelPath);
 
 /// {"t_ext", "t_bound", "min_area_m2", "t_dist", "marker_h"} as the card stores them.
 nlohmann::json thresholdsJson(const Thresholds& t);

@@ -34,6 +34,7 @@
 #include "grid_run.hpp"
 #include "guards.hpp"
 #include "log.hpp"
+#include "model_names.hpp"
 #include "run_record.hpp"
 #ifdef FIELDSEG_WITH_TORCH
 #include "fieldseg/model.hpp"
@@ -66,6 +67,7 @@ bool knownVectorExtension(const std::string& path) {
 struct ModelInfo {
   std::string name, version;
   json card;
+  std::optional<std::pair<double, double>> gsdRange;  ///< the card's gsd_range_m
 };
 
 struct Timings {
@@ -147,9 +149,16 @@ void run(const DelineateArgs& a) {
     std::vector<NamedPath> inputs{
         {"--model", a.model}, {"--probabilities-in", a.probabilitiesIn}, {"--aoi", a.aoi}};
     for (const auto& i : a.images) inputs.emplace_back("IMAGE", i);
-    refuseSamePaths("delineate", {{"--out", a.out}, {"--probabilities", a.probabilitiesOut}},
-                    inputs);
+    const std::string record = a.out.empty() ? "" : runRecordPath(a.out);
+    refuseSamePaths(
+        "delineate",
+        {{"--out", a.out}, {"--out's run record", record}, {"--probabilities", a.probabilitiesOut}},
+        inputs);
   }
+  if (!a.probabilitiesIn.empty() && !a.probabilitiesOut.empty())
+    throw UsageError(
+        "delineate: --probabilities writes the network's probabilities, and with "
+        "--probabilities-in no network runs. Drop --probabilities (the input already is them).");
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   const std::string startedUtc = utcNow();
@@ -225,8 +234,9 @@ void run(const DelineateArgs& a) {
     } catch (const json::exception& e) {
       throw DataError("delineate: model card of '" + a.model + "' is not JSON: " + e.what());
     }
-    model.name = model.card.value("name", fs::path(a.model).stem().string());
-    model.version = model.card.value("fieldseg_version", std::string());
+    model.name = cardString(model.card, "name", fs::path(a.model).stem().string(), a.model);
+    model.version = cardString(model.card, "fieldseg_version", "", a.model);
+    model.gsdRange = cardGsdRange(model.card, a.model);
     applyThresholds(cardThresholds(model.card, a.model, thresholdsOf(o)), o);
     ModelLoadOptions lo;
     lo.threads = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
@@ -315,10 +325,8 @@ void run(const DelineateArgs& a) {
   writeS += std::chrono::duration<double>(Clock::now() - tw).count();
   const double totalS = std::chrono::duration<double>(Clock::now() - t0).count();
 
-  if (!model.card.is_null() && model.card.contains("gsd_range_m") &&
-      model.card["gsd_range_m"].is_array() && model.card["gsd_range_m"].size() == 2) {
-    const double lo = model.card["gsd_range_m"][0].get<double>();
-    const double hi = model.card["gsd_range_m"][1].get<double>();
+  if (model.gsdRange) {
+    const double lo = model.gsdRange->first, hi = model.gsdRange->second;
     const double gsd = rep.grid.gsdMeters();
     if (gsd < lo * 0.8 || gsd > hi * 1.25) {
       char w[256];
@@ -359,7 +367,9 @@ const Registrar registrar(
       sub.add_option("images", a->images,
                      "Image(s): one per date (dates are averaged); a date of single-band files "
                      "is a comma-separated list");
-      sub.add_option("--model", a->model, "Model file (its card gives bands and thresholds)");
+      sub.add_option("--model", a->model,
+                     "Model file, or a shipped model name (fieldseg models list); its card gives "
+                     "bands and thresholds");
       sub.add_option("--probabilities-in", a->probabilitiesIn,
                      "Use these probabilities instead of a model: bands 1-3 = extent, boundary, "
                      "distance on the image grid (e.g. `fieldseg labels` output)");
@@ -411,7 +421,10 @@ const Registrar registrar(
       sub.add_option("--crs", a->crs, "Output CRS for .gpkg/.fgb (GeoJSON is always lon/lat)");
       sub.add_flag("--overwrite", a->overwrite, "Replace existing outputs");
       addGridRunOptions(sub, a->grid);
-      sub.callback([a] { run(*a); });
+      sub.callback([a] {
+        a->model = resolveModel(a->model, "--model");
+        run(*a);
+      });
     });
 
 }  // namespace

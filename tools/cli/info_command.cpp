@@ -185,7 +185,13 @@ void run(const InfoOptions& o) {
   for (const auto& paths : groups) {
 #ifdef FIELDSEG_WITH_TORCH
     if (paths.size() == 1 && isModelFile(paths[0])) {
-      auto card = ordered_json::parse(readModelCard(paths[0]));
+      ordered_json card;
+      try {
+        card = ordered_json::parse(readModelCard(paths[0]));
+      } catch (const nlohmann::json::exception& e) {
+        throw DataError("info: the model card of '" + paths[0] + "' is not JSON (" + e.what() +
+                        "). Rewrite the card or retrain.");
+      }
       if (o.json) {
         results.push_back({{"path", paths[0]}, {"model_card", card}});
       } else {

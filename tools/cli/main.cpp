@@ -43,6 +43,8 @@ int main(int argc, char** argv) {
   CLI::App app{"fieldseg: crop-field polygons from satellite imagery"};
   app.set_version_flag("--version", std::string("fieldseg ") + kVersion);
   app.require_subcommand(1);
+  // -q / -v are accepted after the subcommand too (fieldseg delineate ... -q).
+  app.fallthrough();
   bool quiet = false;
   int verbose = 0;
   app.add_flag("-q,--quiet", quiet, "Only print errors");

@@ -38,6 +38,10 @@ void run(const RenderArgs& a) {
   }
   auto img = openRaster({a.image}, oo);
   FieldSet fields = readFields(a.fields);
+  if (fields.crs.empty() && !fields.fields.empty())
+    throw DataError("render: fields '" + a.fields +
+                    "' have no CRS, so where they lie on the image is unknown. Give the file a "
+                    "CRS (a .prj beside a shapefile, or ogr2ogr -a_srs EPSG:<code>).");
   QuicklookOptions qo;
   qo.maxSidePx = a.maxSide;
   qo.lineWidthPx = a.lineWidth;

@@ -10,6 +10,7 @@
 #include "fieldseg/error.hpp"
 #include "guards.hpp"
 #include "log.hpp"
+#include "model_names.hpp"
 
 #ifdef FIELDSEG_WITH_TORCH
 #include "fieldseg/model.hpp"
@@ -162,7 +163,11 @@ Registrar reg("train", "Train or fine-tune the segmentation network from chip ma
                              "card (key \"evaluation\")");
                 sub.add_option("--threshold", a->threshold, "Extent threshold for --evaluate")
                     ->check(CLI::Range(0.0, 1.0));
-                sub.callback([a] { run(*a); });
+                sub.callback([a] {
+                  a->init = resolveModel(a->init, "--init");
+                  a->evaluate = resolveModel(a->evaluate, "--evaluate");
+                  run(*a);
+                });
               });
 
 }  // namespace
