@@ -44,9 +44,17 @@ post::InstanceParams instanceParamsFor(const DelineateOptions& o) {
   return p;
 }
 
-std::string joinPaths(const std::vector<std::string>& v, const char* sep) {
-  std::string s;
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + v[i];
+// The `source` attribute: short, so it does not dominate the file (the full list of inputs, with
+// absolute paths and sizes, is in the run record): the first input's file name, and how many more
+// inputs there were ("S2_2021_03.tif +5 more").
+std::string shortSource(const DelineateInput& in) {
+  std::vector<std::string> files;
+  for (const auto& d : in.dates) files.insert(files.end(), d.begin(), d.end());
+  if (files.empty() && !in.probabilitiesIn.empty()) files.push_back(in.probabilitiesIn);
+  if (files.empty()) return {};
+  std::string s = std::filesystem::path(files.front()).filename().string();
+  if (s.empty()) s = files.front();
+  if (files.size() > 1) s += " +" + std::to_string(files.size() - 1) + " more";
   return s;
 }
 
@@ -238,9 +246,7 @@ DelineateResult finish(const DelineateInput& in, const DelineateOptions& o, Run&
   std::vector<Polygon> aoiPolys;
   if (o.aoi)
     for (auto& f : reproject(*o.aoi, res.fields.crs).fields) aoiPolys.push_back(f.polygon);
-  std::vector<std::string> sources;
-  for (const auto& d : in.dates) sources.push_back(joinPaths(d, "+"));
-  const std::string source = sources.empty() ? in.probabilitiesIn : joinPaths(sources, ";");
+  const std::string source = shortSource(in);
   std::string model = in.modelName;
   if (model.empty() && !in.probabilitiesIn.empty())
     model = "probabilities:" + std::filesystem::path(in.probabilitiesIn).filename().string();
@@ -259,7 +265,11 @@ DelineateResult finish(const DelineateInput& in, const DelineateOptions& o, Run&
     }
     Field f = std::move(bf.field);
     f.id = ++id;
-    f.attrs["id"] = f.id;
+    // fiboa wants a string id; this one is stable across reruns, tile sizes, threads and AOI
+    // windows: the image row and column of the field's first pixel (row-major).
+    const std::int64_t W = run.mosaicGrid.width();
+    f.attrs["id"] = "r" + std::to_string(bf.firstPixel / W + run.mosaicOffset.y) + "c" +
+                    std::to_string(bf.firstPixel % W + run.mosaicOffset.x);
     f.attrs["determination_method"] = std::string("auto-imagery");
     if (!run.report.datetime.empty()) f.attrs["determination_datetime"] = run.report.datetime;
     f.attrs["model"] = model;

@@ -57,6 +57,9 @@ struct VectorWriteOptions {
   bool overwrite = false;
   std::string layerName = "fields";
   Crs crs;  ///< output CRS for GPKG/FGB (empty = the FieldSet's); GeoJSON is always EPSG:4326
+  /// "id" as a string column (fiboa): a field's string attrs["id"] when it has one, else its
+  /// number as text. writeFields() turns it on by itself when a field has a string id.
+  bool stringIds = false;
 };
 
 /// Writes by extension: .geojson/.json (RFC 7946), .geojsonl/.geojsons (GeoJSONSeq), .gpkg, .fgb.

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "fieldseg/batch.hpp"
 #include "fieldseg/error.hpp"
@@ -76,6 +77,7 @@ FieldSet mergeCells(const GridManifest& grid, const std::string& dir, MergeRepor
   MergeReport r;
   std::unordered_map<std::uint64_t, std::vector<size_t>> seen;  // hash -> indices in out.fields
   std::int64_t nextId = 1;
+  std::unordered_set<std::string> usedIds;
   for (const auto& cell : grid.cells) {
     FieldSet fs = readCellOutput(dir, cell.id);
     if (!fs.crs.sameAs(grid.crs)) {
@@ -94,7 +96,19 @@ FieldSet mergeCells(const GridManifest& grid, const std::string& dir, MergeRepor
       }
       same.push_back(out.fields.size());
       f.id = nextId++;
-      if (f.attrs.count("id")) f.attrs["id"] = f.id;
+      auto idIt = f.attrs.find("id");
+      if (idIt != f.attrs.end()) {
+        if (auto* sid = std::get_if<std::string>(&idIt->second)) {
+          // String ids (image row/column of the first pixel) stay; cells over different images
+          // could repeat one, so a repeat gets a suffix in cell order (deterministic).
+          std::string unique = *sid;
+          for (int k = 2; !usedIds.insert(unique).second; ++k)
+            unique = *sid + "-" + std::to_string(k);
+          idIt->second = unique;
+        } else {
+          idIt->second = f.id;
+        }
+      }
       out.fields.push_back(std::move(f));
     }
   }

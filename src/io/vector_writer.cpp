@@ -135,6 +135,7 @@ struct FieldWriter::Impl {
   bool inTransaction = false;
   long long count = 0;
   int idIndex = -1;
+  bool stringIds = false;
   std::vector<int> attrIndex;
 
   void abandon() {
@@ -238,7 +239,8 @@ FieldWriter::FieldWriter(const std::string& path, const Crs& fieldsCrs, std::vec
       throw IoError("io: cannot create attribute '" + name + "' in '" + path + "': " + why + ".");
     }
   };
-  addField("id", OFTInteger64);
+  m.stringIds = options.stringIds;
+  addField("id", m.stringIds ? OFTString : OFTInteger64);
   for (const AttrDef& a : m.schema)
     addField(a.name, a.type == AttrType::Integer64 ? OFTInteger64
                      : a.type == AttrType::Real    ? OFTReal
@@ -277,7 +279,14 @@ void FieldWriter::add(const Field& field) {
     if (h.size() >= 3) ogrPoly.addRingDirectly(makeRing(h, false));
 
   OGRFeature* feature = OGRFeature::CreateFeature(m.layer->GetLayerDefn());
-  feature->SetField(m.idIndex, static_cast<GIntBig>(field.id));
+  if (m.stringIds) {
+    auto it = field.attrs.find("id");
+    const std::string* s =
+        it == field.attrs.end() ? nullptr : std::get_if<std::string>(&it->second);
+    feature->SetField(m.idIndex, s ? s->c_str() : std::to_string(field.id).c_str());
+  } else {
+    feature->SetField(m.idIndex, static_cast<GIntBig>(field.id));
+  }
   for (size_t i = 0; i < m.schema.size(); ++i) {
     auto it = field.attrs.find(m.schema[i].name);
     const int idx = m.attrIndex[i];
@@ -348,7 +357,15 @@ void FieldWriter::close() {
 
 void writeFields(const FieldSet& fields, const std::string& path,
                  const VectorWriteOptions& options) {
-  FieldWriter writer(path, fields.crs, attrSchemaOf(fields), options);
+  VectorWriteOptions o = options;
+  for (const Field& f : fields.fields) {
+    auto it = f.attrs.find("id");
+    if (it != f.attrs.end() && std::holds_alternative<std::string>(it->second)) {
+      o.stringIds = true;
+      break;
+    }
+  }
+  FieldWriter writer(path, fields.crs, attrSchemaOf(fields), o);
   for (const Field& f : fields.fields) writer.add(f);
   writer.close();
 }

@@ -156,9 +156,21 @@ void checkRfc7946(const std::string& path, int* holesSeen) {
   const json j = json::parse(slurp(path));
   ASSERT_EQ(j.at("type"), "FeatureCollection");
   EXPECT_FALSE(j.contains("crs")) << "RFC 7946 has no crs member";
-  std::set<long long> ids;
+  std::set<std::string> ids;
   for (const auto& f : j.at("features")) {
-    const long long id = f.at("properties").at("id").get<long long>();
+    // fiboa: a string id, "r<row>c<col>" of the field's first image pixel.
+    ASSERT_TRUE(f.at("properties").at("id").is_string()) << f.at("properties").dump();
+    const std::string id = f.at("properties").at("id").get<std::string>();
+    EXPECT_EQ(id.rfind("r", 0), 0u) << id;
+    EXPECT_NE(id.find('c'), std::string::npos) << id;
+    // fiboa core types; `source` is short (the full input list is in the run record).
+    const auto& p = f.at("properties");
+    EXPECT_TRUE(p.at("area").is_number());
+    EXPECT_TRUE(p.at("perimeter").is_number());
+    EXPECT_EQ(p.at("determination_method"), "auto-imagery");
+    ASSERT_TRUE(p.at("source").is_string());
+    EXPECT_LT(p.at("source").get<std::string>().size(), 120u) << p.at("source");
+    EXPECT_EQ(p.at("source").get<std::string>().find('/'), std::string::npos) << p.at("source");
     EXPECT_TRUE(ids.insert(id).second) << "duplicate id " << id;
     const auto& g = f.at("geometry");
     ASSERT_EQ(g.at("type"), "Polygon");

@@ -264,6 +264,7 @@ void run(const DelineateArgs& a) {
 
   VectorWriteOptions wo;
   wo.overwrite = a.overwrite;
+  wo.stringIds = true;  // fiboa: "id" is a string (tiles/delineate.cpp makes it stable)
   if (!a.crs.empty()) {
     try {
       wo.crs = Crs::fromUserInput(a.crs);
