@@ -87,8 +87,20 @@ torch::Tensor channelsLast(const torch::Tensor& t) {
 
 }  // namespace
 
+namespace {
+// oneDNN for every CPU float convolution. ATen's own choice sends 1x1 convolutions to its slower
+// native kernel when the calling thread has ONE intra-op thread, which is how inference runs
+// (src/model/model_file.cpp): measured 2x slower per tile on the 2-core host.
+torch::Tensor conv(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b,
+                   int64_t padding) {
+  if (x.device().is_cpu() && x.scalar_type() == torch::kFloat && at::hasMKLDNN())
+    return at::mkldnn_convolution(x, w, b, {padding, padding}, {1, 1}, {1, 1}, 1);
+  return torch::conv2d(x, w, b, 1, padding);
+}
+}  // namespace
+
 torch::Tensor FoldedResUNet::Conv::operator()(const torch::Tensor& x) const {
-  return torch::conv2d(x, weight, bias, 1, padding);
+  return conv(x, weight, bias, padding);
 }
 
 torch::Tensor FoldedResUNet::Block::operator()(const torch::Tensor& x) const {
@@ -99,7 +111,7 @@ torch::Tensor FoldedResUNet::Block::operator()(const torch::Tensor& x) const {
 }
 
 torch::Tensor FoldedResUNet::Up::operator()(const torch::Tensor& x) const {
-  return torch::pixel_shuffle(torch::conv2d(x, weight, bias), 2);
+  return torch::pixel_shuffle(conv(x, weight, bias, 0), 2);
 }
 
 FoldedResUNet::FoldedResUNet(ResUNet& net) : spec_(net->spec) {
