@@ -203,19 +203,7 @@ Run runPasses(const DelineateInput& in, const DelineateOptions& o,
     ctx.area = PixelWindow{area.x - predArea.x, area.y - predArea.y, area.width, area.height};
   } else {
     // An image given beside the probabilities still says where there is data at all.
-    if (!dates.empty()) {
-      bool anyValid = false;
-      for (const auto& st : computeStats(*dates[0]))
-        if (st.validCount > 0) anyValid = true;
-      if (!anyValid) {
-        rep.allNodata = true;
-        return run;
-      }
-    }
-    bool anyValid = false;
-    for (const auto& st : computeStats(*probs))
-      if (st.validCount > 0) anyValid = true;
-    if (!anyValid) {
+    if ((!dates.empty() && !hasValidPixels(*dates[0])) || !hasValidPixels(*probs)) {
       rep.allNodata = true;
       return run;
     }

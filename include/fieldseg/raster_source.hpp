@@ -76,6 +76,9 @@ std::unique_ptr<RasterSource> memoryRaster(Raster<float> raster, std::vector<Ban
 /// Per-band robust statistics over valid pixels only, from a decimated read (overviews when
 /// present).
 std::vector<BandStats> computeStats(const RasterSource& source, int maxSidePx = 1024);
+/// True when some band has a valid pixel in the decimated read computeStats() uses (all nodata,
+/// masked or NaN/Inf otherwise).
+bool hasValidPixels(const RasterSource& source);
 
 /// Streaming GeoTIFF writer (tiled, DEFLATE, optional BIGTIFF); windows may be written in any
 /// order. Writes to `<path>.tmp` and renames on close(), so a crash never leaves a half-written

@@ -51,4 +51,10 @@ std::vector<BandStats> computeStats(const RasterSource& source, int maxSidePx) {
   return out;
 }
 
+bool hasValidPixels(const RasterSource& source) {
+  for (const auto& st : computeStats(source))
+    if (st.validCount > 0) return true;
+  return false;
+}
+
 }  // namespace fieldseg

@@ -203,10 +203,7 @@ void run(const CalibrateArgs& a) {
   }
   // Given probabilities with no valid pixel (all nodata or NaN) would calibrate on nothing.
   for (const auto& p : a.probabilitiesIn) {
-    bool anyValid = false;
-    for (const auto& st : computeStats(*openRaster(splitList(p))))
-      if (st.validCount > 0) anyValid = true;
-    if (!anyValid)
+    if (!hasValidPixels(*openRaster(splitList(p))))
       throw DataError("calibrate: every pixel of '" + p +
                       "' is nodata (nodata value, mask, or NaN/Inf): nothing to calibrate on. "
                       "Drop it from --probabilities-in.");
