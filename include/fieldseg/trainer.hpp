@@ -68,9 +68,15 @@ struct TrainConfig {
   double stepGamma = 0.1;
   double minLearningRate = 1e-5;  ///< for "cosine"
   AugmentConfig augment;
-  int freezeEncoderEpochs = 0;    ///< with --init: train only the decoder/heads for N epochs
-  double valThreshold = 0.5;      ///< extent threshold for the F1 / MCC
-  int valMaxChips = 0;            ///< 0 = all validation chips
+  int freezeEncoderEpochs = 0;  ///< with --init: train only the decoder/heads for N epochs
+  /// BatchNorm layers keep their running statistics (eval mode) while the rest trains: for short
+  /// fine-tunes with small batches, whose batch statistics would replace the pretrained ones.
+  bool freezeBatchnorm = false;
+  double valThreshold = 0.5;  ///< extent threshold for the F1 / MCC
+  int valMaxChips = 0;        ///< 0 = all validation chips
+  /// Which epoch is kept: "mcc" (extent head's pixel MCC, ties: lower loss) or "loss" (the masked
+  /// loss of all three heads, which also sees the boundary and distance heads the instances use).
+  std::string valSelectBy = "mcc";
   std::vector<double> gsdRangeM;  ///< for the card; empty = derived from the training chips
   double tExt = 0.4, tBound = 0.2, minAreaM2 = 100;  ///< default thresholds written to the card
   std::vector<std::string> dataCommands;  ///< commands that made the chips (copied to the card)
@@ -109,7 +115,9 @@ struct PixelScores {
 };
 
 struct TrainSummary {
-  int bestEpoch = -1;  ///< 1-based; -1 when there was no validation
+  /// 1-based; 0 = no epoch beat the initial (--init) model on the validation chips, so its weights
+  /// were written; -1 when there was no validation
+  int bestEpoch = -1;
   PixelScores best;
   double bestValLoss = 0;
   int epochsRun = 0;

@@ -117,6 +117,7 @@ TrainConfig parseTrainConfig(const std::string& jsonText, const std::string& whe
              "optimizer",
              "augment",
              "freeze_encoder_epochs",
+             "freeze_batchnorm",
              "validation",
              "gsd_range_m",
              "thresholds",
@@ -182,11 +183,15 @@ TrainConfig parseTrainConfig(const std::string& jsonText, const std::string& whe
     get(a, "noise_std", c.augment.noiseStd, where, "augment.");
   }
   get(j, "freeze_encoder_epochs", c.freezeEncoderEpochs, where);
+  get(j, "freeze_batchnorm", c.freezeBatchnorm, where);
   if (j.contains("validation")) {
     const json& v = j["validation"];
-    checkKeys(v, {"threshold", "max_chips"}, where, "validation.");
+    checkKeys(v, {"threshold", "max_chips", "select_by"}, where, "validation.");
     get(v, "threshold", c.valThreshold, where, "validation.");
     get(v, "max_chips", c.valMaxChips, where, "validation.");
+    get(v, "select_by", c.valSelectBy, where, "validation.");
+    if (c.valSelectBy != "mcc" && c.valSelectBy != "loss")
+      bad(where, "validation.select_by", "is '" + c.valSelectBy + "'", "Use \"mcc\" or \"loss\"");
   }
   get(j, "gsd_range_m", c.gsdRangeM, where);
   if (j.contains("thresholds")) {

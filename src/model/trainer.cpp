@@ -539,7 +539,7 @@ TrainSummary trainModel(const TrainRequest& req) {
           {"threads", at::get_num_threads()},
           {"wall_time_s", std::round(wall)}}},
         {"validation", nullptr}};
-    if (!val.empty() && bestEpoch > 0) {
+    if (!val.empty() && bestEpoch >= 0) {
       json v = scoresJson(bestScores);
       v["metric"] = "masked pixel scores of the extent head on the validation chips";
       v["threshold"] = cfg.valThreshold;
@@ -560,6 +560,20 @@ TrainSummary trainModel(const TrainRequest& req) {
   // Wall time counts data loading too, and adds up across --resume runs.
   auto wallNow = [&] { return priorWall + (nowSeconds() - t0); };
 
+  // Fine-tuning with validation chips: the initial model competes as epoch 0, so a fine-tune that
+  // only makes it worse on the validation chips (noisy pseudo-labels, too high a learning rate)
+  // returns the initial weights instead.
+  if (!req.initModel.empty() && !val.empty() && startEpoch == 0 && bestEpoch < 0) {
+    ValResult v0 = validate(net, val, cfg.valThreshold, device);
+    bestEpoch = 0;
+    bestMcc = v0.scores.mcc();
+    bestValLoss = v0.loss;
+    bestScores = v0.scores;
+    bestWeights = saveWeights(net);
+    net->to(device);
+    log("train: epoch 0 (the initial model) val_loss " + fmt("%.4f", v0.loss) + " val_f1 " +
+        fmt("%.3f", v0.scores.f1()) + " val_mcc " + fmt("%.3f", bestMcc));
+  }
   int endEpoch = cfg.epochs;
   if (req.stopAfterEpochs > 0) endEpoch = std::min(endEpoch, startEpoch + req.stopAfterEpochs);
   for (int epoch = startEpoch; epoch < endEpoch; ++epoch) {
@@ -572,6 +586,9 @@ TrainSummary trainModel(const TrainRequest& req) {
     std::shuffle(order.begin(), order.end(), rng);
     size_t cursor = 0;
     net->train();
+    if (cfg.freezeBatchnorm)
+      for (auto& m : net->modules(false))
+        if (m->as<torch::nn::BatchNorm2d>()) m->eval();
     double lossSum = 0, lr = cfg.learningRate;
     for (int s = 0; s < steps; ++s) {
       lr = learningRate(cfg, static_cast<long long>(epoch) * steps + s, totalSteps, epoch);
@@ -603,7 +620,10 @@ TrainSummary trainModel(const TrainRequest& req) {
     }
     ValResult vr = validate(net, val, cfg.valThreshold, device);
     const double mcc = vr.scores.mcc();
-    bool improved = val.empty() || mcc > bestMcc || (mcc == bestMcc && vr.loss < bestValLoss);
+    const bool improved =
+        val.empty() ||
+        (cfg.valSelectBy == "loss" ? vr.loss < bestValLoss
+                                   : mcc > bestMcc || (mcc == bestMcc && vr.loss < bestValLoss));
     if (improved) {
       bestEpoch = epoch + 1;
       bestMcc = val.empty() ? 0 : mcc;

@@ -144,9 +144,13 @@ TEST(BadInputsMessages, AKilledCalibrateLeavesAScratchFolderTheNextRunRemoves) {
                           "' calibrate --model synth_smallholder --image '" + d.file("s.tif") +
                           "' --truth '" + d.file("t.geojson") +
                           "' --t-ext 0.5 --t-bound 0.5 --min-area-m2 0";
+  // Kill once the scratch folder has appeared (polled, not a fixed sleep: start-up time varies by
+  // machine), before calibrate is done with it.
+  const std::string tmp = "'" + d.file("tmp") + "'";
   auto r =
-      runShell("(" + cal + " -q) & p=$!; sleep 2.5; if kill -9 $p 2>/dev/null; then echo killed;" +
-               " fi; wait $p; true");
+      runShell("(" + cal + " -q) & p=$!; i=0; while [ -z \"$(ls -A " + tmp +
+               ")\" ] && kill -0 $p 2>/dev/null && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1));" +
+               " done; if kill -9 $p 2>/dev/null; then echo killed; fi; wait $p; true");
   if (r.out.find("killed") == std::string::npos)
     GTEST_SKIP() << "calibrate finished before the kill (or has no LibTorch): nothing to test";
   int left = 0;

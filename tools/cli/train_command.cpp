@@ -134,6 +134,11 @@ void run(const TrainArgs& a) {
   if (s.bestEpoch > 0)
     std::snprintf(buf, sizeof buf, "train: best epoch %d: val F1 %.3f MCC %.3f; %.0f s",
                   s.bestEpoch, s.best.f1(), s.best.mcc(), s.wallTimeS);
+  else if (s.bestEpoch == 0)
+    std::snprintf(buf, sizeof buf,
+                  "train: no epoch beat the initial model on the validation chips (val F1 %.3f "
+                  "MCC %.3f): wrote its weights unchanged; %.0f s",
+                  s.best.f1(), s.best.mcc(), s.wallTimeS);
   else
     std::snprintf(buf, sizeof buf, "train: done (no validation chips); %.0f s", s.wallTimeS);
   logLine(buf);

@@ -129,6 +129,73 @@ TEST(Trainer, DeterministicForASeedAndResumable) {
   EXPECT_THROW(trainModel(d), UsageError);
 }
 
+// Fine-tuning with validation chips: the initial model competes as epoch 0, so a fine-tune that
+// only hurts (here: a learning rate that wrecks the network) writes the initial weights unchanged.
+TEST(Trainer, AFineTuneThatOnlyHurtsWritesTheInitialWeights) {
+  test::TempDir tmp;
+  std::string manifest = test::writeSyntheticChips(tmp.path(), 4, 48, 2);
+  TrainRequest base;
+  base.config = parseTrainConfig(test::tinyConfig(manifest, rgb(), 2), "tiny.json");
+  base.outPath = tmp.file("base.fsm");
+  base.threads = 1;
+  trainModel(base);
+
+  TrainRequest ft = base;
+  ft.config = parseTrainConfig(
+      test::tinyConfig(manifest, rgb(), 2,
+                       R"({"optimizer": {"learning_rate": 50.0, "schedule": "constant"},
+                           "validation": {"select_by": "loss"}})"),
+      "wreck.json");
+  ft.initModel = base.outPath;
+  ft.outPath = tmp.file("ft.fsm");
+  std::vector<std::string> lines;
+  ft.log = [&](const std::string& l) { lines.push_back(l); };
+  const TrainSummary s = trainModel(ft);
+  EXPECT_EQ(s.bestEpoch, 0);
+  EXPECT_EQ(predictTile(base.outPath), predictTile(ft.outPath));
+  EXPECT_EQ(nlohmann::json::parse(readModelCard(ft.outPath))["validation"]["best_epoch"], 0);
+  bool logged = false;
+  for (const auto& l : lines) logged |= l.rfind("train: epoch 0 (the initial model)", 0) == 0;
+  EXPECT_TRUE(logged);
+
+  EXPECT_THROW(
+      parseTrainConfig(R"({"train_manifests": ["m"], "validation": {"select_by": "f1"}})", "x"),
+      UsageError);
+}
+
+// freeze_batchnorm: the BatchNorm running statistics stay those of the initial model. With a
+// learning rate of ~0 nothing else moves, so the output equals the initial model's only when
+// frozen.
+TEST(Trainer, FrozenBatchnormKeepsTheRunningStatistics) {
+  test::TempDir tmp;
+  std::string manifest = test::writeSyntheticChips(tmp.path(), 4, 48, 2);
+  TrainRequest base;
+  base.config = parseTrainConfig(test::tinyConfig(manifest, rgb(), 1), "tiny.json");
+  base.outPath = tmp.file("base.fsm");
+  base.threads = 1;
+  trainModel(base);
+  const std::vector<float> p0 = predictTile(base.outPath);
+  auto maxDiff = [&](bool freeze) {
+    TrainRequest ft = base;
+    // No validation chips (nothing held out), so the last epoch is written.
+    ft.config = parseTrainConfig(
+        test::tinyConfig(manifest, rgb(), 1,
+                         std::string(R"({"val_split": null, "optimizer": {"learning_rate": 1e-12,
+                                         "schedule": "constant"}, "freeze_batchnorm": )") +
+                             (freeze ? "true" : "false") + "}"),
+        "ft.json");
+    ft.initModel = base.outPath;
+    ft.outPath = tmp.file(freeze ? "frozen.fsm" : "free.fsm");
+    EXPECT_EQ(trainModel(ft).valChips, 0);
+    const std::vector<float> p = predictTile(ft.outPath);
+    float d = 0;
+    for (size_t i = 0; i < p.size(); ++i) d = std::max(d, std::abs(p[i] - p0[i]));
+    return d;
+  };
+  EXPECT_LT(maxDiff(true), 1e-5f);
+  EXPECT_GT(maxDiff(false), 1e-3f);
+}
+
 TEST(Trainer, MissingBandIsADataError) {
   test::TempDir tmp;
   std::string manifest = test::writeSyntheticChips(tmp.path(), 2, 32, 1);
