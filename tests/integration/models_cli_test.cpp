@@ -77,4 +77,11 @@ TEST(ModelsCli, ABareNameResolvesToTheShippedModelAndAnUnknownOneIsAClearError) 
   r = runShell("FIELDSEG_MODELS='" + d.file("m") + "' '" + FIELDSEG_CLI + "' models list --json");
   ASSERT_EQ(r.exitCode, 0) << r.err;
   EXPECT_NE(r.out.find("\"mine\""), std::string::npos) << r.out;
+  // `fieldseg info NAME` prints the card of a shipped model; an unknown name is a missing file.
+  r = runCli({"info", "synth_smallholder", "--json"});
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("\"model_card\""), std::string::npos) << r.out;
+  r = runCli({"info", "no_such_model"});
+  EXPECT_EQ(r.exitCode, 1) << r.err;
+  EXPECT_NE(r.err.find("cannot open raster 'no_such_model'"), std::string::npos) << r.err;
 }

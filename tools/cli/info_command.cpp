@@ -3,6 +3,7 @@
 // fieldseg model file.
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -13,6 +14,7 @@
 #include "fieldseg/geo.hpp"
 #include "fieldseg/raster_source.hpp"
 #include "guards.hpp"
+#include "model_names.hpp"
 #ifdef FIELDSEG_WITH_TORCH
 #include "fieldseg/model.hpp"
 #endif
@@ -182,8 +184,17 @@ void run(const InfoOptions& o) {
     throw UsageError("info: --max-side " + std::to_string(o.maxSidePx) +
                      " must be > 0. Give the longer side of the statistics sample in pixels.");
   }
-  for (const auto& paths : groups) {
+  for (auto paths : groups) {
 #ifdef FIELDSEG_WITH_TORCH
+    // A shipped model's bare name (`fieldseg info smallholder`), when no such file is here.
+    if (paths.size() == 1 && !std::filesystem::exists(paths[0]) &&
+        paths[0].find('/') == std::string::npos) {
+      try {
+        paths[0] = resolveModel(paths[0], "info");
+      } catch (const UsageError&) {
+        // not a model name either: opened as a raster below, which names the missing file
+      }
+    }
     if (paths.size() == 1 && isModelFile(paths[0])) {
       ordered_json card;
       try {
