@@ -1,6 +1,5 @@
-// The GDAL implementation of RasterSource: one file or a stack of files on one grid, boundless
-// windowed reads with a validity mask, optional resampling on read, and one dataset handle per
-// concurrent reader (a small pool) so parallel reads never share a GDALDataset.
+// The GDAL implementation of RasterSource (gdal_raster_source.hpp): opening a file or a stack,
+// band selection, native windowed reads, decimated reads, and openRaster().
 #include "fieldseg/raster_source.hpp"
 
 #include <gdal_priv.h>
@@ -13,175 +12,11 @@
 
 #include "fieldseg/error.hpp"
 #include "gdal_error.hpp"
+#include "gdal_raster_source.hpp"
 #include "ogr_srs.hpp"
-#include "raster_source_detail.hpp"
-#include "stac_item.hpp"
 
 namespace fieldseg {
-namespace {
-
-using io::gdalCause;
-using io::GdalErrorScope;
-
-// One band of the stacked source: where it lives and how to turn its values into floats.
-struct StackBand {
-  int file = 0;  // index into the list of files
-  int band = 0;  // 1-based band number inside that file
-  BandInfo info;
-  double scale = 1.0;
-  double offset = 0.0;
-  int maskFlags = GMF_ALL_VALID;
-  bool isAlpha = false;
-  std::string stem;  // file name without extension when the file has one band, else ""
-};
-
-// One open handle per file; a reader leases a whole set from the pool for the duration of a read.
-struct Handles {
-  std::vector<GDALDataset*> ds;
-  Handles() = default;
-  Handles(const Handles&) = delete;
-  Handles& operator=(const Handles&) = delete;
-  ~Handles() {
-    for (GDALDataset* d : ds) GDALClose(d);
-  }
-};
-
-bool isVsiPath(const std::string& p) { return p.rfind("/vsi", 0) == 0; }
-
-GDALDataset* openDataset(const std::string& path) {
-  GdalErrorScope errors;
-  auto* ds = static_cast<GDALDataset*>(
-      GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, nullptr,
-                 nullptr, nullptr));
-  if (ds) return ds;
-  VSIStatBufL st;
-  if (!isVsiPath(path) && VSIStatL(path.c_str(), &st) != 0) {
-    throw IoError("io: cannot open raster '" + path +
-                  "': no such file or directory. Check the path.");
-  }
-  // A vector file (GeoJSON, Shapefile...) deserves a plainer message than "not recognized".
-  {
-    GdalErrorScope quiet;
-    GDALDatasetH vec =
-        GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
-    if (vec) {
-      GDALClose(vec);
-      throw DataError("io: '" + path +
-                      "' is a vector dataset, not a raster. Give an image (GeoTIFF, COG, VRT...).");
-    }
-  }
-  throw IoError(
-      "io: cannot open raster '" + path + "': " + gdalCause(errors, "GDAL cannot read it") +
-      ". Give a raster GDAL can read (GeoTIFF, COG, VRT, JPEG2000, PNG with a world file...).");
-}
-
-std::string fileStem(const std::string& path) {
-  std::string name = path.substr(path.find_last_of('/') + 1);
-  size_t dot = name.find('.');
-  return dot == std::string::npos ? name : name.substr(0, dot);
-}
-
-std::string colorInterpName(GDALColorInterp ci) {
-  return io::lower(GDALGetColorInterpretationName(ci));
-}
-
-std::array<double, 6> geoTransformOf(GDALDataset* ds, const std::string& path) {
-  std::array<double, 6> gt{};
-  GdalErrorScope errors;
-  bool hasGt = ds->GetGeoTransform(gt.data()) == CE_None;
-  if (!hasGt || geo::isEmptySrs(ds->GetSpatialRef())) {
-    // A truncated file loses its georeferencing tags too: say what is really wrong. Its last
-    // pixel cannot be read when the data blocks are gone.
-    if (ds->GetRasterCount() > 0 && ds->GetRasterXSize() > 0 && ds->GetRasterYSize() > 0) {
-      GdalErrorScope readErrors;
-      float v = 0;
-      if (ds->GetRasterBand(1)->RasterIO(GF_Read, ds->GetRasterXSize() - 1,
-                                         ds->GetRasterYSize() - 1, 1, 1, &v, 1, 1, GDT_Float32, 0,
-                                         0, nullptr) != CE_None)
-        throw IoError("io: raster '" + path +
-                      "' is truncated or corrupt: its pixels cannot be "
-                      "read (" +
-                      gdalCause(readErrors, "read failed") + "). Copy or download it again.");
-    }
-    std::string missing = !hasGt ? "no geotransform" : "no CRS";
-    throw DataError("io: raster '" + path + "' has no georeferencing (" + missing +
-                    "). Assign it, e.g. gdal_translate -a_srs EPSG:<code> -a_ullr <ulx> <uly> "
-                    "<lrx> <lry>, or gdalwarp a GCP-referenced image.");
-  }
-  return gt;
-}
-
-Crs crsOf(GDALDataset* ds) { return geo::crsOfSrs(ds->GetSpatialRef(), false); }
-
-// TIFFTAG_DATETIME is "YYYY:MM:DD HH:MM:SS"; ISO 8601 wants dashes and a 'T'.
-std::string isoDatetime(std::string v) {
-  if (v.size() >= 19 && v[4] == ':' && v[7] == ':' && v[10] == ' ') {
-    v[4] = '-';
-    v[7] = '-';
-    v[10] = 'T';
-  }
-  return v;
-}
-
-std::string datetimeOf(GDALDataset* ds) {
-  for (const char* domain : {"", "IMAGERY"}) {
-    for (const char* key : {"ACQUISITIONDATETIME", "TIFFTAG_DATETIME", "DATETIME"}) {
-      const char* v = ds->GetMetadataItem(key, domain);
-      if (v && *v) return isoDatetime(v);
-    }
-  }
-  return {};
-}
-
-class GdalRasterSource : public RasterSource {
- public:
-  /// `stac`: the item the paths come from (band names, datetime, hrefs for messages), or null.
-  GdalRasterSource(const std::vector<std::string>& paths, const OpenOptions& options,
-                   const io::StacImage* stac = nullptr);
-
-  const GridSpec& grid() const override { return grid_; }
-  const std::vector<BandInfo>& bands() const override { return selectedInfo_; }
-  Raster<float> read(const PixelWindow& window) const override;
-  Raster<float> readDecimated(int maxSidePx) const override;
-  std::string datetime() const override { return datetime_; }
-
- private:
-  // Returns a handle set to the pool when it goes out of scope.
-  class Lease {
-   public:
-    Lease(const GdalRasterSource& src, std::unique_ptr<Handles> h) : src_(src), h_(std::move(h)) {}
-    ~Lease() {
-      std::lock_guard<std::mutex> lock(src_.poolMutex_);
-      src_.pool_.push_back(std::move(h_));
-    }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    Handles& operator*() const { return *h_; }
-
-   private:
-    const GdalRasterSource& src_;
-    std::unique_ptr<Handles> h_;
-  };
-
-  std::unique_ptr<Handles> openAll() const;
-  std::unique_ptr<Lease> acquire() const;
-  void readResampled(Handles& h, Raster<float>& out, const PixelWindow& w,
-                     const PixelWindow& in) const;
-  void readBlock(Handles& h, Raster<float>& out, int dx, int dy, int nx, int ny,
-                 const io::SrcSpan& sx, const io::SrcSpan& sy, GDALRIOResampleAlg alg) const;
-  void selectBands(const std::vector<std::string>& wanted);
-
-  std::vector<std::string> paths_;
-  GridSpec nativeGrid_;
-  GridSpec grid_;
-  double factor_ = 1.0;  // target pixel size / native pixel size
-  std::vector<StackBand> stack_;
-  std::vector<int> selected_;  // indices into stack_
-  std::vector<BandInfo> selectedInfo_;
-  std::string datetime_;
-  mutable std::mutex poolMutex_;
-  mutable std::vector<std::unique_ptr<Handles>> pool_;
-};
+namespace io {
 
 GdalRasterSource::GdalRasterSource(const std::vector<std::string>& paths,
                                    const OpenOptions& options, const io::StacImage* stac)
@@ -438,124 +273,6 @@ Raster<float> GdalRasterSource::read(const PixelWindow& w) const {
   return out;
 }
 
-// Resampling works on native pixels read into memory (exact validity, scale/offset applied,
-// invalid = NaN) and wrapped in a MEM dataset: GDAL's RasterIO then averages / interpolates over
-// valid pixels only, and never substitutes an overview of the file (the NAIP PNGs' and the North
-// Dakota COG's are nearest-neighbour overviews, which would not be an average). Target rows go in
-// chunks so a large window at a coarse GSD never holds more than ~kMaxNativePx native pixels.
-void GdalRasterSource::readResampled(Handles& h, Raster<float>& out, const PixelWindow& w,
-                                     const PixelWindow& in) const {
-  const int kMargin = 2;  // source context for the bilinear kernel
-  const double kMaxNativePx = 16.0 * 1024 * 1024;
-  const GDALRIOResampleAlg alg = factor_ > 1.0 ? GRIORA_Average : GRIORA_Bilinear;
-  const int W = nativeGrid_.width(), H = nativeGrid_.height();
-  const int nb = static_cast<int>(selected_.size());
-  auto xs = io::spansFor(in.x, in.width, factor_, W);
-  const int nx0 = std::max(0, static_cast<int>(std::floor(xs.front().src.off)) - kMargin);
-  const int nx1 =
-      std::min(W, static_cast<int>(std::ceil(xs.back().src.off + xs.back().src.size)) + kMargin);
-  const int chunkRows = std::max(
-      1,
-      static_cast<int>(kMaxNativePx / (static_cast<double>(nx1 - nx0) * std::max(1.0, factor_))));
-  GDALDriver* memDriver = GetGDALDriverManager()->GetDriverByName("MEM");
-  std::vector<std::uint8_t> mask;
-  for (int cy = in.y; cy < in.y + in.height; cy += chunkRows) {
-    auto ys = io::spansFor(cy, std::min(chunkRows, in.y + in.height - cy), factor_, H);
-    const int ny0 = std::max(0, static_cast<int>(std::floor(ys.front().src.off)) - kMargin);
-    const int ny1 =
-        std::min(H, static_cast<int>(std::ceil(ys.back().src.off + ys.back().src.size)) + kMargin);
-    Raster<float> nat(nb, ny1 - ny0, nx1 - nx0, 0.0f);
-    readBlock(h, nat, 0, 0, nat.cols, nat.rows,
-              {static_cast<double>(nx0), static_cast<double>(nat.cols)},
-              {static_cast<double>(ny0), static_cast<double>(nat.rows)}, GRIORA_NearestNeighbour);
-    const float nan = std::numeric_limits<float>::quiet_NaN();
-    // An all-valid block needs no nodata: GDAL then takes its faster unmasked path.
-    const bool anyInvalid = std::find(nat.valid.begin(), nat.valid.end(), 0) != nat.valid.end();
-    for (int b = 0; b < nb && anyInvalid; ++b) {
-      float* p = nat.band(b);
-      for (size_t i = 0; i < nat.plane(); ++i) {
-        if (!nat.valid[i]) p[i] = nan;
-      }
-    }
-    GdalErrorScope errors;
-    std::unique_ptr<GDALDataset> mem(
-        memDriver->Create("", nat.cols, nat.rows, 0, GDT_Float32, nullptr));
-    for (int b = 0; b < nb && mem; ++b) {
-      char ptr[64] = {};
-      CPLPrintPointer(ptr, nat.band(b), sizeof(ptr) - 1);
-      std::string opt = std::string("DATAPOINTER=") + ptr;
-      char* opts[] = {const_cast<char*>(opt.c_str()), nullptr};
-      if (mem->AddBand(GDT_Float32, opts) != CE_None) mem.reset();
-      if (mem && anyInvalid) mem->GetRasterBand(b + 1)->SetNoDataValue(nan);
-    }
-    if (!mem) {
-      throw IoError("io: cannot set up resampling of '" + paths_.front() +
-                    "': " + gdalCause(errors, "MEM driver failed") + ". Check free memory.");
-    }
-    for (const auto& sy : ys) {
-      for (const auto& sx : xs) {
-        GDALRasterIOExtraArg extra;
-        INIT_RASTERIO_EXTRA_ARG(extra);
-        extra.eResampleAlg = alg;
-        extra.bFloatingPointWindowValidity = TRUE;
-        extra.dfXOff = sx.src.off - nx0;
-        extra.dfYOff = sy.src.off - ny0;
-        extra.dfXSize = sx.src.size;
-        extra.dfYSize = sy.src.size;
-        io::IntWindow ix = io::integerSpan({extra.dfXOff, extra.dfXSize}, nat.cols);
-        io::IntWindow iy = io::integerSpan({extra.dfYOff, extra.dfYSize}, nat.rows);
-        const int dx = sx.dst - w.x, dy = sy.dst - w.y;
-        const GSpacing line = static_cast<GSpacing>(sizeof(float)) * out.cols;
-        for (int b = 0; b < nb; ++b) {
-          float* dst = out.band(b) + static_cast<size_t>(dy) * out.cols + dx;
-          CPLErr err = mem->GetRasterBand(b + 1)->RasterIO(
-              GF_Read, ix.off, iy.off, ix.size, iy.size, dst, sx.count, sy.count, GDT_Float32,
-              sizeof(float), line, &extra);
-          if (err != CE_None) {
-            throw IoError("io: cannot resample '" + paths_.front() +
-                          "': " + gdalCause(errors, "RasterIO failed") + ".");
-          }
-        }
-        // Valid = some valid native pixel contributed (GDAL's resampled mask is > 0) and every
-        // band got a number.
-        mask.assign(static_cast<size_t>(sx.count) * sy.count, 255);
-        CPLErr err = anyInvalid ? mem->GetRasterBand(1)->GetMaskBand()->RasterIO(
-                                      GF_Read, ix.off, iy.off, ix.size, iy.size, mask.data(),
-                                      sx.count, sy.count, GDT_Byte, 1, sx.count, &extra)
-                                : CE_None;
-        if (err != CE_None) {
-          throw IoError("io: cannot resample the mask of '" + paths_.front() +
-                        "': " + gdalCause(errors, "RasterIO failed") + ".");
-        }
-        for (int r = 0; r < sy.count; ++r) {
-          const size_t row = static_cast<size_t>(dy + r) * out.cols + dx;
-          for (int c = 0; c < sx.count; ++c) {
-            bool ok = mask[static_cast<size_t>(r) * sx.count + c] != 0;
-            for (int b = 0; b < nb && ok; ++b) ok = !std::isnan(out.band(b)[row + c]);
-            out.valid[row + c] = ok ? 1 : 0;
-            if (!ok) {
-              for (int b = 0; b < nb; ++b) out.band(b)[row + c] = 0.0f;
-              // Flagged NaN/Inf when the native pixel under its centre was one.
-              if (!nat.nonFinite.empty()) {
-                const int nxp = std::clamp(
-                    static_cast<int>(extra.dfXOff + (c + 0.5) * extra.dfXSize / sx.count), 0,
-                    nat.cols - 1);
-                const int nyp = std::clamp(
-                    static_cast<int>(extra.dfYOff + (r + 0.5) * extra.dfYSize / sy.count), 0,
-                    nat.rows - 1);
-                if (nat.nonFinite[static_cast<size_t>(nyp) * nat.cols + nxp]) {
-                  if (out.nonFinite.empty()) out.nonFinite.assign(out.plane(), 0);
-                  out.nonFinite[row + c] = 1;
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
 Raster<float> GdalRasterSource::readDecimated(int maxSidePx) const {
   if (maxSidePx <= 0) {
     throw UsageError("io: decimated size " + std::to_string(maxSidePx) + " must be > 0.");
@@ -579,16 +296,16 @@ Raster<float> GdalRasterSource::readDecimated(int maxSidePx) const {
   return out;
 }
 
-}  // namespace
+}  // namespace io
 
 std::unique_ptr<RasterSource> openRaster(const std::vector<std::string>& paths,
                                          const OpenOptions& options) {
   io::initGdal();
   if (paths.size() == 1) {
     if (const auto stac = io::readStacItem(paths[0]))
-      return std::make_unique<GdalRasterSource>(stac->paths, options, &*stac);
+      return std::make_unique<io::GdalRasterSource>(stac->paths, options, &*stac);
   }
-  return std::make_unique<GdalRasterSource>(paths, options);
+  return std::make_unique<io::GdalRasterSource>(paths, options);
 }
 
 }  // namespace fieldseg
