@@ -132,6 +132,11 @@ TEST(BadInputsMessages, OutputsThatWouldCollideAreRefusedBeforeAnyWork) {
               "--probabilities", d.file("new.tif")});
   EXPECT_EQ(r.exitCode, 2) << r.err;
   EXPECT_NE(r.err.find("Drop --probabilities"), std::string::npos) << r.err;
+  // --gsd with --probabilities-in: nothing would be resampled (it used to be ignored silently).
+  r = runCli({"delineate", "--probabilities-in", d.file("s.tif"), "--out", d.file("g.geojson"),
+              "--gsd", "5"});
+  EXPECT_EQ(r.exitCode, 2) << r.err;
+  EXPECT_NE(r.err.find("Drop --gsd"), std::string::npos) << r.err;
   for (const char* f : {"f.geojson", "f.geojson.run.json", "g.geojson", "new.tif"})
     EXPECT_FALSE(fs::exists(d.file(f))) << f;
 }

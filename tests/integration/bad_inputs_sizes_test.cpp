@@ -176,6 +176,11 @@ TEST(BadInputsSizes, HugeDeclaredWorkAndOutOfRangeNumbersAreRefusedAtOnce) {
     EXPECT_EQ(r.exitCode, c.exitCode) << r.err;
     EXPECT_NE(r.err.find(c.expect), std::string::npos) << r.err;
     EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
+    // The error is one line, the last: "fieldseg: <message>\n" (notes of the run come before it).
+    const size_t at = r.err.rfind("fieldseg: ");
+    ASSERT_NE(at, std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find('\n', at), r.err.size() - 1) << r.err;
+    EXPECT_EQ(r.err.find("fieldseg: "), at) << "more than one error line: " << r.err;
     EXPECT_EQ(names(dir.path()), before) << "a refused call wrote a file";
   }
 }

@@ -159,6 +159,11 @@ void run(const DelineateArgs& a) {
     throw UsageError(
         "delineate: --probabilities writes the network's probabilities, and with "
         "--probabilities-in no network runs. Drop --probabilities (the input already is them).");
+  if (!a.probabilitiesIn.empty() && a.gsdM > 0)
+    throw UsageError(
+        "delineate: --gsd resamples the imagery the network reads, and with "
+        "--probabilities-in no network runs. Drop --gsd (or resample the probabilities with "
+        "gdalwarp first).");
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   const std::string startedUtc = utcNow();

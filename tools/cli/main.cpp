@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <new>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "command.hpp"
 #include "fieldseg/error.hpp"
@@ -72,8 +73,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "fieldseg: %s\nRun 'fieldseg --help' or 'fieldseg <command> --help'.\n",
-                 e.what());
+    // One line, like every other error: the cause, then where the usage is.
+    std::string what = e.what();
+    while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.pop_back();
+    for (auto& ch : what)
+      if (ch == '\n') ch = ' ';
+    std::fprintf(stderr, "fieldseg: %s (see 'fieldseg --help' or 'fieldseg <command> --help')\n",
+                 what.c_str());
     return 2;
   } catch (const UsageError& e) {
     std::fprintf(stderr, "fieldseg: %s\n", e.what());

@@ -62,6 +62,33 @@ TEST(ModelFile, TruncatedOrForeignTensorWeightsAreDataErrors) {
   EXPECT_THROW(model::loadWeights(c, w, "t"), DataError);
 }
 
+// A tiny weights section declaring huge tensors (2^32 x 2^32 floats, or one dimension of 2^40) is
+// refused before anything is allocated.
+TEST(ModelFile, HugeDeclaredTensorDimensionsAreDataErrorsNotAllocations) {
+  auto u64 = [](std::uint64_t v) {
+    std::string b;
+    for (int i = 0; i < 8; ++i) b.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+    return b;
+  };
+  ResUNet net = trainedLookingNet();
+  for (const auto& dims : {std::vector<std::uint64_t>{1ull << 32, 1ull << 32},
+                           std::vector<std::uint64_t>{1ull << 40}}) {
+    std::string w =
+        std::string("FSGTENS1") + u64(1) + u64(1) + "x" + std::string(1, '\0') + u64(dims.size());
+    for (auto d : dims) w += u64(d);
+    w += std::string(64, '\0');
+    try {
+      model::loadWeights(net, w, "huge.fsm");
+      FAIL() << "accepted a tensor of " << dims.size() << " huge dimensions";
+    } catch (const DataError& e) {
+      const std::string m = e.what();
+      EXPECT_TRUE(m.find("larger than the file") != std::string::npos ||
+                  m.find("bad size of 'x'") != std::string::npos)
+          << m;
+    }
+  }
+}
+
 TEST(ModelFile, VersionOneArchiveWeightsStillLoad) {
   // What format version 1 stored: a torch::serialize archive of the network.
   test::TempDir tmp;
