@@ -144,7 +144,10 @@ void writeRunRecord(const DelineateArgs& a, const DelineateOptions& o, const Mod
   writeTextAtomically(runRecordPath(a.out), j.dump(2), "delineate");
 }
 
-void run(const DelineateArgs& a) {
+// Every check that can refuse the call before any work: colliding paths, flag combinations,
+// existing outputs, the output folder; removes the temp files of killed runs. Returns the folder
+// the outputs go to.
+fs::path checkBeforeWork(const DelineateArgs& a, bool gridMode) {
   {
     std::vector<NamedPath> inputs{
         {"--model", a.model}, {"--probabilities-in", a.probabilitiesIn}, {"--aoi", a.aoi}};
@@ -164,13 +167,9 @@ void run(const DelineateArgs& a) {
         "delineate: --gsd resamples the imagery the network reads, and with "
         "--probabilities-in no network runs. Drop --gsd (or resample the probabilities with "
         "gdalwarp first).");
-  using Clock = std::chrono::steady_clock;
-  const auto t0 = Clock::now();
-  const std::string startedUtc = utcNow();
   // Checks that need no I/O come first, so a bad call writes nothing.
   if (a.model.empty() == a.probabilitiesIn.empty())
     throw UsageError("delineate: give exactly one of --model and --probabilities-in.");
-  const bool gridMode = gridRunRequested(a.grid);
   if (a.images.empty() && a.probabilitiesIn.empty() && !gridMode)
     throw UsageError("delineate: no IMAGE given. Pass the image (one per date) before the flags.");
   if (!gridMode && !knownVectorExtension(a.out))
@@ -197,6 +196,96 @@ void run(const DelineateArgs& a) {
     for (const auto& f : splitList(img))
       if (f.rfind("/vsi", 0) != 0 && !fs::exists(f))
         throw IoError("delineate: cannot open image '" + f + "': no such file. Check the path.");
+  return outDir;
+}
+
+struct LoadedModel {
+  ModelInfo info;
+  std::unique_ptr<Predictor> predictor;
+  std::unique_ptr<Predictor> tta;  // wraps `predictor` when --tta > 1
+};
+
+// --model: the card (name, version, GSD range, thresholds into `o`) and the network, wired into
+// `in`. Nothing when the probabilities are given.
+LoadedModel loadModelInto(const DelineateArgs& a, DelineateOptions& o, DelineateInput& in) {
+  LoadedModel m;
+  ModelInfo& model = m.info;
+  std::unique_ptr<Predictor>& predictor = m.predictor;
+  std::unique_ptr<Predictor>& ttaPredictor = m.tta;
+  if (!a.model.empty()) {
+#ifdef FIELDSEG_WITH_TORCH
+    if (!fs::exists(a.model))
+      throw IoError("delineate: cannot open model '" + a.model + "': no such file.");
+    try {
+      model.card = json::parse(readModelCard(a.model));
+    } catch (const json::exception& e) {
+      throw DataError("delineate: model card of '" + a.model + "' is not JSON: " + e.what());
+    }
+    model.name = cardString(model.card, "name", fs::path(a.model).stem().string(), a.model);
+    model.version = cardString(model.card, "fieldseg_version", "", a.model);
+    model.gsdRange = cardGsdRange(model.card, a.model);
+    applyThresholds(cardThresholds(model.card, a.model, thresholdsOf(o)), o);
+    ModelLoadOptions lo;
+    lo.threads = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
+    predictor = loadModel(a.model, lo);
+    in.predictor = predictor.get();
+    if (a.tta > 1) {
+      ttaPredictor = makeTtaPredictor(*predictor, a.tta);
+      in.predictor = ttaPredictor.get();
+    }
+    in.modelName = model.version.empty() ? model.name : model.name + "@" + model.version;
+#else
+    throw UsageError(
+        "delineate: this fieldseg was built without LibTorch, so --model is not "
+        "available. Rebuild with -DFIELDSEG_WITH_TORCH=ON or use --probabilities-in.");
+#endif
+  }
+  return m;
+}
+
+// The warnings a user must see (GSD outside the model's range, NaN/Inf pixels, all nodata) and the
+// one-line summary.
+void logSummary(const DelineateArgs& a, const DelineateOptions& o, const ModelInfo& model,
+                const DelineateReport& rep, double totalS, double writeS) {
+  if (model.gsdRange) {
+    const double lo = model.gsdRange->first, hi = model.gsdRange->second;
+    const double gsd = rep.grid.gsdMeters();
+    if (gsd < lo * 0.8 || gsd > hi * 1.25) {
+      char w[256];
+      std::snprintf(
+          w, sizeof w,
+          "delineate: warning: image GSD %.2f m is outside the model's range %.1f-%.1f m; "
+          "expect weaker results (resample with --gsd)",
+          gsd, lo, hi);
+      logLine(w);
+    }
+  }
+  if (rep.nonFinitePixels > 0)
+    logLine("delineate: warning: " + std::to_string(rep.nonFinitePixels) +
+            " pixel-dates hold NaN/Inf values; they were masked as nodata (no fields there)");
+  if (rep.allNodata)
+    logLine("delineate: every pixel of the input is nodata: wrote an empty layer to " + a.out);
+  const double mpx = rep.window.area() / 1e6;
+  char line[640];
+  std::snprintf(
+      line, sizeof line,
+      "delineate: %zu fields (%lld merged across tiles, %lld below %.0f m2) from %.2f Mpx "
+      "in %.1f s (predict %.1f s%s, fields %.1f s, write %.1f s) -> %s",
+      static_cast<size_t>(rep.fieldCount), rep.piecesMerged, rep.droppedSmall, o.minAreaM2, mpx,
+      totalS, rep.predictSeconds,
+      rep.predictSeconds > 0
+          ? (" = " + std::to_string(mpx / rep.predictSeconds).substr(0, 5) + " Mpx/s").c_str()
+          : "",
+      rep.fieldsSeconds, writeS, a.out.c_str());
+  logLine(line);
+}
+
+void run(const DelineateArgs& a) {
+  const bool gridMode = gridRunRequested(a.grid);
+  const fs::path outDir = checkBeforeWork(a, gridMode);
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  const std::string startedUtc = utcNow();
   // Keep GDAL's block cache small: the pipeline streams, so a big cache only inflates memory.
   ::setenv("GDAL_CACHEMAX", "64", 0);
 
@@ -227,37 +316,8 @@ void run(const DelineateArgs& a) {
   o.tempDir = outDir.string();
   if (!a.aoi.empty()) o.aoi = readAoi(a.aoi, "delineate");
 
-  ModelInfo model;
-  std::unique_ptr<Predictor> predictor;
-  std::unique_ptr<Predictor> ttaPredictor;  // wraps `predictor` when --tta > 1
-  if (!a.model.empty()) {
-#ifdef FIELDSEG_WITH_TORCH
-    if (!fs::exists(a.model))
-      throw IoError("delineate: cannot open model '" + a.model + "': no such file.");
-    try {
-      model.card = json::parse(readModelCard(a.model));
-    } catch (const json::exception& e) {
-      throw DataError("delineate: model card of '" + a.model + "' is not JSON: " + e.what());
-    }
-    model.name = cardString(model.card, "name", fs::path(a.model).stem().string(), a.model);
-    model.version = cardString(model.card, "fieldseg_version", "", a.model);
-    model.gsdRange = cardGsdRange(model.card, a.model);
-    applyThresholds(cardThresholds(model.card, a.model, thresholdsOf(o)), o);
-    ModelLoadOptions lo;
-    lo.threads = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
-    predictor = loadModel(a.model, lo);
-    in.predictor = predictor.get();
-    if (a.tta > 1) {
-      ttaPredictor = makeTtaPredictor(*predictor, a.tta);
-      in.predictor = ttaPredictor.get();
-    }
-    in.modelName = model.version.empty() ? model.name : model.name + "@" + model.version;
-#else
-    throw UsageError(
-        "delineate: this fieldseg was built without LibTorch, so --model is not "
-        "available. Rebuild with -DFIELDSEG_WITH_TORCH=ON or use --probabilities-in.");
-#endif
-  }
+  LoadedModel loaded = loadModelInto(a, o, in);
+  const ModelInfo& model = loaded.info;
   if (a.tExt) o.tExt = *a.tExt;
   if (a.tBound) o.tBound = *a.tBound;
   if (a.tDist) o.tDist = *a.tDist;
@@ -331,37 +391,7 @@ void run(const DelineateArgs& a) {
   writeS += std::chrono::duration<double>(Clock::now() - tw).count();
   const double totalS = std::chrono::duration<double>(Clock::now() - t0).count();
 
-  if (model.gsdRange) {
-    const double lo = model.gsdRange->first, hi = model.gsdRange->second;
-    const double gsd = rep.grid.gsdMeters();
-    if (gsd < lo * 0.8 || gsd > hi * 1.25) {
-      char w[256];
-      std::snprintf(
-          w, sizeof w,
-          "delineate: warning: image GSD %.2f m is outside the model's range %.1f-%.1f m; "
-          "expect weaker results (resample with --gsd)",
-          gsd, lo, hi);
-      logLine(w);
-    }
-  }
-  if (rep.nonFinitePixels > 0)
-    logLine("delineate: warning: " + std::to_string(rep.nonFinitePixels) +
-            " pixel-dates hold NaN/Inf values; they were masked as nodata (no fields there)");
-  if (rep.allNodata)
-    logLine("delineate: every pixel of the input is nodata: wrote an empty layer to " + a.out);
-  const double mpx = rep.window.area() / 1e6;
-  char line[640];
-  std::snprintf(
-      line, sizeof line,
-      "delineate: %zu fields (%lld merged across tiles, %lld below %.0f m2) from %.2f Mpx "
-      "in %.1f s (predict %.1f s%s, fields %.1f s, write %.1f s) -> %s",
-      static_cast<size_t>(rep.fieldCount), rep.piecesMerged, rep.droppedSmall, o.minAreaM2, mpx,
-      totalS, rep.predictSeconds,
-      rep.predictSeconds > 0
-          ? (" = " + std::to_string(mpx / rep.predictSeconds).substr(0, 5) + " Mpx/s").c_str()
-          : "",
-      rep.fieldsSeconds, writeS, a.out.c_str());
-  logLine(line);
+  logSummary(a, o, model, rep, totalS, writeS);
 
   writeRunRecord(a, o, model, rep, {writeS, totalS}, startedUtc);
 }

@@ -127,13 +127,14 @@ score_run() {
   echo "done $(basename "$dir"): $(tail -1 "$dir/score.log")"
 }
 
-# delineate_pool MODEL DIR CHIP... : fields and probabilities of every chip (six months averaged);
-# chip "t00" is the unlabelled test chip.
+# delineate_pool MODEL DIR CHIP... : fields and probabilities of every chip (six months averaged),
+# with the same instance rule and thresholds as the scoring; chip "t00" is the unlabelled test chip.
 delineate_pool() {
   local model=$1 dir=$2
   shift 2
   mkdir -p "$dir/pred" "$dir/prob"
-  local c imgs m
+  local c imgs m th
+  read -r -a th <<<"$(thresholds)"
   for c in "$@"; do
     [[ -f $dir/pred/$c.geojson ]] && continue
     imgs=()
@@ -141,7 +142,7 @@ delineate_pool() {
       if [[ $c == t00 ]]; then imgs+=("$out/vrt_test/rwt00_$m.vrt"); else imgs+=("$chipdir/vrt/rw${c}_$m.vrt"); fi
     done
     "$FS" -q delineate "${imgs[@]}" --model "$model" --threads 1 --out "$dir/pred/$c.geojson" \
-      --probabilities "$dir/prob/$c.tif" --overwrite
+      --probabilities "$dir/prob/$c.tif" --overwrite "${th[@]}"
   done
 }
 
