@@ -29,6 +29,7 @@
 #include "guards.hpp"
 #include "log.hpp"
 #include "model_names.hpp"
+#include "run_record.hpp"
 #ifdef FIELDSEG_WITH_TORCH
 #include "fieldseg/model.hpp"
 #endif
@@ -109,7 +110,15 @@ struct ScratchDir {
   }
 };
 
-void run(const CalibrateArgs& a) {
+struct Plan {
+  bool withModel = false;   ///< --model given (its card is read, and written with --out)
+  bool runNetwork = false;  ///< --model with --image: one network pass per image
+  std::size_t n = 0;        ///< images (or probability files)
+};
+
+// Every check that can refuse the call before any work (flag combinations, colliding paths,
+// output folders, existing outputs).
+Plan checkBeforeWork(const CalibrateArgs& a) {
   {
     std::vector<NamedPath> inputs{{"--model", a.model}};
     for (const auto& i : a.images) inputs.emplace_back("--image", i);
@@ -117,7 +126,6 @@ void run(const CalibrateArgs& a) {
     for (const auto& i : a.truth) inputs.emplace_back("--truth", i);
     refuseSamePaths("calibrate", {{"--out", a.out}, {"--report", a.report}}, inputs);
   }
-  auto t0 = std::chrono::steady_clock::now();
   const bool withModel = !a.model.empty();
   // --model with --probabilities-in: the probabilities are that model's (e.g. several dates
   // averaged by `fieldseg delineate --probabilities`); the model only supplies the card.
@@ -148,26 +156,19 @@ void run(const CalibrateArgs& a) {
       throw UsageError("calibrate: output '" + path + "' exists. Pass --overwrite.");
     }
   }
-  CalibrationGrid grid{parseAxis(a.tExt, "--t-ext", 0, 1), parseAxis(a.tBound, "--t-bound", 0, 1),
-                       parseAxis(a.minArea, "--min-area-m2", 0, 1e9),
-                       parseAxis(a.tDist, "--t-dist", 0, 0.99),
-                       parseAxis(a.markerH, "--marker-h", 0.004, 0.99)};
+  return {withModel, runNetwork, n};
+}
 
-  Thresholds defaults;  // DelineateOptions' defaults unless the card says otherwise
+// With --model: the card (its thresholds become the defaults) and, with --image, the one network
+// pass per image whose probability mosaic every grid cell re-uses (appended to `probs`).
+json modelPass(const CalibrateArgs& a, const Plan& plan, const DelineateOptions& base,
+               const ScratchDir& scratch, Thresholds& defaults, std::vector<std::string>& probs) {
   json card;
-  ScratchDir scratch;
-  std::vector<std::string> probs = a.probabilitiesIn;
-  DelineateOptions base;
-  base.threads = cappedThreads(a.threads, "calibrate");
-  base.tilePx = a.tilePx;
-  base.gsdM = a.gsdM;
-  base.maxMpx = a.maxMpx;
-  base.bands = splitList(a.bands);
-  base.tempDir = scratch.path.string();
-  defaults = thresholdsOf(base);
-
-  if (withModel) {
+  if (!plan.withModel) return card;
 #ifdef FIELDSEG_WITH_TORCH
+  const bool runNetwork = plan.runNetwork;
+  const std::size_t n = plan.n;
+  {
     try {
       card = json::parse(readModelCard(a.model));
     } catch (const json::exception& e) {
@@ -195,47 +196,25 @@ void run(const CalibrateArgs& a) {
               std::to_string(res.report.predictSeconds) + " s");
       probs.push_back(o.probabilitiesOut);
     }
+  }
 #else
-    throw UsageError(
-        "calibrate: this fieldseg was built without LibTorch, so --model is not "
-        "available. Rebuild with -DFIELDSEG_WITH_TORCH=ON or use --probabilities-in.");
+  (void)a;
+  (void)base;
+  (void)scratch;
+  (void)defaults;
+  (void)probs;
+  throw UsageError(
+      "calibrate: this fieldseg was built without LibTorch, so --model is not "
+      "available. Rebuild with -DFIELDSEG_WITH_TORCH=ON or use --probabilities-in.");
 #endif
-  }
-  // Given probabilities with no valid pixel (all nodata or NaN) would calibrate on nothing.
-  for (const auto& p : a.probabilitiesIn) {
-    if (!hasValidPixels(*openRaster(splitList(p))))
-      throw DataError("calibrate: every pixel of '" + p +
-                      "' is nodata (nodata value, mask, or NaN/Inf): nothing to calibrate on. "
-                      "Drop it from --probabilities-in.");
-  }
-  addValue(grid.tExt, defaults.tExt);
-  addValue(grid.tBound, defaults.tBound);
-  addValue(grid.minAreaM2, defaults.minAreaM2);
-  addValue(grid.tDist, defaults.tDist);
-  addValue(grid.markerH, defaults.markerH);
+  return card;
+}
 
-  std::vector<FieldSet> truth;
-  for (const auto& t : a.truth) truth.push_back(readFields(t));
-
-  EvalOptions eo;
-  eo.partial = a.partial;
-  long long calls = 0;
-  DelineateFn fn = [&](std::size_t i, const Thresholds& t) {
-    DelineateInput in;
-    in.probabilitiesIn = probs[i];
-    DelineateOptions o = base;
-    applyThresholds(t, o);
-    ++calls;
-    return delineate(in, o).fields;
-  };
-  std::size_t markerCells = 0;  // t_dist values in marker mode each try every marker height
-  for (double td : grid.tDist) markerCells += td > 0 ? grid.markerH.size() : 1;
-  const std::size_t cells =
-      grid.tExt.size() * grid.tBound.size() * grid.minAreaM2.size() * markerCells;
-  logLine("calibrate: " + std::to_string(cells) + " grid cells x " + std::to_string(n) +
-          " image(s)");
-  CalibrationResult res = calibrate(fn, truth, grid, eo);
-
+// The grid and the chosen cell: printed (table or --json), written to --report, and into the
+// copied model's card with --out.
+void reportResults(const CalibrateArgs& a, const Plan& plan, const CalibrationResult& res,
+                   const Thresholds& defaults, json& card) {
+  const bool runNetwork = plan.runNetwork;
   const CalibrationCell* def = nullptr;
   for (const auto& c : res.cells) {
     if (c.thresholds.tExt == defaults.tExt && c.thresholds.tBound == defaults.tBound &&
@@ -294,11 +273,7 @@ void run(const CalibrateArgs& a) {
   if (!a.report.empty()) {
     json all = summary;
     all["grid"] = jgrid;
-    std::FILE* f = std::fopen(a.report.c_str(), "w");
-    if (!f) throw IoError("calibrate: cannot write report '" + a.report + "'. Check the folder.");
-    std::string text = all.dump(2) + "\n";
-    std::fwrite(text.data(), 1, text.size(), f);
-    std::fclose(f);
+    writeTextAtomically(a.report, all.dump(2), "calibrate");
   }
 #ifdef FIELDSEG_WITH_TORCH
   if (!a.out.empty()) {
@@ -310,6 +285,70 @@ void run(const CalibrateArgs& a) {
     logLine("calibrate: wrote '" + a.out + "' with the chosen thresholds in its card");
   }
 #endif
+#ifndef FIELDSEG_WITH_TORCH
+  (void)card;
+#endif
+}
+
+void run(const CalibrateArgs& a) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Plan plan = checkBeforeWork(a);
+  const std::size_t n = plan.n;
+  CalibrationGrid grid{parseAxis(a.tExt, "--t-ext", 0, 1), parseAxis(a.tBound, "--t-bound", 0, 1),
+                       parseAxis(a.minArea, "--min-area-m2", 0, 1e9),
+                       parseAxis(a.tDist, "--t-dist", 0, 0.99),
+                       parseAxis(a.markerH, "--marker-h", 0.004, 0.99)};
+
+  Thresholds defaults;  // DelineateOptions' defaults unless the card says otherwise
+  json card;
+  ScratchDir scratch;
+  std::vector<std::string> probs = a.probabilitiesIn;
+  DelineateOptions base;
+  base.threads = cappedThreads(a.threads, "calibrate");
+  base.tilePx = a.tilePx;
+  base.gsdM = a.gsdM;
+  base.maxMpx = a.maxMpx;
+  base.bands = splitList(a.bands);
+  base.tempDir = scratch.path.string();
+  defaults = thresholdsOf(base);
+
+  card = modelPass(a, plan, base, scratch, defaults, probs);
+  // Given probabilities with no valid pixel (all nodata or NaN) would calibrate on nothing.
+  for (const auto& p : a.probabilitiesIn) {
+    if (!hasValidPixels(*openRaster(splitList(p))))
+      throw DataError("calibrate: every pixel of '" + p +
+                      "' is nodata (nodata value, mask, or NaN/Inf): nothing to calibrate on. "
+                      "Drop it from --probabilities-in.");
+  }
+  addValue(grid.tExt, defaults.tExt);
+  addValue(grid.tBound, defaults.tBound);
+  addValue(grid.minAreaM2, defaults.minAreaM2);
+  addValue(grid.tDist, defaults.tDist);
+  addValue(grid.markerH, defaults.markerH);
+
+  std::vector<FieldSet> truth;
+  for (const auto& t : a.truth) truth.push_back(readFields(t));
+
+  EvalOptions eo;
+  eo.partial = a.partial;
+  long long calls = 0;
+  DelineateFn fn = [&](std::size_t i, const Thresholds& t) {
+    DelineateInput in;
+    in.probabilitiesIn = probs[i];
+    DelineateOptions o = base;
+    applyThresholds(t, o);
+    ++calls;
+    return delineate(in, o).fields;
+  };
+  std::size_t markerCells = 0;  // t_dist values in marker mode each try every marker height
+  for (double td : grid.tDist) markerCells += td > 0 ? grid.markerH.size() : 1;
+  const std::size_t cells =
+      grid.tExt.size() * grid.tBound.size() * grid.minAreaM2.size() * markerCells;
+  logLine("calibrate: " + std::to_string(cells) + " grid cells x " + std::to_string(n) +
+          " image(s)");
+  CalibrationResult res = calibrate(fn, truth, grid, eo);
+
+  reportResults(a, plan, res, defaults, card);
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   char buf[160];
   std::snprintf(buf, sizeof buf, "calibrate: %lld delineations in %.1f s", calls, s);
