@@ -86,6 +86,9 @@ struct TrainConfig {
 
 /// Parses and validates a config. `where` names the source in error messages. Throws UsageError.
 TrainConfig parseTrainConfig(const std::string& jsonText, const std::string& where);
+/// Every key a train config may hold, as dotted paths ("optimizer.learning_rate"), in the order
+/// they are declared (the one table the parser reads; configs/README.md documents each).
+std::vector<std::string> trainConfigKeys();
 /// Reads the file and parses it. Throws IoError / UsageError.
 TrainConfig loadTrainConfig(const std::string& path);
 

@@ -2,10 +2,14 @@
 // and tests that only need these compile in seconds.
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <string>
+#include <type_traits>
+#include <vector>
 
 #include "fieldseg/error.hpp"
 #include "fieldseg/trainer.hpp"
@@ -47,163 +51,88 @@ void checkKeys(const json& obj, const std::set<std::string>& valid, const std::s
   }
 }
 
-template <typename T>
-void get(const json& obj, const char* key, T& out, const std::string& where,
-         const std::string& prefix = "") {
-  if (!obj.contains(key)) return;
-  try {
-    out = obj.at(key).get<T>();
-  } catch (const json::exception& e) {
-    bad(where, prefix + key, std::string("wrong type (") + e.what() + ")",
-        "See configs/README.md for the expected type");
-  }
+// Every config key, declared once: its dotted path ("optimizer.learning_rate") and the member it
+// fills. The valid-key lists of each object and the reading both come from this table
+// (configs/README.md documents the keys).
+struct KeyBinding {
+  std::string path;
+  std::function<void(const json&, TrainConfig&, const std::string& where)> read;  ///< null: ignored
+};
+
+template <typename F>
+KeyBinding bindKey(const char* path, F member) {
+  return {path, [member, key = std::string(path)](const json& v, TrainConfig& c,
+                                                  const std::string& where) {
+            auto& out = member(c);
+            using T = std::decay_t<decltype(out)>;
+            try {
+              out = v.get<T>();
+            } catch (const json::exception& e) {
+              bad(where, key, std::string("wrong type (") + e.what() + ")",
+                  "See configs/README.md for the expected type");
+            }
+          }};
 }
 
-}  // namespace
+#define FIELDSEG_KEY(path, member) \
+  bindKey(                         \
+      path, [](TrainConfig & c) -> auto& { return c.member; })
 
-double networkFlops(const NetworkSpec& spec, int rows, int cols) {
-  const int m = 1 << spec.depth;
-  double px = static_cast<double>(roundUp(rows, m)) * roundUp(cols, m);
-  const double w = spec.width;
-  double macs = px * blockMacsPerPixel(static_cast<double>(spec.inputBands.size()), w, true);
-  for (int i = 1; i <= spec.depth; ++i) {
-    double ci = w * std::pow(2.0, i), cp = ci / 2;
-    double pxi = px / std::pow(4.0, i);
-    macs += pxi * blockMacsPerPixel(cp, ci);  // encoder block at level i
-    double pxUp = px / std::pow(4.0, i - 1);  // decoder runs at level i-1
-    macs += pxUp * ci * cp;                   // 2x2 stride-2 transposed conv: ci MACs per output
-    macs += pxUp * blockMacsPerPixel(2 * cp, cp);
-  }
-  macs += px * w * 3;  // 1x1 head
-  return 2 * macs;
+const std::vector<KeyBinding>& keyBindings() {
+  static const std::vector<KeyBinding> keys = {
+      FIELDSEG_KEY("name", name),
+      FIELDSEG_KEY("description", description),
+      {"credits", nullptr},  // read from the config text by the model card
+      FIELDSEG_KEY("network.width", network.width),
+      FIELDSEG_KEY("network.depth", network.depth),
+      FIELDSEG_KEY("network.input_bands", network.inputBands),
+      FIELDSEG_KEY("train_manifests", trainManifests),
+      FIELDSEG_KEY("val_manifests", valManifests),
+      FIELDSEG_KEY("val_split.holdout_match", valHoldoutMatch),
+      FIELDSEG_KEY("val_split.holdout_every_nth", valHoldoutEveryNth),
+      FIELDSEG_KEY("min_labelled_fraction", minLabelledFraction),
+      FIELDSEG_KEY("seed", seed),
+      FIELDSEG_KEY("epochs", epochs),
+      FIELDSEG_KEY("steps_per_epoch", stepsPerEpoch),
+      FIELDSEG_KEY("batch_size", batchSize),
+      FIELDSEG_KEY("crop_px", cropPx),
+      FIELDSEG_KEY("optimizer.learning_rate", learningRate),
+      FIELDSEG_KEY("optimizer.weight_decay", weightDecay),
+      FIELDSEG_KEY("optimizer.schedule", schedule),
+      FIELDSEG_KEY("optimizer.step_epochs", stepEpochs),
+      FIELDSEG_KEY("optimizer.step_gamma", stepGamma),
+      FIELDSEG_KEY("optimizer.min_learning_rate", minLearningRate),
+      FIELDSEG_KEY("augment.flips", augment.flips),
+      FIELDSEG_KEY("augment.rot90", augment.rot90),
+      FIELDSEG_KEY("augment.brightness", augment.brightness),
+      FIELDSEG_KEY("augment.contrast", augment.contrast),
+      FIELDSEG_KEY("augment.gsd_rescale_max", augment.gsdRescaleMax),
+      FIELDSEG_KEY("augment.gsd_rescale_prob", augment.gsdRescaleProb),
+      FIELDSEG_KEY("augment.blur_prob", augment.blurProb),
+      FIELDSEG_KEY("augment.blur_sigma_max_px", augment.blurSigmaMaxPx),
+      FIELDSEG_KEY("augment.band_gain", augment.bandGain),
+      FIELDSEG_KEY("augment.gamma", augment.gamma),
+      FIELDSEG_KEY("augment.haze_prob", augment.hazeProb),
+      FIELDSEG_KEY("augment.haze_max", augment.hazeMax),
+      FIELDSEG_KEY("augment.noise_std", augment.noiseStd),
+      FIELDSEG_KEY("freeze_encoder_epochs", freezeEncoderEpochs),
+      FIELDSEG_KEY("freeze_batchnorm", freezeBatchnorm),
+      FIELDSEG_KEY("validation.threshold", valThreshold),
+      FIELDSEG_KEY("validation.max_chips", valMaxChips),
+      FIELDSEG_KEY("validation.select_by", valSelectBy),
+      FIELDSEG_KEY("gsd_range_m", gsdRangeM),
+      FIELDSEG_KEY("thresholds.t_ext", tExt),
+      FIELDSEG_KEY("thresholds.t_bound", tBound),
+      FIELDSEG_KEY("thresholds.min_area_m2", minAreaM2),
+      FIELDSEG_KEY("data_commands", dataCommands),
+  };
+  return keys;
 }
 
-long long networkParameters(const NetworkSpec& spec) {
-  long long w = spec.width;
-  long long p = blockParams(static_cast<long long>(spec.inputBands.size()), w, true);
-  for (int i = 1; i <= spec.depth; ++i) {
-    long long ci = w << i, cp = ci / 2;
-    p += blockParams(cp, ci);
-    p += ci * cp * 4 + cp;
-    p += blockParams(2 * cp, cp);
-  }
-  p += w * 3 + 3;
-  return p;
-}
+#undef FIELDSEG_KEY
 
-TrainConfig parseTrainConfig(const std::string& jsonText, const std::string& where) {
-  json j;
-  try {
-    j = json::parse(jsonText);
-  } catch (const json::exception& e) {
-    throw UsageError("model: cannot parse config '" + where + "': " + e.what() +
-                     ". Fix the JSON syntax.");
-  }
-  if (!j.is_object()) bad(where, "(top level)", "not a JSON object", "Write {\"name\": ...}");
-  checkKeys(j,
-            {"name",
-             "description",
-             "credits",
-             "network",
-             "train_manifests",
-             "val_manifests",
-             "val_split",
-             "min_labelled_fraction",
-             "seed",
-             "epochs",
-             "steps_per_epoch",
-             "batch_size",
-             "crop_px",
-             "optimizer",
-             "augment",
-             "freeze_encoder_epochs",
-             "freeze_batchnorm",
-             "validation",
-             "gsd_range_m",
-             "thresholds",
-             "data_commands"},
-            where, "");
-  TrainConfig c;
-  c.configText = jsonText;
-  get(j, "name", c.name, where);
-  get(j, "description", c.description, where);
-  if (j.contains("network")) {
-    const json& n = j["network"];
-    checkKeys(n, {"width", "depth", "input_bands"}, where, "network.");
-    get(n, "width", c.network.width, where, "network.");
-    get(n, "depth", c.network.depth, where, "network.");
-    get(n, "input_bands", c.network.inputBands, where, "network.");
-  }
-  get(j, "train_manifests", c.trainManifests, where);
-  get(j, "val_manifests", c.valManifests, where);
-  if (j.contains("val_split")) {
-    const json& v = j["val_split"];
-    checkKeys(v, {"holdout_match", "holdout_every_nth"}, where, "val_split.");
-    get(v, "holdout_match", c.valHoldoutMatch, where, "val_split.");
-    get(v, "holdout_every_nth", c.valHoldoutEveryNth, where, "val_split.");
-  }
-  get(j, "min_labelled_fraction", c.minLabelledFraction, where);
-  get(j, "seed", c.seed, where);
-  get(j, "epochs", c.epochs, where);
-  get(j, "steps_per_epoch", c.stepsPerEpoch, where);
-  get(j, "batch_size", c.batchSize, where);
-  get(j, "crop_px", c.cropPx, where);
-  if (j.contains("optimizer")) {
-    const json& o = j["optimizer"];
-    checkKeys(o,
-              {"learning_rate", "weight_decay", "schedule", "step_epochs", "step_gamma",
-               "min_learning_rate"},
-              where, "optimizer.");
-    get(o, "learning_rate", c.learningRate, where, "optimizer.");
-    get(o, "weight_decay", c.weightDecay, where, "optimizer.");
-    get(o, "schedule", c.schedule, where, "optimizer.");
-    get(o, "step_epochs", c.stepEpochs, where, "optimizer.");
-    get(o, "step_gamma", c.stepGamma, where, "optimizer.");
-    get(o, "min_learning_rate", c.minLearningRate, where, "optimizer.");
-  }
-  if (j.contains("augment")) {
-    const json& a = j["augment"];
-    checkKeys(a,
-              {"flips", "rot90", "brightness", "contrast", "gsd_rescale_max", "gsd_rescale_prob",
-               "blur_prob", "blur_sigma_max_px", "band_gain", "gamma", "haze_prob", "haze_max",
-               "noise_std"},
-              where, "augment.");
-    get(a, "flips", c.augment.flips, where, "augment.");
-    get(a, "rot90", c.augment.rot90, where, "augment.");
-    get(a, "brightness", c.augment.brightness, where, "augment.");
-    get(a, "contrast", c.augment.contrast, where, "augment.");
-    get(a, "gsd_rescale_max", c.augment.gsdRescaleMax, where, "augment.");
-    get(a, "gsd_rescale_prob", c.augment.gsdRescaleProb, where, "augment.");
-    get(a, "blur_prob", c.augment.blurProb, where, "augment.");
-    get(a, "blur_sigma_max_px", c.augment.blurSigmaMaxPx, where, "augment.");
-    get(a, "band_gain", c.augment.bandGain, where, "augment.");
-    get(a, "gamma", c.augment.gamma, where, "augment.");
-    get(a, "haze_prob", c.augment.hazeProb, where, "augment.");
-    get(a, "haze_max", c.augment.hazeMax, where, "augment.");
-    get(a, "noise_std", c.augment.noiseStd, where, "augment.");
-  }
-  get(j, "freeze_encoder_epochs", c.freezeEncoderEpochs, where);
-  get(j, "freeze_batchnorm", c.freezeBatchnorm, where);
-  if (j.contains("validation")) {
-    const json& v = j["validation"];
-    checkKeys(v, {"threshold", "max_chips", "select_by"}, where, "validation.");
-    get(v, "threshold", c.valThreshold, where, "validation.");
-    get(v, "max_chips", c.valMaxChips, where, "validation.");
-    get(v, "select_by", c.valSelectBy, where, "validation.");
-    if (c.valSelectBy != "mcc" && c.valSelectBy != "loss")
-      bad(where, "validation.select_by", "is '" + c.valSelectBy + "'", "Use \"mcc\" or \"loss\"");
-  }
-  get(j, "gsd_range_m", c.gsdRangeM, where);
-  if (j.contains("thresholds")) {
-    const json& t = j["thresholds"];
-    checkKeys(t, {"t_ext", "t_bound", "min_area_m2"}, where, "thresholds.");
-    get(t, "t_ext", c.tExt, where, "thresholds.");
-    get(t, "t_bound", c.tBound, where, "thresholds.");
-    get(t, "min_area_m2", c.minAreaM2, where, "thresholds.");
-  }
-  get(j, "data_commands", c.dataCommands, where);
-
-  // Validation of values.
+// Ranges and combinations of the values read.
+void checkValues(const TrainConfig& c, const std::string& where) {
   if (c.network.width < 1 || c.network.width > 256)
     bad(where, "network.width", std::to_string(c.network.width) + " is out of range",
         "Use 1..256 (16 is the default)");
@@ -263,6 +192,87 @@ TrainConfig parseTrainConfig(const std::string& jsonText, const std::string& whe
     bad(where, "val_split.holdout_every_nth", "must be >= 0", "Use 0 (off) or e.g. 6");
   if (!c.gsdRangeM.empty() && (c.gsdRangeM.size() != 2 || c.gsdRangeM[0] > c.gsdRangeM[1]))
     bad(where, "gsd_range_m", "must be [min, max]", "E.g. [1, 5]");
+  if (c.valSelectBy != "mcc" && c.valSelectBy != "loss")
+    bad(where, "validation.select_by", "is '" + c.valSelectBy + "'", "Use \"mcc\" or \"loss\"");
+}
+
+}  // namespace
+
+double networkFlops(const NetworkSpec& spec, int rows, int cols) {
+  const int m = 1 << spec.depth;
+  double px = static_cast<double>(roundUp(rows, m)) * roundUp(cols, m);
+  const double w = spec.width;
+  double macs = px * blockMacsPerPixel(static_cast<double>(spec.inputBands.size()), w, true);
+  for (int i = 1; i <= spec.depth; ++i) {
+    double ci = w * std::pow(2.0, i), cp = ci / 2;
+    double pxi = px / std::pow(4.0, i);
+    macs += pxi * blockMacsPerPixel(cp, ci);  // encoder block at level i
+    double pxUp = px / std::pow(4.0, i - 1);  // decoder runs at level i-1
+    macs += pxUp * ci * cp;                   // 2x2 stride-2 transposed conv: ci MACs per output
+    macs += pxUp * blockMacsPerPixel(2 * cp, cp);
+  }
+  macs += px * w * 3;  // 1x1 head
+  return 2 * macs;
+}
+
+long long networkParameters(const NetworkSpec& spec) {
+  long long w = spec.width;
+  long long p = blockParams(static_cast<long long>(spec.inputBands.size()), w, true);
+  for (int i = 1; i <= spec.depth; ++i) {
+    long long ci = w << i, cp = ci / 2;
+    p += blockParams(cp, ci);
+    p += ci * cp * 4 + cp;
+    p += blockParams(2 * cp, cp);
+  }
+  p += w * 3 + 3;
+  return p;
+}
+
+std::vector<std::string> trainConfigKeys() {
+  std::vector<std::string> out;
+  for (const auto& k : keyBindings()) out.push_back(k.path);
+  return out;
+}
+
+TrainConfig parseTrainConfig(const std::string& jsonText, const std::string& where) {
+  json j;
+  try {
+    j = json::parse(jsonText);
+  } catch (const json::exception& e) {
+    throw UsageError("model: cannot parse config '" + where + "': " + e.what() +
+                     ". Fix the JSON syntax.");
+  }
+  if (!j.is_object()) bad(where, "(top level)", "not a JSON object", "Write {\"name\": ...}");
+  // The valid keys of the top level and of each section, from the one table.
+  std::map<std::string, std::set<std::string>> valid;
+  for (const auto& k : keyBindings()) {
+    const size_t dot = k.path.find('.');
+    valid[""].insert(k.path.substr(0, dot));
+    if (dot != std::string::npos) valid[k.path.substr(0, dot)].insert(k.path.substr(dot + 1));
+  }
+  checkKeys(j, valid[""], where, "");
+  for (const auto& [section, keys] : valid) {
+    if (section.empty() || !j.contains(section) || j[section].is_null()) continue;
+    if (!j[section].is_object())
+      bad(where, section, "must be an object", "See configs/README.md for its keys");
+    checkKeys(j[section], keys, where, section + ".");
+  }
+  TrainConfig c;
+  c.configText = jsonText;
+  for (const auto& k : keyBindings()) {
+    if (!k.read) continue;
+    const size_t dot = k.path.find('.');
+    const json* v = nullptr;
+    if (dot == std::string::npos) {
+      if (j.contains(k.path)) v = &j[k.path];
+    } else {
+      const std::string section = k.path.substr(0, dot), key = k.path.substr(dot + 1);
+      if (j.contains(section) && j[section].is_object() && j[section].contains(key))
+        v = &j[section][key];
+    }
+    if (v) k.read(*v, c, where);
+  }
+  checkValues(c, where);
   return c;
 }
 

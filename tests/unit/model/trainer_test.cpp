@@ -48,6 +48,19 @@ TEST(TrainConfig, RejectsUnknownKeysAndListsValidOnes) {
   EXPECT_EQ(c.network.depth, 4);
 }
 
+// The keys are declared once (src/model/train_config.cpp); configs/README.md must document each.
+TEST(TrainConfig, EveryKeyIsDocumentedInConfigsReadme) {
+  std::ifstream f(std::string(FIELDSEG_SOURCE_DIR) + "/configs/README.md");
+  ASSERT_TRUE(f) << "configs/README.md not found";
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string doc = ss.str();
+  const auto keys = trainConfigKeys();
+  EXPECT_GT(keys.size(), 40u);
+  for (const auto& k : keys)
+    EXPECT_NE(doc.find("`" + k + "`"), std::string::npos) << "undocumented config key " << k;
+}
+
 TEST(Trainer, WritesModelCardAndCurve) {
   test::TempDir tmp;
   std::string manifest = test::writeSyntheticChips(tmp.path(), 6, 48, 3);
