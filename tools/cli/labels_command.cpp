@@ -100,6 +100,52 @@ void validate(const LabelsArgs& a) {
                      "/manifest.jsonl'. Pass --overwrite to replace them.");
 }
 
+// What the polygons became on the image (the first scale): refused when none covers a pixel.
+void reportPolygons(const LabelsArgs& a, const GridSpec& grid, const std::vector<Polygon>& polys,
+                    const LabelStats& st, const VectorReadReport& rep,
+                    const VectorReadReport& ncRep, const std::vector<std::string>& reprojectSkips) {
+  if (st.fieldsUsed == 0) {
+    const WorldBox b = grid.boxOf(grid.fullWindow());
+    throw DataError("labels: none of the " + std::to_string(polys.size()) + " polygons of '" +
+                    a.fields + "' covers a pixel of '" + a.image + "' (" +
+                    std::to_string(st.fieldsOutside) + " outside its bounds " +
+                    fmt("%.1f", b.minX) + "," + fmt("%.1f", b.minY) + "," + fmt("%.1f", b.maxX) +
+                    "," + fmt("%.1f", b.maxY) + " " + grid.crs().label() + ", " +
+                    std::to_string(st.fieldsNoPixel) +
+                    " smaller than a pixel). Check that the polygons belong to this image.");
+  }
+  std::string line =
+      "labels: polygons: " + std::to_string(rep.featuresRead) + " features read, " +
+      std::to_string(rep.polygonsOut) + " polygons, " + std::to_string(st.fieldsUsed) + " used, " +
+      std::to_string(rep.repaired) + " repaired (MakeValid), " +
+      std::to_string(rep.skipped + static_cast<int>(reprojectSkips.size())) + " skipped, " +
+      std::to_string(st.fieldsOutside) + " outside the image, " + std::to_string(st.fieldsNoPixel) +
+      " without a pixel centre, " + std::to_string(st.fieldsWithoutExtent) +
+      " with no extent left after the border strip";
+  logLine(line);
+  for (const std::string& r : rep.skipReasons) logLine("labels:   skipped " + r);
+  for (const std::string& r : reprojectSkips) logLine("labels:   skipped " + r);
+  if (!a.noncrop.empty())
+    logLine("labels: noncrop: " + std::to_string(ncRep.polygonsOut) + " polygons, " +
+            std::to_string(st.noncropUsed) + " on the image");
+}
+
+// --out: the label stack of the native scale as a 4-band Float32 GeoTIFF with its provenance.
+void writeLabelsTif(const LabelsArgs& a, const GridSpec& grid, const LabelStack& labels,
+                    const LabelStats& st) {
+  std::error_code ec;
+  if (fs::path(a.out).has_parent_path()) fs::create_directories(fs::path(a.out).parent_path(), ec);
+  GeoTiffWriter w(a.out, grid, 4, GeoTiffWriter::Type::Float32, labels.raster.bandNames);
+  w.write(0, 0, labels.raster);
+  w.setMetadata("source_image", a.image);
+  w.setMetadata("source_fields", a.fields);
+  w.setMetadata("border_px", fmt("%g", st.borderPx));
+  w.setMetadata("boundary_px", std::to_string(a.boundaryPx));
+  w.setMetadata("labelled_fraction", fmt("%.6f", st.labelledFraction));
+  w.close();
+  logLine("labels: wrote " + a.out);
+}
+
 void run(const LabelsArgs& a) {
   validate(a);
   refuseSamePaths("labels", {{"--out", a.out}},
@@ -154,52 +200,14 @@ void run(const LabelsArgs& a) {
     LabelStats st;
     const LabelStack labels = buildLabelStack(polys, bgPolys, grid, lo, &whole.valid, &st);
 
-    if (scale == scales.front()) {
-      if (st.fieldsUsed == 0) {
-        const WorldBox b = grid.boxOf(grid.fullWindow());
-        throw DataError("labels: none of the " + std::to_string(polys.size()) + " polygons of '" +
-                        a.fields + "' covers a pixel of '" + a.image + "' (" +
-                        std::to_string(st.fieldsOutside) + " outside its bounds " +
-                        fmt("%.1f", b.minX) + "," + fmt("%.1f", b.minY) + "," +
-                        fmt("%.1f", b.maxX) + "," + fmt("%.1f", b.maxY) + " " + grid.crs().label() +
-                        ", " + std::to_string(st.fieldsNoPixel) +
-                        " smaller than a pixel). Check that the polygons belong to this image.");
-      }
-      std::string line =
-          "labels: polygons: " + std::to_string(rep.featuresRead) + " features read, " +
-          std::to_string(rep.polygonsOut) + " polygons, " + std::to_string(st.fieldsUsed) +
-          " used, " + std::to_string(rep.repaired) + " repaired (MakeValid), " +
-          std::to_string(rep.skipped + static_cast<int>(reprojectSkips.size())) + " skipped, " +
-          std::to_string(st.fieldsOutside) + " outside the image, " +
-          std::to_string(st.fieldsNoPixel) + " without a pixel centre, " +
-          std::to_string(st.fieldsWithoutExtent) + " with no extent left after the border strip";
-      logLine(line);
-      for (const std::string& r : rep.skipReasons) logLine("labels:   skipped " + r);
-      for (const std::string& r : reprojectSkips) logLine("labels:   skipped " + r);
-      if (!a.noncrop.empty())
-        logLine("labels: noncrop: " + std::to_string(ncRep.polygonsOut) + " polygons, " +
-                std::to_string(st.noncropUsed) + " on the image");
-    }
+    if (scale == scales.front()) reportPolygons(a, grid, polys, st, rep, ncRep, reprojectSkips);
     logLine("labels: scale " + std::to_string(scale) + ": grid " + std::to_string(grid.width()) +
             "x" + std::to_string(grid.height()) + " at " + fmt("%.3g", grid.gsdMeters()) +
             " m, border " + fmt("%.2f", st.borderPx) + " px, boundary " +
             std::to_string(a.boundaryPx) + " px, labelled fraction " +
             fmt("%.4f", st.labelledFraction));
 
-    if (scale == 1 && !a.out.empty()) {
-      std::error_code ec;
-      if (fs::path(a.out).has_parent_path())
-        fs::create_directories(fs::path(a.out).parent_path(), ec);
-      GeoTiffWriter w(a.out, grid, 4, GeoTiffWriter::Type::Float32, labels.raster.bandNames);
-      w.write(0, 0, labels.raster);
-      w.setMetadata("source_image", a.image);
-      w.setMetadata("source_fields", a.fields);
-      w.setMetadata("border_px", fmt("%g", st.borderPx));
-      w.setMetadata("boundary_px", std::to_string(a.boundaryPx));
-      w.setMetadata("labelled_fraction", fmt("%.6f", st.labelledFraction));
-      w.close();
-      logLine("labels: wrote " + a.out);
-    }
+    if (scale == 1 && !a.out.empty()) writeLabelsTif(a, grid, labels, st);
     if (!a.chips.empty()) {
       ChipSource cs;
       cs.image = src;
