@@ -107,19 +107,9 @@ AttrValue fieldValue(OGRFeature* f, int i) {
 // Prefers the authority code when the source names one: it keeps the EPSG label.
 Crs layerCrs(OGRLayer* layer) { return geo::crsOfSrs(layer->GetSpatialRef(), true); }
 
-}  // namespace
-
-FieldSet readFields(const std::string& path, VectorReadReport* report, const std::string& layer) {
-  io::initGdal();
-  io::GdalErrorScope errors;
-  std::unique_ptr<GDALDataset, DatasetCloser> ds(static_cast<GDALDataset*>(
-      GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr)));
-  if (!ds) {
-    throw IoError("io: cannot open vector source '" + path +
-                  "': " + io::gdalCause(errors, "not a vector file GDAL/OGR can read") +
-                  ". Check the path (zipped files: /vsizip/archive.zip/file.shp).");
-  }
-
+// The layer named `layer`, or every layer; UsageError listing the layers when it is not there.
+std::vector<OGRLayer*> selectLayers(GDALDataset* ds, const std::string& layer,
+                                    const std::string& path) {
   std::vector<OGRLayer*> layers;
   if (!layer.empty()) {
     OGRLayer* l = ds->GetLayerByName(layer.c_str());
@@ -134,6 +124,86 @@ FieldSet readFields(const std::string& path, VectorReadReport* report, const std
   } else {
     for (int i = 0; i < ds->GetLayerCount(); ++i) layers.push_back(ds->GetLayer(i));
   }
+  return layers;
+}
+
+// The polygons of one feature (multipolygons split, invalid ones repaired with MakeValid when GEOS
+// is there, degenerate parts dropped); false, with the reason given to `r`, when none is left.
+bool featurePolygons(OGRFeature* f, const std::string& where, bool haveGeos, Reader& r,
+                     std::vector<Polygon>& parts, bool& repaired) {
+  OGRGeometry* g = f->GetGeometryRef();
+  if (!g || g->IsEmpty()) {
+    r.skip(where + ": no geometry");
+    return false;
+  }
+  if (!isPolygonal(g->getGeometryType())) {
+    r.skip(where + ": not a polygon (" + std::string(g->getGeometryName()) + ")");
+    return false;
+  }
+  std::unique_ptr<OGRGeometry> geom(g->clone());
+  geom->flattenTo2D();
+  repaired = false;
+  if (haveGeos) {
+    if (!geom->IsValid()) {
+      std::unique_ptr<OGRGeometry> fixed(geom->MakeValid());
+      if (!fixed || fixed->IsEmpty() || !fixed->IsValid()) {
+        r.skip(where + ": invalid geometry that MakeValid could not repair");
+        return false;
+      }
+      geom = std::move(fixed);
+      repaired = true;
+    }
+  }
+  collectPolygons(geom.get(), parts);
+  // Drop degenerate parts (MakeValid may leave zero-area slivers in a collection).
+  parts.erase(std::remove_if(parts.begin(), parts.end(),
+                             [](const Polygon& p) {
+                               double a = 0;
+                               const Ring& e = p.exterior;
+                               for (size_t i = 0; i < e.size(); ++i) {
+                                 const Point& u = e[i];
+                                 const Point& v = e[(i + 1) % e.size()];
+                                 a += u.x * v.y - v.x * u.y;
+                               }
+                               return std::fabs(a) <= 0.0;
+                             }),
+              parts.end());
+  if (parts.empty()) {
+    r.skip(where + (repaired ? ": no polygon left after MakeValid" : ": empty polygon"));
+    return false;
+  }
+  return true;
+}
+
+// A feature's attributes, plus its source FID and (when several layers are read) its layer.
+std::map<std::string, AttrValue> featureAttrs(OGRFeature* f, OGRLayer* l, bool severalLayers) {
+  std::map<std::string, AttrValue> attrs;
+  for (int i = 0; i < f->GetFieldCount(); ++i) {
+    if (!f->IsFieldSetAndNotNull(i)) continue;
+    attrs[f->GetFieldDefnRef(i)->GetNameRef()] = fieldValue(f, i);
+  }
+  if (f->GetFID() != OGRNullFID && !attrs.count("source_fid"))
+    attrs["source_fid"] = static_cast<std::int64_t>(f->GetFID());
+  if (severalLayers && !attrs.count("source_layer"))
+    attrs["source_layer"] = std::string(l->GetName());
+
+  return attrs;
+}
+
+}  // namespace
+
+FieldSet readFields(const std::string& path, VectorReadReport* report, const std::string& layer) {
+  io::initGdal();
+  io::GdalErrorScope errors;
+  std::unique_ptr<GDALDataset, DatasetCloser> ds(static_cast<GDALDataset*>(
+      GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr)));
+  if (!ds) {
+    throw IoError("io: cannot open vector source '" + path +
+                  "': " + io::gdalCause(errors, "not a vector file GDAL/OGR can read") +
+                  ". Check the path (zipped files: /vsizip/archive.zip/file.shp).");
+  }
+
+  const std::vector<OGRLayer*> layers = selectLayers(ds.get(), layer, path);
 
   Reader r;
   FieldSet out;
@@ -166,60 +236,12 @@ FieldSet readFields(const std::string& path, VectorReadReport* report, const std
       ++r.report.featuresRead;
       const std::string where = std::string(l->GetName()) + " feature " +
                                 std::to_string(static_cast<long long>(f->GetFID()));
-      OGRGeometry* g = f->GetGeometryRef();
-      if (!g || g->IsEmpty()) {
-        r.skip(where + ": no geometry");
-        continue;
-      }
-      if (!isPolygonal(g->getGeometryType())) {
-        r.skip(where + ": not a polygon (" + std::string(g->getGeometryName()) + ")");
-        continue;
-      }
-      std::unique_ptr<OGRGeometry> geom(g->clone());
-      geom->flattenTo2D();
-      bool repaired = false;
-      if (haveGeos) {
-        if (!geom->IsValid()) {
-          std::unique_ptr<OGRGeometry> fixed(geom->MakeValid());
-          if (!fixed || fixed->IsEmpty() || !fixed->IsValid()) {
-            r.skip(where + ": invalid geometry that MakeValid could not repair");
-            continue;
-          }
-          geom = std::move(fixed);
-          repaired = true;
-        }
-      }
       std::vector<Polygon> parts;
-      collectPolygons(geom.get(), parts);
-      // Drop degenerate parts (MakeValid may leave zero-area slivers in a collection).
-      parts.erase(std::remove_if(parts.begin(), parts.end(),
-                                 [](const Polygon& p) {
-                                   double a = 0;
-                                   const Ring& e = p.exterior;
-                                   for (size_t i = 0; i < e.size(); ++i) {
-                                     const Point& u = e[i];
-                                     const Point& v = e[(i + 1) % e.size()];
-                                     a += u.x * v.y - v.x * u.y;
-                                   }
-                                   return std::fabs(a) <= 0.0;
-                                 }),
-                  parts.end());
-      if (parts.empty()) {
-        r.skip(where + (repaired ? ": no polygon left after MakeValid" : ": empty polygon"));
-        continue;
-      }
+      bool repaired = false;
+      if (!featurePolygons(f.get(), where, haveGeos, r, parts, repaired)) continue;
       if (repaired) ++r.report.repaired;
 
-      std::map<std::string, AttrValue> attrs;
-      for (int i = 0; i < f->GetFieldCount(); ++i) {
-        if (!f->IsFieldSetAndNotNull(i)) continue;
-        attrs[f->GetFieldDefnRef(i)->GetNameRef()] = fieldValue(f.get(), i);
-      }
-      if (f->GetFID() != OGRNullFID && !attrs.count("source_fid"))
-        attrs["source_fid"] = static_cast<std::int64_t>(f->GetFID());
-      if (layers.size() > 1 && !attrs.count("source_layer"))
-        attrs["source_layer"] = std::string(l->GetName());
-
+      const std::map<std::string, AttrValue> attrs = featureAttrs(f.get(), l, layers.size() > 1);
       for (size_t k = 0; k < parts.size(); ++k) {
         Field field;
         field.id = static_cast<std::int64_t>(out.fields.size()) + 1;
