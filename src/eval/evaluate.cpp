@@ -144,16 +144,13 @@ eval::TileGrid tileGridFor(const Layer& t, const Layer& p, const std::vector<Pol
   return eval::TileGrid(extent, side, xs, ys);
 }
 
-}  // namespace
+struct Pair {
+  double iou;
+  std::size_t t, p;
+};
 
-double medianOf(std::vector<double> v) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  std::size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-EvalResult evaluateFields(const FieldSet& pred, const FieldSet& truth, const EvalOptions& opt) {
+// Refuses what cannot be scored: no truth, IoU or distances out of range.
+void checkInputs(const FieldSet& truth, const EvalOptions& opt) {
   if (truth.fields.empty()) {
     throw DataError(
         "eval: the truth has no polygons: nothing to score. Pass a truth file with "
@@ -168,6 +165,232 @@ EvalResult evaluateFields(const FieldSet& pred, const FieldSet& truth, const Eva
         "eval: negative boundary tolerance or label buffer: distances are >= 0. Pass "
         "a value in metres >= 0.");
   }
+}
+
+// Every intersecting (truth, prediction) pair with its IoU; each truth field's best IoU, and the
+// field-IoU summary over the scored fields.
+std::vector<Pair> pairsAndFieldIou(const Layer& T, const Layer& P, const FieldSet& pred,
+                                   EvalResult& r) {
+  // --- all intersecting pairs, with their IoU -------------------------------------------------
+  std::vector<Pair> pairs;
+  eval::BoxIndex predIndex(P.boxes);
+  for (std::size_t i = 0; i < T.shapes.size(); ++i) {
+    if (T.shapes[i].empty()) continue;
+    FieldScore& fs = r.perField[i];
+    for (std::size_t j : predIndex.query(T.boxes[i])) {
+      double inter = T.shapes[i].intersectionArea(P.shapes[j]);
+      if (!(inter > 0)) continue;
+      // Clamped: GEOS may return an intersection a few ulps larger than an identical input.
+      double iou = std::min(1.0, inter / (T.areas[i] + P.areas[j] - inter));
+      pairs.push_back({iou, i, j});
+      if (iou > fs.iou) {
+        fs.iou = iou;
+        fs.bestPredIndex = static_cast<long long>(j);
+        fs.bestPredId = pred.fields[j].id;
+      }
+    }
+  }
+
+  std::vector<double> ious;
+  for (const auto& fs : r.perField) {
+    if (fs.scored) ious.push_back(fs.iou);
+  }
+  r.scoredFields = static_cast<int>(ious.size());
+  if (!ious.empty()) {
+    r.medianIou = medianOf(ious);
+    r.meanIou = std::accumulate(ious.begin(), ious.end(), 0.0) / ious.size();
+    r.fracIouAbove05 = std::count_if(ious.begin(), ious.end(), [](double v) { return v > 0.5; }) /
+                       static_cast<double>(ious.size());
+    r.fracIouAbove08 = std::count_if(ious.begin(), ious.end(), [](double v) { return v > 0.8; }) /
+                       static_cast<double>(ious.size());
+  }
+
+  return pairs;
+}
+
+struct Matching {
+  std::vector<Pair> matched;          ///< the one-to-one pairs of scored truth fields
+  std::vector<Pair> matchedUnscored;  ///< pairs of unscored truth fields: count neither way
+};
+
+// One-to-one matching at IoU > matchIou, greedy by decreasing IoU; TP, FN, and FP (under a
+// bounded region only predictions mostly inside it).
+Matching matchObjects(const std::vector<Pair>& pairs, const Layer& T, const Layer& P,
+                      const FieldSet& pred, const EvalOptions& opt, const eval::TileGrid& grid,
+                      const std::optional<Shape>& region, const std::vector<Shape>& regionTiles,
+                      EvalResult& r) {
+  // --- one-to-one matching ----------------------------------------------------------------------
+  std::vector<Pair> cand;
+  for (const auto& pr : pairs) {
+    if (pr.iou > opt.matchIou) cand.push_back(pr);
+  }
+  std::sort(cand.begin(), cand.end(), [](const Pair& a, const Pair& b) {
+    return std::tie(b.iou, a.t, a.p) < std::tie(a.iou, b.t, b.p);
+  });
+  std::vector<char> tUsed(T.shapes.size(), 0), pUsed(P.shapes.size(), 0);
+  Matching m;
+  std::vector<Pair>& matched = m.matched;
+  std::vector<Pair>& matchedUnscored = m.matchedUnscored;
+  for (const auto& pr : cand) {
+    if (tUsed[pr.t] || pUsed[pr.p]) continue;
+    tUsed[pr.t] = pUsed[pr.p] = 1;
+    FieldScore& fs = r.perField[pr.t];
+    fs.matched = true;
+    fs.matchedPredId = pred.fields[pr.p].id;
+    if (fs.scored) {
+      ++r.tp;
+      matched.push_back(pr);
+    } else {
+      ++r.predIgnored;
+      matchedUnscored.push_back(pr);
+    }
+  }
+  for (const auto& fs : r.perField) {
+    if (fs.scored && !fs.matched) ++r.fn;
+  }
+  std::vector<double> inRegionM2;
+  if (region) {
+    std::vector<char> unmatched(P.shapes.size(), 0);
+    for (std::size_t j = 0; j < P.shapes.size(); ++j) unmatched[j] = !pUsed[j];
+    inRegionM2 = eval::areasInRegion(grid, P.shapes, unmatched, regionTiles);
+  }
+  for (std::size_t j = 0; j < P.shapes.size(); ++j) {
+    if (pUsed[j] || P.shapes[j].empty()) continue;
+    bool isFp = true;
+    if (region) isFp = inRegionM2[j] >= opt.partialFpMinFraction * P.areas[j];
+    if (isFp)
+      ++r.fp;
+    else
+      ++r.predIgnored;
+  }
+  r.precision = safeDiv(r.tp, r.tp + r.fp);
+  r.recall = safeDiv(r.tp, r.tp + r.fn);
+  r.f1 = safeDiv(2.0 * r.tp, 2.0 * r.tp + r.fp + r.fn);
+
+  return m;
+}
+
+// Panoptic quality, F1 averaged over IoU 0.50..0.95 and the boundary error of matched pairs.
+void objectQuality(const Matching& mt, const Layer& T, const Layer& P, const EvalOptions& opt,
+                   const eval::TileGrid& grid, const std::optional<Shape>& region,
+                   const std::vector<Shape>& regionTiles, EvalResult& r) {
+  const std::vector<Pair>& matched = mt.matched;
+  const std::vector<Pair>& matchedUnscored = mt.matchedUnscored;
+  double iouSum = 0;
+  for (const auto& m : matched) iouSum += m.iou;
+  r.panopticQuality = safeDiv(iouSum, r.tp + 0.5 * r.fp + 0.5 * r.fn);
+  // A prediction that loses its match at a higher threshold is judged like any unmatched one.
+  std::vector<char> fpIfUnmatched(P.shapes.size(), 1);
+  if (region) {
+    std::vector<char> all(P.shapes.size(), 1);
+    const std::vector<double> inside = eval::areasInRegion(grid, P.shapes, all, regionTiles);
+    for (std::size_t j = 0; j < P.shapes.size(); ++j)
+      fpIfUnmatched[j] = inside[j] >= opt.partialFpMinFraction * P.areas[j];
+  }
+  r.f1AtIou.clear();
+  double f1Sum = 0;
+  for (int k = 0; k < 10; ++k) {
+    const double t = 0.5 + 0.05 * k;
+    long long tp = 0, lost = 0;
+    for (const auto& m : matched) {
+      if (m.iou > t)
+        ++tp;
+      else if (fpIfUnmatched[m.p])
+        ++lost;
+    }
+    for (const auto& m : matchedUnscored)
+      if (!(m.iou > t) && fpIfUnmatched[m.p]) ++lost;
+    const long long fn = r.fn + (static_cast<long long>(matched.size()) - tp);
+    const long long fp = r.fp + lost;
+    const double f1 = safeDiv(2.0 * tp, 2.0 * tp + fp + fn);
+    r.f1AtIou.push_back(f1);
+    f1Sum += f1;
+  }
+  r.f1MeanIou50To95 = f1Sum / 10.0;
+  std::vector<double> errors;
+  for (const auto& m : matched) {
+    const Shape& a = T.shapes[m.t];
+    const Shape& b = P.shapes[m.p];
+    const double inter = a.intersectionArea(b);
+    const double xorArea = std::max(0.0, T.areas[m.t] + P.areas[m.p] - 2 * inter);
+    const double meanPerimeter = 0.5 * (a.length() + b.length());
+    if (meanPerimeter > 0) errors.push_back(xorArea / meanPerimeter);
+  }
+  if (!errors.empty()) {
+    r.boundaryErrorMeanM =
+        std::accumulate(errors.begin(), errors.end(), 0.0) / static_cast<double>(errors.size());
+    r.boundaryErrorMedianM = medianOf(errors);
+  }
+}
+
+// Extent scores from exact polygon areas inside the region.
+void areaMetrics(const Layer& T, const Layer& P, const eval::TileGrid& grid,
+                 const std::vector<Shape>& regionTiles, EvalResult& r) {
+  r.areaComputed = true;
+  const eval::ExtentAreas areas = eval::extentAreas(grid, T.shapes, P.shapes, regionTiles);
+  double tArea = areas.truthM2, pArea = areas.predM2;
+  double tp = areas.overlapM2;
+  r.areaTpM2 = tp;
+  r.areaFpM2 = std::max(0.0, pArea - tp);
+  r.areaFnM2 = std::max(0.0, tArea - tp);
+  r.pixelIou = safeDiv(tp, pArea + tArea - tp);
+  r.pixelF1 = safeDiv(2 * tp, pArea + tArea);
+  r.pixelPrecision = safeDiv(tp, pArea);
+  r.pixelRecall = safeDiv(tp, tArea);
+  if (r.regionAreaM2) {
+    double tn = std::max(0.0, *r.regionAreaM2 - pArea - tArea + tp);
+    double fp = r.areaFpM2, fn = r.areaFnM2;
+    double den = (tp + fp) * (tp + fn) * (tn + fp) * (tn + fn);
+    r.pixelMcc = den > 0 ? (tp * tn - fp * fn) / std::sqrt(den) : 0.0;
+  }
+}
+
+// Boundary precision / recall / F1 within the tolerance.
+void boundaryMetrics(const Layer& T, const Layer& P, const EvalOptions& opt,
+                     const eval::TileGrid& grid, const std::optional<Shape>& region,
+                     EvalResult& r) {
+  r.boundaryComputed = true;
+  std::vector<Shape> tb, pb;
+  for (const auto& s : T.shapes) {
+    if (!s.empty()) tb.push_back(s.boundary());
+  }
+  for (const auto& s : P.shapes) {
+    if (!s.empty()) pb.push_back(s.boundary());
+  }
+  // Dissolved linework (shared edges once), clipped to R for what is measured; "near" is
+  // against the other set's whole boundary, buffered ring by ring (buffer distributes over
+  // union, and small buffers are far cheaper in GEOS than one buffer of all the linework),
+  // tile by tile (tiled_metrics.hpp).
+  Shape bt = Shape::unionOf(tb), bp = Shape::unionOf(pb);
+  Shape btR = region ? bt.intersection(*region) : bt;
+  Shape bpR = region ? bp.intersection(*region) : bp;
+  double tol = opt.boundaryToleranceM;
+  r.truthBoundaryM = btR.length();
+  r.predBoundaryM = bpR.length();
+  if (tol > 0) {
+    r.predBoundaryNearM = eval::nearLength(grid, bpR, tb, tol, kQuadSegs);
+    r.truthBoundaryNearM = eval::nearLength(grid, btR, pb, tol, kQuadSegs);
+  } else {
+    r.predBoundaryNearM = bpR.intersection(bt).length();
+    r.truthBoundaryNearM = btR.intersection(bp).length();
+  }
+  r.boundaryPrecision = safeDiv(r.predBoundaryNearM, r.predBoundaryM);
+  r.boundaryRecall = safeDiv(r.truthBoundaryNearM, r.truthBoundaryM);
+  r.boundaryF1 =
+      safeDiv(2 * r.boundaryPrecision * r.boundaryRecall, r.boundaryPrecision + r.boundaryRecall);
+}
+
+}  // namespace
+
+double medianOf(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  std::size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+EvalResult evaluateFields(const FieldSet& pred, const FieldSet& truth, const EvalOptions& opt) {
+  checkInputs(truth, opt);
   EvalResult r;
   Crs metric = opt.metricCrs.empty() ? metricCrsFor(truth) : opt.metricCrs;
   if (metric.isGeographic()) {
@@ -218,192 +441,11 @@ EvalResult evaluateFields(const FieldSet& pred, const FieldSet& truth, const Eva
     fs.scored = !T.shapes[i].empty() && (!aoi || aoi->covers(T.shapes[i].pointOnSurface()));
   }
 
-  // --- all intersecting pairs, with their IoU -------------------------------------------------
-  struct Pair {
-    double iou;
-    std::size_t t, p;
-  };
-  std::vector<Pair> pairs;
-  eval::BoxIndex predIndex(P.boxes);
-  for (std::size_t i = 0; i < T.shapes.size(); ++i) {
-    if (T.shapes[i].empty()) continue;
-    FieldScore& fs = r.perField[i];
-    for (std::size_t j : predIndex.query(T.boxes[i])) {
-      double inter = T.shapes[i].intersectionArea(P.shapes[j]);
-      if (!(inter > 0)) continue;
-      // Clamped: GEOS may return an intersection a few ulps larger than an identical input.
-      double iou = std::min(1.0, inter / (T.areas[i] + P.areas[j] - inter));
-      pairs.push_back({iou, i, j});
-      if (iou > fs.iou) {
-        fs.iou = iou;
-        fs.bestPredIndex = static_cast<long long>(j);
-        fs.bestPredId = pred.fields[j].id;
-      }
-    }
-  }
-
-  std::vector<double> ious;
-  for (const auto& fs : r.perField) {
-    if (fs.scored) ious.push_back(fs.iou);
-  }
-  r.scoredFields = static_cast<int>(ious.size());
-  if (!ious.empty()) {
-    r.medianIou = medianOf(ious);
-    r.meanIou = std::accumulate(ious.begin(), ious.end(), 0.0) / ious.size();
-    r.fracIouAbove05 = std::count_if(ious.begin(), ious.end(), [](double v) { return v > 0.5; }) /
-                       static_cast<double>(ious.size());
-    r.fracIouAbove08 = std::count_if(ious.begin(), ious.end(), [](double v) { return v > 0.8; }) /
-                       static_cast<double>(ious.size());
-  }
-
-  // --- one-to-one matching ----------------------------------------------------------------------
-  std::vector<Pair> cand;
-  for (const auto& pr : pairs) {
-    if (pr.iou > opt.matchIou) cand.push_back(pr);
-  }
-  std::sort(cand.begin(), cand.end(), [](const Pair& a, const Pair& b) {
-    return std::tie(b.iou, a.t, a.p) < std::tie(a.iou, b.t, b.p);
-  });
-  std::vector<char> tUsed(T.shapes.size(), 0), pUsed(P.shapes.size(), 0);
-  std::vector<Pair> matched;          // the one-to-one pairs of scored truth fields
-  std::vector<Pair> matchedUnscored;  // pairs of unscored truth fields: count neither way
-  for (const auto& pr : cand) {
-    if (tUsed[pr.t] || pUsed[pr.p]) continue;
-    tUsed[pr.t] = pUsed[pr.p] = 1;
-    FieldScore& fs = r.perField[pr.t];
-    fs.matched = true;
-    fs.matchedPredId = pred.fields[pr.p].id;
-    if (fs.scored) {
-      ++r.tp;
-      matched.push_back(pr);
-    } else {
-      ++r.predIgnored;
-      matchedUnscored.push_back(pr);
-    }
-  }
-  for (const auto& fs : r.perField) {
-    if (fs.scored && !fs.matched) ++r.fn;
-  }
-  std::vector<double> inRegionM2;
-  if (region) {
-    std::vector<char> unmatched(P.shapes.size(), 0);
-    for (std::size_t j = 0; j < P.shapes.size(); ++j) unmatched[j] = !pUsed[j];
-    inRegionM2 = eval::areasInRegion(grid, P.shapes, unmatched, regionTiles);
-  }
-  for (std::size_t j = 0; j < P.shapes.size(); ++j) {
-    if (pUsed[j] || P.shapes[j].empty()) continue;
-    bool isFp = true;
-    if (region) isFp = inRegionM2[j] >= opt.partialFpMinFraction * P.areas[j];
-    if (isFp)
-      ++r.fp;
-    else
-      ++r.predIgnored;
-  }
-  r.precision = safeDiv(r.tp, r.tp + r.fp);
-  r.recall = safeDiv(r.tp, r.tp + r.fn);
-  r.f1 = safeDiv(2.0 * r.tp, 2.0 * r.tp + r.fp + r.fn);
-
-  // --- panoptic quality, F1 over IoU 0.50..0.95, boundary error (Fields of the Planet) ---------
-  {
-    double iouSum = 0;
-    for (const auto& m : matched) iouSum += m.iou;
-    r.panopticQuality = safeDiv(iouSum, r.tp + 0.5 * r.fp + 0.5 * r.fn);
-    // A prediction that loses its match at a higher threshold is judged like any unmatched one.
-    std::vector<char> fpIfUnmatched(P.shapes.size(), 1);
-    if (region) {
-      std::vector<char> all(P.shapes.size(), 1);
-      const std::vector<double> inside = eval::areasInRegion(grid, P.shapes, all, regionTiles);
-      for (std::size_t j = 0; j < P.shapes.size(); ++j)
-        fpIfUnmatched[j] = inside[j] >= opt.partialFpMinFraction * P.areas[j];
-    }
-    r.f1AtIou.clear();
-    double f1Sum = 0;
-    for (int k = 0; k < 10; ++k) {
-      const double t = 0.5 + 0.05 * k;
-      long long tp = 0, lost = 0;
-      for (const auto& m : matched) {
-        if (m.iou > t)
-          ++tp;
-        else if (fpIfUnmatched[m.p])
-          ++lost;
-      }
-      for (const auto& m : matchedUnscored)
-        if (!(m.iou > t) && fpIfUnmatched[m.p]) ++lost;
-      const long long fn = r.fn + (static_cast<long long>(matched.size()) - tp);
-      const long long fp = r.fp + lost;
-      const double f1 = safeDiv(2.0 * tp, 2.0 * tp + fp + fn);
-      r.f1AtIou.push_back(f1);
-      f1Sum += f1;
-    }
-    r.f1MeanIou50To95 = f1Sum / 10.0;
-    std::vector<double> errors;
-    for (const auto& m : matched) {
-      const Shape& a = T.shapes[m.t];
-      const Shape& b = P.shapes[m.p];
-      const double inter = a.intersectionArea(b);
-      const double xorArea = std::max(0.0, T.areas[m.t] + P.areas[m.p] - 2 * inter);
-      const double meanPerimeter = 0.5 * (a.length() + b.length());
-      if (meanPerimeter > 0) errors.push_back(xorArea / meanPerimeter);
-    }
-    if (!errors.empty()) {
-      r.boundaryErrorMeanM =
-          std::accumulate(errors.begin(), errors.end(), 0.0) / static_cast<double>(errors.size());
-      r.boundaryErrorMedianM = medianOf(errors);
-    }
-  }
-
-  // --- area (pixel) metrics -----------------------------------------------------------------
-  if (opt.areaMetrics) {
-    r.areaComputed = true;
-    const eval::ExtentAreas areas = eval::extentAreas(grid, T.shapes, P.shapes, regionTiles);
-    double tArea = areas.truthM2, pArea = areas.predM2;
-    double tp = areas.overlapM2;
-    r.areaTpM2 = tp;
-    r.areaFpM2 = std::max(0.0, pArea - tp);
-    r.areaFnM2 = std::max(0.0, tArea - tp);
-    r.pixelIou = safeDiv(tp, pArea + tArea - tp);
-    r.pixelF1 = safeDiv(2 * tp, pArea + tArea);
-    r.pixelPrecision = safeDiv(tp, pArea);
-    r.pixelRecall = safeDiv(tp, tArea);
-    if (r.regionAreaM2) {
-      double tn = std::max(0.0, *r.regionAreaM2 - pArea - tArea + tp);
-      double fp = r.areaFpM2, fn = r.areaFnM2;
-      double den = (tp + fp) * (tp + fn) * (tn + fp) * (tn + fn);
-      r.pixelMcc = den > 0 ? (tp * tn - fp * fn) / std::sqrt(den) : 0.0;
-    }
-  }
-  // --- boundaries ----------------------------------------------------------------------------
-  if (opt.boundaryMetrics) {
-    r.boundaryComputed = true;
-    std::vector<Shape> tb, pb;
-    for (const auto& s : T.shapes) {
-      if (!s.empty()) tb.push_back(s.boundary());
-    }
-    for (const auto& s : P.shapes) {
-      if (!s.empty()) pb.push_back(s.boundary());
-    }
-    // Dissolved linework (shared edges once), clipped to R for what is measured; "near" is
-    // against the other set's whole boundary, buffered ring by ring (buffer distributes over
-    // union, and small buffers are far cheaper in GEOS than one buffer of all the linework),
-    // tile by tile (tiled_metrics.hpp).
-    Shape bt = Shape::unionOf(tb), bp = Shape::unionOf(pb);
-    Shape btR = region ? bt.intersection(*region) : bt;
-    Shape bpR = region ? bp.intersection(*region) : bp;
-    double tol = opt.boundaryToleranceM;
-    r.truthBoundaryM = btR.length();
-    r.predBoundaryM = bpR.length();
-    if (tol > 0) {
-      r.predBoundaryNearM = eval::nearLength(grid, bpR, tb, tol, kQuadSegs);
-      r.truthBoundaryNearM = eval::nearLength(grid, btR, pb, tol, kQuadSegs);
-    } else {
-      r.predBoundaryNearM = bpR.intersection(bt).length();
-      r.truthBoundaryNearM = btR.intersection(bp).length();
-    }
-    r.boundaryPrecision = safeDiv(r.predBoundaryNearM, r.predBoundaryM);
-    r.boundaryRecall = safeDiv(r.truthBoundaryNearM, r.truthBoundaryM);
-    r.boundaryF1 =
-        safeDiv(2 * r.boundaryPrecision * r.boundaryRecall, r.boundaryPrecision + r.boundaryRecall);
-  }
+  const std::vector<Pair> pairs = pairsAndFieldIou(T, P, pred, r);
+  const Matching mt = matchObjects(pairs, T, P, pred, opt, grid, region, regionTiles, r);
+  objectQuality(mt, T, P, opt, grid, region, regionTiles, r);
+  if (opt.areaMetrics) areaMetrics(T, P, grid, regionTiles, r);
+  if (opt.boundaryMetrics) boundaryMetrics(T, P, opt, grid, region, r);
   return r;
 }
 
