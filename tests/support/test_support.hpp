@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,17 @@ CliResult runShell(const std::string& command);
 /// `fieldseg -q synth --preset smallholder --size SIZE --seed SEED --out IMAGE --truth TRUTH`,
 /// asserting success (use with ASSERT_NO_FATAL_FAILURE).
 void synthSmallholder(const std::string& image, const std::string& truth, int size, int seed);
+
+/// The what() of the exception `f` throws, or "" when it throws nothing.
+template <typename F>
+std::string messageOf(F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
 
 }  // namespace fieldseg::test
 

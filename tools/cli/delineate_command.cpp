@@ -30,7 +30,6 @@
 #include "fieldseg/raster_source.hpp"
 #include "fieldseg/temp_files.hpp"
 #include "fieldseg/tta.hpp"
-#include "fieldseg/version.hpp"
 #include "grid_run.hpp"
 #include "guards.hpp"
 #include "log.hpp"
@@ -78,12 +77,7 @@ struct Timings {
 // SHA-256), the outputs, the summary and the timings of this run.
 void writeRunRecord(const DelineateArgs& a, const DelineateOptions& o, const ModelInfo& model,
                     const DelineateReport& rep, const Timings& t, const std::string& startedUtc) {
-  json j;
-  j["command"] = "delineate";
-  j["fieldseg_version"] = kVersion;
-  j["command_line"] = commandLine();
-  j["started_utc"] = startedUtc;
-  j["finished_utc"] = utcNow();
+  json j = runRecordHead("delineate", startedUtc);
   j["config"] = {{"tile_px", o.tilePx},
                  {"halo_px", o.haloPx},
                  {"batch", o.batch},

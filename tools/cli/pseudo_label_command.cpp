@@ -14,7 +14,6 @@
 #include "fieldseg/fields.hpp"
 #include "fieldseg/pseudo_labels.hpp"
 #include "fieldseg/raster_source.hpp"
-#include "fieldseg/version.hpp"
 #include "guards.hpp"
 #include "log.hpp"
 #include "run_record.hpp"
@@ -69,11 +68,7 @@ void run(const PseudoArgs& a) {
   wo.layerName = "pseudo_labels";
   writeFields(kept, a.out, wo);
 
-  json j;
-  j["command"] = "pseudo-label";
-  j["fieldseg_version"] = kVersion;
-  j["command_line"] = commandLine();
-  j["finished_utc"] = utcNow();
+  json j = runRecordHead("pseudo-label");
   j["config"] = {{"min_confidence", o.minConfidence},
                  {"min_boundary_strength", o.minBoundaryStrength},
                  {"min_area_ha", o.minAreaHa},

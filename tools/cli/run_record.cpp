@@ -5,6 +5,7 @@
 
 #include "fieldseg/error.hpp"
 #include "fieldseg/temp_files.hpp"
+#include "fieldseg/version.hpp"
 
 namespace fieldseg::cli {
 namespace {
@@ -32,6 +33,16 @@ std::string utcNow() {
 }
 
 std::string runRecordPath(const std::string& out) { return out + ".run.json"; }
+
+nlohmann::json runRecordHead(const std::string& command, const std::string& startedUtc) {
+  nlohmann::json j;
+  j["command"] = command;
+  j["fieldseg_version"] = kVersion;
+  j["command_line"] = commandLine();
+  if (!startedUtc.empty()) j["started_utc"] = startedUtc;
+  j["finished_utc"] = utcNow();
+  return j;
+}
 
 nlohmann::json fileEntry(const std::string& path) {
   if (path.rfind("/vsi", 0) == 0 || path.find("://") != std::string::npos) return {{"path", path}};

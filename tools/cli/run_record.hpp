@@ -16,6 +16,10 @@ const std::vector<std::string>& commandLine();
 /// Now, ISO 8601 UTC to the second ("2026-12-02T05:01:09Z").
 std::string utcNow();
 
+/// The fields every run record opens with: command, fieldseg_version, command_line, started_utc
+/// (when given) and finished_utc (now).
+nlohmann::json runRecordHead(const std::string& command, const std::string& startedUtc = "");
+
 /// OUT + ".run.json".
 std::string runRecordPath(const std::string& out);
 

@@ -16,7 +16,6 @@
 #include "fieldseg/fields.hpp"
 #include "fieldseg/raster_source.hpp"
 #include "fieldseg/suggest.hpp"
-#include "fieldseg/version.hpp"
 #include "fieldseg/weak_labels.hpp"
 #include "guards.hpp"
 #include "log.hpp"
@@ -119,11 +118,7 @@ void run(const SuggestArgs& a) {
   wo.layerName = "suggestions";
   writeFields(out, a.out, wo);
 
-  json j;
-  j["command"] = "suggest";
-  j["fieldseg_version"] = kVersion;
-  j["command_line"] = commandLine();
-  j["finished_utc"] = utcNow();
+  json j = runRecordHead("suggest");
   j["config"] = {{"window_px", a.o.windowPx},
                  {"count", a.o.count},
                  {"max_labelled_fraction", a.o.maxLabelledFraction},

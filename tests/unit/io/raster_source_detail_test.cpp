@@ -8,22 +8,10 @@
 #include <string>
 
 #include "fieldseg/error.hpp"
+#include "test_support.hpp"
 
 using namespace fieldseg;
-
-namespace {
-
-template <typename F>
-std::string messageOf(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
-
-}  // namespace
+using fieldseg::test::messageOf;
 
 TEST(BandNames, DescriptionThenColourInterpThenFileConventionThenIndex) {
   using io::BandNameInput;

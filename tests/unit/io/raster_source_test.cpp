@@ -20,6 +20,7 @@
 using namespace fieldseg;
 using fieldseg::test::FixtureBand;
 using fieldseg::test::FixtureSpec;
+using fieldseg::test::messageOf;
 using fieldseg::test::pattern;
 using fieldseg::test::TempDir;
 using fieldseg::test::writeFixture;
@@ -37,16 +38,6 @@ FixtureSpec threeBand() {
   s.bands[1].description = "B03";
   s.bands[2].description = "near-infrared";
   return s;
-}
-
-template <typename F>
-std::string messageOf(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace
