@@ -60,6 +60,10 @@ struct VectorWriteOptions {
   /// "id" as a string column (fiboa): a field's string attrs["id"] when it has one, else its
   /// number as text. writeFields() turns it on by itself when a field has a string id.
   bool stringIds = false;
+  /// Collection-level metadata (e.g. {"fiboa_version", "0.2.0"}), written where the format holds
+  /// it: a member of the GeoJSON FeatureCollection, GPKG layer metadata (gpkg_metadata). GeoJSONSeq
+  /// has no collection and GDAL 3.6's FlatGeobuf no metadata: ignored there.
+  std::map<std::string, std::string> collectionMetadata;
 };
 
 /// Writes by extension: .geojson/.json (RFC 7946), .geojsonl/.geojsons (GeoJSONSeq), .gpkg, .fgb.

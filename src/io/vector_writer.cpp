@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -24,6 +25,24 @@ namespace fs = std::filesystem;
 
 namespace fieldseg {
 namespace {
+
+// A JSON string literal (quotes, backslashes and control characters escaped).
+std::string jsonString(const std::string& v) {
+  std::string out = "\"";
+  for (const char ch : v) {
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (static_cast<unsigned char>(ch) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(ch));
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
 
 struct Format {
   std::string driver;
@@ -219,6 +238,15 @@ FieldWriter::FieldWriter(const std::string& path, const Crs& fieldsCrs, std::vec
   if (m.format.driver == "GeoJSON") {
     lco = CSLSetNameValue(lco, "RFC7946", "YES");
     lco = CSLSetNameValue(lco, "COORDINATE_PRECISION", "7");
+    if (!options.collectionMetadata.empty()) {
+      // Foreign members of the FeatureCollection (GDAL RFC 60 native data).
+      std::string members = "{";
+      for (const auto& [k, v] : options.collectionMetadata)
+        members += (members.size() > 1 ? ", " : "") + jsonString(k) + ": " + jsonString(v);
+      members += "}";
+      lco = CSLSetNameValue(lco, "NATIVE_DATA", members.c_str());
+      lco = CSLSetNameValue(lco, "NATIVE_MEDIA_TYPE", "application/vnd.geo+json");
+    }
   } else if (m.format.driver == "GeoJSONSeq") {
     lco = CSLSetNameValue(lco, "RS", "NO");
     lco = CSLSetNameValue(lco, "COORDINATE_PRECISION", "7");
@@ -231,6 +259,9 @@ FieldWriter::FieldWriter(const std::string& path, const Crs& fieldsCrs, std::vec
     throw IoError("io: cannot create layer '" + options.layerName + "' in '" + path + "': " + why +
                   ".");
   }
+  if (m.format.driver == "GPKG")
+    for (const auto& [k, v] : options.collectionMetadata)
+      m.layer->SetMetadataItem(k.c_str(), v.c_str());
   auto addField = [&](const std::string& name, OGRFieldType type) {
     OGRFieldDefn defn(name.c_str(), type);
     if (m.layer->CreateField(&defn) != OGRERR_NONE) {

@@ -30,6 +30,7 @@
 #include "fieldseg/raster_source.hpp"
 #include "fieldseg/temp_files.hpp"
 #include "fieldseg/tta.hpp"
+#include "fieldseg/version.hpp"
 #include "grid_run.hpp"
 #include "guards.hpp"
 #include "log.hpp"
@@ -324,6 +325,7 @@ void run(const DelineateArgs& a) {
   VectorWriteOptions wo;
   wo.overwrite = a.overwrite;
   wo.stringIds = true;  // fiboa: "id" is a string (tiles/delineate.cpp makes it stable)
+  wo.collectionMetadata = {{"fiboa_version", kFiboaVersion}};
   if (!a.crs.empty()) {
     try {
       wo.crs = Crs::fromUserInput(a.crs);

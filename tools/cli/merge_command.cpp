@@ -6,6 +6,7 @@
 #include "fieldseg/batch.hpp"
 #include "fieldseg/error.hpp"
 #include "fieldseg/fields.hpp"
+#include "fieldseg/version.hpp"
 #include "guards.hpp"
 #include "log.hpp"
 
@@ -28,6 +29,7 @@ void run(const MergeArgs& a) {
   VectorWriteOptions wo;
   wo.overwrite = a.overwrite;
   wo.layerName = a.layer;
+  wo.collectionMetadata = {{"fiboa_version", kFiboaVersion}};
   writeFields(merged, a.out, wo);
   logLine("merge: " + std::to_string(rep.fields) + " fields from " + std::to_string(rep.cells) +
           " cells -> " + a.out);

@@ -224,6 +224,29 @@ TEST(VectorWriter, GpkgFgbSeqKeepCrsAttributesAndGeometry) {
   }
 }
 
+// Collection metadata (fiboa_version): a FeatureCollection member in GeoJSON, layer metadata in
+// GPKG; the features are unchanged.
+TEST(VectorWriter, CollectionMetadataGoesWhereTheFormatHoldsIt) {
+  test::TempDir tmp;
+  VectorWriteOptions o;
+  o.collectionMetadata = {{"fiboa_version", "0.2.0"}, {"note", "a \"quoted\" value"}};
+  writeFields(sampleFields(), tmp.file("f.geojson"), o);
+  const auto j = nlohmann::json::parse(slurp(tmp.file("f.geojson")));
+  EXPECT_EQ(j["type"], "FeatureCollection");
+  EXPECT_EQ(j["fiboa_version"], "0.2.0");
+  EXPECT_EQ(j["note"], "a \"quoted\" value");
+  EXPECT_EQ(j["features"].size(), 2u);
+  writeFields(sampleFields(), tmp.file("f.gpkg"), o);
+  GDALAllRegister();
+  auto* ds = static_cast<GDALDataset*>(GDALOpenEx(
+      tmp.file("f.gpkg").c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
+  ASSERT_NE(ds, nullptr);
+  const char* v = ds->GetLayer(0)->GetMetadataItem("fiboa_version");
+  EXPECT_STREQ(v, "0.2.0");
+  EXPECT_EQ(ds->GetLayer(0)->GetFeatureCount(), 2);
+  GDALClose(ds);
+}
+
 TEST(VectorWriter, OptionsCrsReprojectsGpkg) {
   test::TempDir tmp;
   const std::string path = tmp.file("f.gpkg");
