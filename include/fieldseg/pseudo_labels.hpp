@@ -36,9 +36,10 @@ struct PseudoLabelReport {
 };
 
 /// The confident fields of `predicted` (ids and attributes kept, plus `pseudo` = 1). `labels` are
-/// human labels in any CRS (reprojected to the predictions' CRS); may be empty. Throws DataError
-/// when a predicted field lacks the confidence or boundary_strength attribute (not delineate
-/// output), UsageError for thresholds out of range.
+/// human labels in any CRS (reprojected to the predictions' CRS; compared as they are when either
+/// has no CRS); may be empty. Throws DataError when a predicted field lacks the numeric
+/// confidence, boundary_strength or area attribute (not delineate output), UsageError for
+/// thresholds out of range.
 FieldSet selectPseudoLabels(const FieldSet& predicted, const FieldSet& labels,
                             const PseudoLabelOptions& options, PseudoLabelReport* report = nullptr);
 

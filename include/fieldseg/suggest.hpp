@@ -20,7 +20,8 @@ struct SuggestOptions {
   int count = 20;     ///< windows returned at most (the highest scores)
   /// Windows with more of their pixels inside the labelled polygons than this are skipped.
   double maxLabelledFraction = 0.0;
-  /// Windows with fewer valid (not nodata) pixels than this fraction are skipped.
+  /// Windows with fewer valid (not nodata) pixels than this fraction of window_px^2 are skipped
+  /// (so are slivers at the right and bottom edges).
   double minValidFraction = 0.5;
   /// Windows whose mean extent probability is below this hold no fields to draw; skipped.
   double minMeanExtent = 0.05;

@@ -1,6 +1,6 @@
 // Label suggestions (include/fieldseg/suggest.hpp): per-window mean binary entropy of the extent
-// and boundary probabilities, read one strip of windows at a time so memory stays bounded by one
-// strip whatever the image size.
+// and boundary probabilities, read one strip of windows (window_px rows, the image's width) at a
+// time, so memory grows with the image width, not its height.
 #include "fieldseg/suggest.hpp"
 
 #include <algorithm>
@@ -69,11 +69,13 @@ std::vector<Suggestion> suggestWindows(const RasterSource& probabilities, bool b
           ++valid;
         }
       }
-      const double n = static_cast<double>(sw) * sh;
+      // Valid pixels are counted against a whole window, so a sliver at the right or bottom edge
+      // (a few pixels wide) cannot top the ranking; labelled ones against the pixels there are.
+      const double full = static_cast<double>(o.windowPx) * o.windowPx;
       Suggestion s;
       s.window = {x0, y0, sw, sh};
-      s.validFraction = valid / n;
-      s.labelledFraction = inLabels / n;
+      s.validFraction = valid / full;
+      s.labelledFraction = inLabels / (static_cast<double>(sw) * sh);
       if (s.labelledFraction > o.maxLabelledFraction) {
         ++rep.skippedLabelled;
         continue;

@@ -208,6 +208,7 @@ TrainSummary trainModel(const TrainRequest& req) {
   if (!req.initModel.empty() && !d.val.empty() && st.startEpoch == 0 && st.bestEpoch < 0) {
     const ValResult v0 = validate(net, d.val, cfg.valThreshold, device);
     keepIfBest(net, cfg, d.val, v0, 0, device, st);
+    writeModel(wallNow(), 0);  // a run killed before any epoch beats it leaves this model
     log("train: epoch 0 (the initial model) val_loss " + fmt("%.4f", v0.loss) + " val_f1 " +
         fmt("%.3f", v0.scores.f1()) + " val_mcc " + fmt("%.3f", v0.scores.mcc()));
   }

@@ -160,6 +160,10 @@ TEST(SuggestCli, WindowsAvoidLabelledFieldsAndComeRankedBestFirst) {
   r = runCli({"suggest", "--probabilities-in", d.file("p.tif"), "--window-px", "2", "--out",
               d.file("n.gpkg")});
   EXPECT_EQ(r.exitCode, 2) << r.err;
+  r = runCli({"suggest", "--probabilities-in", d.file("p.tif"), "--out", d.file("n.csv")});
+  EXPECT_EQ(r.exitCode, 2) << r.err;
+  EXPECT_NE(r.err.find("unknown extension"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(d.file("n.csv")));
   EXPECT_FALSE(fs::exists(d.file("n.gpkg")));
 }
 
@@ -178,9 +182,27 @@ TEST(PseudoLabelCli, EmptyPredictionsGiveAnEmptyLayerAndLabelsAreNotPredictions)
   ASSERT_EQ(r.exitCode, 0) << r.err;
   EXPECT_NE(r.err.find("kept 0 of 0 fields"), std::string::npos) << r.err;
   EXPECT_TRUE(fs::exists(d.file("k.gpkg")));
+  // Without --image the empty output still gets a CRS (lon/lat), so GeoJSON can hold it.
+  r = runCli({"pseudo-label", "--fields", d.file("empty.geojson"), "--out", d.file("k3.geojson")});
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_TRUE(fs::exists(d.file("k3.geojson")));
   r = runCli({"pseudo-label", "--fields", d.file("empty.geojson"), "--min-confidence", "2", "--out",
               d.file("k2.gpkg")});
   EXPECT_EQ(r.exitCode, 2) << r.err;
+  // A file of points is the wrong file, not "nothing confident".
+  {
+    std::ofstream pts(d.file("pts.geojson"));
+    pts << R"({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
+              "geometry": {"type": "Point", "coordinates": [30, -2]}}]})";
+  }
+  r = runCli({"pseudo-label", "--fields", d.file("pts.geojson"), "--out", d.file("k4.gpkg")});
+  EXPECT_EQ(r.exitCode, 1) << r.err;
+  EXPECT_NE(r.err.find("no polygons"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(d.file("k4.gpkg")));
+  // An output format that cannot be written is refused before any work.
+  r = runCli({"pseudo-label", "--fields", d.file("empty.geojson"), "--out", d.file("k.txt")});
+  EXPECT_EQ(r.exitCode, 2) << r.err;
+  EXPECT_NE(r.err.find("unknown extension"), std::string::npos) << r.err;
 }
 
 }  // namespace

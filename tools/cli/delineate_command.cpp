@@ -57,13 +57,6 @@ struct DelineateArgs {
   GridRunFlags grid;  // batch: --grid mode (grid_run.hpp)
 };
 
-bool knownVectorExtension(const std::string& path) {
-  std::string ext = fs::path(path).extension().string();
-  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return ext == ".geojson" || ext == ".json" || ext == ".gpkg" || ext == ".fgb" ||
-         ext == ".geojsonl" || ext == ".geojsons";
-}
-
 struct ModelInfo {
   std::string name, version;
   json card;
@@ -230,6 +223,11 @@ LoadedModel loadModelInto(const DelineateArgs& a, DelineateOptions& o, Delineate
     }
     in.modelName = model.version.empty() ? model.name : model.name + "@" + model.version;
 #else
+    (void)o;
+    (void)in;
+    (void)model;
+    (void)predictor;
+    (void)ttaPredictor;
     throw UsageError(
         "delineate: this fieldseg was built without LibTorch, so --model is not "
         "available. Rebuild with -DFIELDSEG_WITH_TORCH=ON or use --probabilities-in.");

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <system_error>
@@ -91,6 +92,20 @@ void checkPixelBudget(const std::string& command, const std::string& what, doubl
                                  : "Check the input's size and --gsd, process a smaller window "
                                    "(--aoi, fieldseg grid), or raise " +
                                        flag + "."));
+}
+
+bool knownVectorExtension(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".geojson" || ext == ".json" || ext == ".gpkg" || ext == ".fgb" ||
+         ext == ".geojsonl" || ext == ".geojsons";
+}
+
+void checkVectorOutput(const std::string& command, const std::string& flag,
+                       const std::string& path) {
+  if (!knownVectorExtension(path))
+    throw UsageError(command + ": " + flag + " '" + path +
+                     "' has an unknown extension. Use .gpkg, .geojson, .fgb or .geojsonl.");
 }
 
 }  // namespace fieldseg::cli

@@ -18,6 +18,14 @@ using NamedPath = std::pair<std::string, std::string>;
 void refuseSamePaths(const std::string& command, const std::vector<NamedPath>& outputs,
                      const std::vector<NamedPath>& inputs);
 
+/// True for the vector outputs writeFields knows: .geojson/.json, .geojsonl/.geojsons, .gpkg, .fgb.
+bool knownVectorExtension(const std::string& path);
+
+/// Throws UsageError naming `flag` when `path` has an extension writeFields does not know: checked
+/// before the work, not when writing its result.
+void checkVectorOutput(const std::string& command, const std::string& flag,
+                       const std::string& path);
+
 /// Throws IoError when the folder `path` would be written in does not exist or is not writable:
 /// checked before a long run (training, calibration), not after it. Empty paths pass.
 void checkOutputFolder(const std::string& command, const std::string& flag,

@@ -31,11 +31,16 @@ struct PseudoArgs {
 };
 
 FieldSet readMaybeEmpty(const std::string& path) {
+  VectorReadReport rep;
   try {
-    return readFields(path);
+    return readFields(path, &rep);
   } catch (const DataError& e) {
-    // A model that found nothing confident writes an empty layer: nothing to keep, not an error.
-    if (std::string(e.what()).rfind("io: no polygons in", 0) != 0) throw;
+    // A model that found no field writes an empty layer: nothing to keep, not an error. A file
+    // whose features are not polygons (the wrong file) stays an error.
+    const std::string m = e.what();
+    if (m.rfind("io: no polygons in", 0) != 0 || rep.featuresRead > 0 ||
+        m.find("is not polygonal") != std::string::npos)
+      throw;
     return {};
   }
 }
@@ -46,6 +51,7 @@ void run(const PseudoArgs& a) {
   if (!a.overwrite && fs::exists(a.out))
     throw UsageError("pseudo-label: output '" + a.out +
                      "' exists. Pass --overwrite to replace it.");
+  checkVectorOutput("pseudo-label", "--out", a.out);
   checkOutputFolder("pseudo-label", "--out", a.out);
   FieldSet predicted = readMaybeEmpty(a.fields);
   FieldSet labels;
@@ -61,6 +67,8 @@ void run(const PseudoArgs& a) {
     o.frame = g.boxOf(g.fullWindow());
     o.frameMarginM = 0.5 * std::max(g.resX(), g.resY());  // half a pixel, in CRS units
   }
+  // Nothing read and no image to take a CRS from: the empty output is written in lon/lat.
+  if (predicted.fields.empty() && predicted.crs.empty()) predicted.crs = Crs::wgs84();
   PseudoLabelReport rep;
   const FieldSet kept = selectPseudoLabels(predicted, labels, o, &rep);
   VectorWriteOptions wo;

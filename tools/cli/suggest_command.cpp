@@ -57,6 +57,7 @@ void run(const SuggestArgs& a) {
                   inputs);
   if (!a.overwrite && fs::exists(a.out))
     throw UsageError("suggest: output '" + a.out + "' exists. Pass --overwrite to replace it.");
+  checkVectorOutput("suggest", "--out", a.out);
   checkOutputFolder("suggest", "--out", a.out);
   FieldSet labels;
   if (!a.labels.empty()) labels = readFields(a.labels);
