@@ -38,8 +38,10 @@ Raster<std::int32_t> rasterizePolygons(const std::vector<Polygon>& polygons, con
     throw IoError("io: cannot create MEM dataset: " + io::gdalCause(errors, "unknown cause") + ".");
   std::unique_ptr<void, void (*)(void*)> guard(ds, [](void* d) { GDALClose(d); });
   // Wrap our buffer as the band, so GDAL burns straight into it.
-  char ptr[64];
-  CPLPrintPointer(ptr, out.data.data(), sizeof(ptr));
+  // CPLPrintPointer does not terminate the string: the buffer starts zeroed and keeps its last
+  // byte.
+  char ptr[64] = {};
+  CPLPrintPointer(ptr, out.data.data(), sizeof(ptr) - 1);
   std::string dataPtr = std::string("DATAPOINTER=") + ptr;
   char* bandOpts[] = {const_cast<char*>(dataPtr.c_str()), nullptr};
   if (GDALAddBand(ds, GDT_Int32, bandOpts) != CE_None)
