@@ -12,7 +12,15 @@ namespace fieldseg {
 struct ModelLoadOptions {
   std::string device = "cpu";  ///< "cpu" or "cuda"
   int threads = 0;             ///< intra-op threads; 0 = all cores
+  /// "auto" (bf16 on a CPU that exposes AMX-BF16, fp32 elsewhere), "fp32" or "bf16" (CPU only).
+  std::string precision = "auto";
 };
+
+/// True when this CPU exposes AMX-BF16 to programs (Linux: the amx_bf16 flag of /proc/cpuinfo).
+bool cpuHasAmxBf16();
+/// The precision loadModel runs `options` with: "fp32" or "bf16". Throws UsageError for an unknown
+/// name or bf16 on a non-CPU device.
+std::string resolvePrecision(const ModelLoadOptions& options);
 
 /// True when the file looks like a fieldseg model (cheap check of the header).
 bool isModelFile(const std::string& path);

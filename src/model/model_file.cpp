@@ -271,13 +271,13 @@ namespace {
 // count, which changes the float summation order). On other devices calls take a mutex.
 class TorchPredictor : public Predictor {
  public:
-  TorchPredictor(ResUNet net, torch::Device device, int concurrency)
+  TorchPredictor(ResUNet net, torch::Device device, int concurrency, bool bf16)
       : net_(std::move(net)), device_(device), concurrency_(std::max(1, concurrency)) {
     net_->to(device_);
     net_->eval();
     // On the CPU, inference runs through the folded channels_last copy (see FoldedResUNet);
     // net_ stays for other devices.
-    if (device_.is_cpu()) folded_.emplace(net_);
+    if (device_.is_cpu()) folded_.emplace(net_, bf16 ? torch::kBFloat16 : torch::kFloat32);
   }
   int maxConcurrency() const override { return folded_ ? concurrency_ : 1; }
   std::vector<std::string> inputBands() const override { return net_->spec.inputBands; }
@@ -375,12 +375,13 @@ std::string readModelCard(const std::string& path) { return model::readModelBlob
 
 std::unique_ptr<Predictor> loadModel(const std::string& path, const ModelLoadOptions& options) {
   torch::Device device = model::parseDevice(options.device);
+  const bool bf16 = resolvePrecision(options) == "bf16";
   const int threads =
       options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
   // CPU: one intra-op thread per tile, `threads` tiles at once (see TorchPredictor).
   model::setThreads(device.is_cpu() ? 1 : threads);
   model::ResUNet net = model::loadNetwork(path);
-  return std::make_unique<model::TorchPredictor>(std::move(net), device, threads);
+  return std::make_unique<model::TorchPredictor>(std::move(net), device, threads, bf16);
 }
 
 void writeModelCard(const std::string& inPath, const std::string& outPath,

@@ -52,7 +52,9 @@ torch::Tensor predictProbabilities(ResUNet& net, const torch::Tensor& x);
 /// (it holds only immutable tensors).
 class FoldedResUNet {
  public:
-  explicit FoldedResUNet(ResUNet& net);
+  /// dtype kFloat32 or kBFloat16: the weights are stored and the convolutions run in it (bf16 runs
+  /// on AMX through oneDNN where the CPU has it); input and output probabilities stay float32.
+  explicit FoldedResUNet(ResUNet& net, torch::ScalarType dtype = torch::kFloat32);
   /// Logits [N,3,H,W]; H and W must be multiples of 2^depth. Run under InferenceMode/NoGradGuard.
   torch::Tensor forward(const torch::Tensor& x) const;
   /// Sigmoid probabilities for any H, W (pads, runs, crops back), contiguous NCHW.
@@ -75,6 +77,7 @@ class FoldedResUNet {
     torch::Tensor operator()(const torch::Tensor& x) const;
   };
   NetworkSpec spec_;
+  torch::ScalarType dtype_ = torch::kFloat32;
   std::vector<Block> enc_, dec_;
   std::vector<Up> up_;
   Conv head_;

@@ -114,18 +114,19 @@ torch::Tensor FoldedResUNet::Up::operator()(const torch::Tensor& x) const {
   return torch::pixel_shuffle(conv(x, weight, bias, 0), 2);
 }
 
-FoldedResUNet::FoldedResUNet(ResUNet& net) : spec_(net->spec) {
+FoldedResUNet::FoldedResUNet(ResUNet& net, torch::ScalarType dtype)
+    : spec_(net->spec), dtype_(dtype) {
   torch::NoGradGuard noGrad;
   // Conv (no bias) followed by an eval-mode BatchNorm -> one conv with bias.
-  auto fold = [](const nn::Conv2d& conv, const nn::BatchNorm2d& bn) {
+  auto fold = [dtype](const nn::Conv2d& conv, const nn::BatchNorm2d& bn) {
     torch::Tensor scale =
         toF64(bn->weight) / torch::sqrt(toF64(bn->running_var) + bn->options.eps());
     torch::Tensor w = toF64(conv->weight) * scale.view({-1, 1, 1, 1});
     torch::Tensor b = conv->bias.defined() ? toF64(conv->bias) : torch::zeros_like(scale);
     b = (b - toF64(bn->running_mean)) * scale + toF64(bn->bias);
     Conv c;
-    c.weight = channelsLast(w.to(torch::kFloat32));
-    c.bias = b.to(torch::kFloat32).contiguous();
+    c.weight = channelsLast(w.to(dtype));
+    c.bias = b.to(dtype).contiguous();
     c.padding = conv->weight.size(2) / 2;
     return c;
   };
@@ -147,18 +148,18 @@ FoldedResUNet::FoldedResUNet(ResUNet& net) : spec_(net->spec) {
     torch::Tensor w = u->weight.detach().to(torch::kCPU, torch::kFloat32);  // [in, out, 2, 2]
     const int64_t in = w.size(0), out = w.size(1);
     Up x;
-    x.weight = channelsLast(w.permute({1, 2, 3, 0}).reshape({out * 4, in, 1, 1}));
-    x.bias = u->bias.detach().to(torch::kCPU, torch::kFloat32).repeat_interleave(4).contiguous();
+    x.weight = channelsLast(w.permute({1, 2, 3, 0}).reshape({out * 4, in, 1, 1}).to(dtype));
+    x.bias = u->bias.detach().to(torch::kCPU, torch::kFloat32).repeat_interleave(4).to(dtype);
     up_.push_back(x);
   }
-  head_.weight = channelsLast(net->head->weight.detach().to(torch::kCPU, torch::kFloat32));
-  head_.bias = net->head->bias.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+  head_.weight = channelsLast(net->head->weight.detach().to(torch::kCPU, dtype));
+  head_.bias = net->head->bias.detach().to(torch::kCPU, dtype).contiguous();
   head_.padding = 0;
 }
 
 torch::Tensor FoldedResUNet::forward(const torch::Tensor& x) const {
   std::vector<torch::Tensor> skips;
-  torch::Tensor y = enc_[0](channelsLast(x));
+  torch::Tensor y = enc_[0](channelsLast(x.to(dtype_)));
   for (int i = 1; i <= spec_.depth; ++i) {
     skips.push_back(y);
     y = enc_[i](torch::max_pool2d(y, 2));
@@ -168,7 +169,7 @@ torch::Tensor FoldedResUNet::forward(const torch::Tensor& x) const {
     y = dec_[i - 1](torch::cat({y, skips[i - 1]}, 1));
     skips[i - 1] = torch::Tensor();  // free each skip as soon as it is used
   }
-  return head_(y);
+  return head_(y).to(torch::kFloat32);
 }
 
 torch::Tensor FoldedResUNet::predictProbabilities(const torch::Tensor& x) const {

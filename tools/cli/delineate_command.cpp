@@ -1,6 +1,7 @@
 // `fieldseg delineate IMAGE... (--model MODEL | --probabilities-in PROBS.tif)
 //  --out FIELDS.(geojson|gpkg|fgb|geojsonl) [--probabilities PROBS.tif] [--aoi POLY] [--tile-px N]
-//  [--halo-px N] [--batch N] [--threads N] [--gsd M] [--bands LIST] [--t-ext T] [--t-bound T]
+//  [--halo-px N] [--batch N] [--threads N] [--precision P] [--gsd M] [--bands LIST] [--t-ext T]
+//  [--t-bound T]
 //  [--min-area-m2 A] [--simplify-m S] [--crs CRS] [--overwrite]`: field polygons from imagery
 // (see include/fieldseg/delineate.hpp). Each IMAGE is one date (co-registered dates are averaged);
 // a date made of single-band files is given as a comma-separated list.
@@ -49,6 +50,7 @@ using json = nlohmann::json;
 struct DelineateArgs {
   std::vector<std::string> images;
   std::string model, probabilitiesIn, out, probabilitiesOut, aoi, bands, crs;
+  std::string precision = "auto";
   int tilePx = 512, haloPx = 64, batch = 4, threads = 0;
   double gsdM = 0, maxMpx = 4000;
   std::optional<double> tExt, tBound, tDist, markerH, minAreaM2, simplifyM;
@@ -59,6 +61,7 @@ struct DelineateArgs {
 
 struct ModelInfo {
   std::string name, version;
+  std::string precision;  ///< the network's resolved precision (fp32 / bf16); empty without one
   json card;
   std::optional<std::pair<double, double>> gsdRange;  ///< the card's gsd_range_m
 };
@@ -83,6 +86,7 @@ void writeRunRecord(const DelineateArgs& a, const DelineateOptions& o, const Mod
                  {"t_dist", o.tDist},
                  {"marker_h", o.markerH},
                  {"tta", a.tta},
+                 {"precision", model.precision.empty() ? json() : json(model.precision)},
                  {"min_area_m2", o.minAreaM2},
                  {"simplify_m", o.simplifyM},
                  {"crs", a.crs},
@@ -155,6 +159,10 @@ fs::path checkBeforeWork(const DelineateArgs& a, bool gridMode) {
         "delineate: --gsd resamples the imagery the network reads, and with "
         "--probabilities-in no network runs. Drop --gsd (or resample the probabilities with "
         "gdalwarp first).");
+  if (!a.probabilitiesIn.empty() && a.precision != "auto")
+    throw UsageError(
+        "delineate: --precision sets the network's arithmetic, and with "
+        "--probabilities-in no network runs. Drop --precision.");
   // Checks that need no I/O come first, so a bad call writes nothing.
   if (a.model.empty() == a.probabilitiesIn.empty())
     throw UsageError("delineate: give exactly one of --model and --probabilities-in.");
@@ -215,6 +223,8 @@ LoadedModel loadModelInto(const DelineateArgs& a, DelineateOptions& o, Delineate
     applyThresholds(cardThresholds(model.card, a.model, thresholdsOf(o)), o);
     ModelLoadOptions lo;
     lo.threads = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
+    lo.precision = a.precision;
+    model.precision = resolvePrecision(lo);
     predictor = loadModel(a.model, lo);
     in.predictor = predictor.get();
     if (a.tta > 1) {
@@ -431,6 +441,11 @@ const Registrar registrar(
                      "rotations of every tile (8 = all, 8x the network time)")
           ->capture_default_str()
           ->check(CLI::IsMember({1, 2, 4, 8}));
+      sub.add_option("--precision", a->precision,
+                     "Network arithmetic: auto (bf16 where the CPU has AMX-BF16, else fp32), "
+                     "fp32 or bf16 (CPU only)")
+          ->capture_default_str()
+          ->check(CLI::IsMember({"auto", "fp32", "bf16"}));
       sub.add_option("--t-ext", a->tExt, "Extent threshold (default: model card, else 0.4)");
       sub.add_option("--t-bound", a->tBound,
                      "Boundary threshold cutting the watershed (default: model card, else 0.2)");

@@ -3,8 +3,11 @@
 // probabilities up to float rounding.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <random>
 
+#include "fieldseg/error.hpp"
 #include "fieldseg/model.hpp"
 #include "net.hpp"
 #include "test_support.hpp"
@@ -79,7 +82,7 @@ TEST(InferenceSpeedups, PredictorMatchesPlainNetworkOnMaskedTiles) {
     for (size_t k = 0; k < t.valid.size(); k += 7) t.valid[k] = 0;  // some nodata pixels
   }
   for (int threads : {1, 2}) {
-    auto predictor = loadModel(path, ModelLoadOptions{"cpu", threads});
+    auto predictor = loadModel(path, ModelLoadOptions{"cpu", threads, "fp32"});
     auto out = predictor->predict(tiles);
     ASSERT_EQ(out.size(), tiles.size());
     c10::InferenceMode guard;
@@ -100,6 +103,48 @@ TEST(InferenceSpeedups, PredictorMatchesPlainNetworkOnMaskedTiles) {
       EXPECT_LT(maxAbsDiff(ref, got), kTolerance) << "tile " << i << " threads " << threads;
     }
   }
+}
+
+// bf16 (run on AMX where the CPU has it): the same probabilities up to bf16 rounding (8 bits of
+// mantissa through 9 layers), the same size and mask, and its own run is deterministic.
+TEST(InferenceSpeedups, Bf16PredictorStaysCloseToFp32) {
+  test::TempDir tmp;
+  const NetworkSpec spec{16, 4, {"red", "green", "blue"}};
+  ResUNet net = randomisedNet(spec, 31);
+  nlohmann::json card = {{"name", "bf16"},
+                         {"architecture", model::architectureJson(spec)},
+                         {"input_bands", spec.inputBands}};
+  const std::string path = tmp.file("m.fsm");
+  model::writeModelBlob(path, {card.dump(), model::saveWeights(net)});
+  Raster<float> tile(3, 72, 88);
+  std::mt19937 rng(32);
+  std::uniform_real_distribution<float> u(-1, 2);
+  for (auto& v : tile.data) v = u(rng);
+  for (size_t k = 0; k < tile.valid.size(); k += 11) tile.valid[k] = 0;
+  const auto fp32 = loadModel(path, ModelLoadOptions{"cpu", 1, "fp32"})->predict({tile})[0];
+  auto bf16Model = loadModel(path, ModelLoadOptions{"cpu", 1, "bf16"});
+  const auto bf16 = bf16Model->predict({tile})[0];
+  ASSERT_EQ(bf16.data.size(), fp32.data.size());
+  EXPECT_EQ(bf16.valid, fp32.valid);
+  double maxDiff = 0, sumDiff = 0;
+  for (size_t k = 0; k < fp32.data.size(); ++k) {
+    const double d = std::abs(double(bf16.data[k]) - fp32.data[k]);
+    maxDiff = std::max(maxDiff, d);
+    sumDiff += d;
+  }
+  EXPECT_GT(maxDiff, 0.0) << "bf16 gave fp32's exact bytes: it did not run in bf16";
+  EXPECT_LT(maxDiff, 0.05);
+  EXPECT_LT(sumDiff / fp32.data.size(), 0.005);
+  EXPECT_EQ(bf16Model->predict({tile})[0].data, bf16.data);
+}
+
+TEST(InferenceSpeedups, PrecisionNamesResolve) {
+  EXPECT_EQ(resolvePrecision({"cpu", 1, "fp32"}), "fp32");
+  EXPECT_EQ(resolvePrecision({"cpu", 1, "bf16"}), "bf16");
+  EXPECT_EQ(resolvePrecision({"cpu", 1, "auto"}), cpuHasAmxBf16() ? "bf16" : "fp32");
+  EXPECT_EQ(resolvePrecision({"cuda", 1, "auto"}), "fp32");
+  EXPECT_THROW(resolvePrecision({"cuda", 1, "bf16"}), UsageError);
+  EXPECT_THROW(resolvePrecision({"cpu", 1, "fp16"}), UsageError);
 }
 
 }  // namespace

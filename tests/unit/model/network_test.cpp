@@ -157,7 +157,7 @@ TEST(ModelFile, SaveLoadGivesIdenticalOutputs) {
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> u(-1, 2);
   for (auto& v : tile.data) v = u(rng);
-  auto predictor = loadModel(path, ModelLoadOptions{"cpu", 1});
+  auto predictor = loadModel(path, ModelLoadOptions{"cpu", 1, "fp32"});
   EXPECT_EQ(predictor->inputBands(), net->spec.inputBands);
   auto out = predictor->predict({tile});
   ASSERT_EQ(out.size(), 1u);
@@ -178,7 +178,7 @@ TEST(ModelFile, SaveLoadGivesIdenticalOutputs) {
   card["thresholds"] = {{"t_ext", 0.35}};
   writeModelCard(path, tmp.file("m2.fsm"), card.dump());
   EXPECT_EQ(nlohmann::json::parse(readModelCard(tmp.file("m2.fsm")))["thresholds"]["t_ext"], 0.35);
-  auto out2 = loadModel(tmp.file("m2.fsm"), ModelLoadOptions{"cpu", 1})->predict({tile});
+  auto out2 = loadModel(tmp.file("m2.fsm"), ModelLoadOptions{"cpu", 1, "fp32"})->predict({tile});
   EXPECT_EQ(out2[0].data, out[0].data);
   card["input_bands"] = {"red", "green"};
   EXPECT_THROW(writeModelCard(path, tmp.file("m3.fsm"), card.dump()), UsageError);
