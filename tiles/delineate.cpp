@@ -121,6 +121,7 @@ Run runPasses(const DelineateInput& in, const DelineateOptions& o,
     for (const auto& b : input.dates[0]->bands()) rep.bands.push_back(b.name);
     rep.datetime = input.dates[0]->datetime();
   }
+  if (!o.datetime.empty()) rep.datetime = o.datetime;
   const PixelWindow area = processedWindow(grid, forcedWindow, o);
   rep.window = area;
   if (area.empty()) return run;
@@ -177,11 +178,11 @@ Run runPasses(const DelineateInput& in, const DelineateOptions& o,
     }
     auto t1 = Clock::now();
     {
+      // Stored as round(p * 254), so GDAL's scale shows p in [0, 1]; 255 is the nodata value of
+      // pixels no date covers (GDAL, QGIS and openRaster honour it; overviews average around it).
       GeoTiffWriter writer(path, mosaicGrid, 3, GeoTiffWriter::Type::Byte,
-                           {"extent", "boundary", "distance"});
-      // Stored as round(p * 255); GDAL's scale shows p, the mask marks pixels no date covers.
-      writer.setScaleOffset(1.0 / 255.0, 0.0);
-      writer.enableMask();
+                           {"extent", "boundary", "distance"}, double{kProbabilityNodata});
+      writer.setScaleOffset(1.0 / kProbabilityLevels, 0.0);
       if (!o.probabilitiesOut.empty()) writer.buildOverviewsOnClose();
       MosaicStats ms;
       inArena([&] {

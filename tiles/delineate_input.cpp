@@ -30,9 +30,14 @@ bool sameGrid(const GridSpec& a, const GridSpec& b) {
 OpenedInput openInputs(const DelineateInput& in, const DelineateOptions& o) {
   OpenedInput out;
   auto& dates = out.dates;
-  std::vector<std::string> bands = o.bands;
-  if (bands.empty() && in.predictor) bands = in.predictor->inputBands();
-  for (const auto& files : in.dates) {
+  if (!o.dateBands.empty() && o.dateBands.size() != in.dates.size())
+    throw UsageError("delineate: " + std::to_string(o.dateBands.size()) +
+                     " per-date band selections for " + std::to_string(in.dates.size()) +
+                     " dates. Give one --bands for every date, or one for all.");
+  for (size_t d = 0; d < in.dates.size(); ++d) {
+    const auto& files = in.dates[d];
+    std::vector<std::string> bands = o.dateBands.empty() ? o.bands : o.dateBands[d];
+    if (bands.empty() && in.predictor) bands = in.predictor->inputBands();
     OpenOptions oo;
     oo.bands = bands;
     oo.gsdM = o.gsdM;

@@ -26,7 +26,7 @@ struct PredictBatch {
   std::vector<std::vector<Raster<float>>> inputs;  // [tile][date]
   std::vector<bool> skip;                          // no valid pixel in any date
   long long nonFinite = 0;                         // core pixel-dates with a NaN/Inf band value
-  std::vector<Raster<float>> cores;                // [tile] 3 bands, 0..255
+  std::vector<Raster<float>> cores;                // [tile] 3 bands, 0..254, 255 = nodata
 };
 
 // What every stage of the pipeline shares.
@@ -95,7 +95,7 @@ void accumulateDate(const Pass& p, const Raster<float>& out, const Raster<float>
 }
 
 // Runs the network on the batch and averages the dates valid at each pixel (temporal consensus)
-// into 0..255 cores.
+// into cores of 0..kProbabilityLevels (kProbabilityNodata where no date is valid).
 void predictBatch(const Pass& p, PredictBatch& b) {
   const int nDates = static_cast<int>(p.dates.size());
   std::vector<Raster<float>> in;
@@ -128,10 +128,11 @@ void predictBatch(const Pass& p, PredictBatch& b) {
       float* v = c.band(band);
       for (size_t i = 0; i < c.plane(); ++i) {
         const int n = cnt.empty() ? 0 : cnt[i];
-        v[i] = n ? std::round(std::clamp(v[i] / n, 0.0f, 1.0f) * 255.0f) : 0.0f;
+        v[i] = n ? std::round(std::clamp(v[i] / n, 0.0f, 1.0f) * float{kProbabilityLevels})
+                 : float{kProbabilityNodata};
       }
     }
-    for (size_t i = 0; i < c.plane(); ++i) c.valid[i] = !cnt.empty() && cnt[i] > 0;  // the mask
+    for (size_t i = 0; i < c.plane(); ++i) c.valid[i] = !cnt.empty() && cnt[i] > 0;
     b.inputs[t].clear();
   }
 }

@@ -12,14 +12,20 @@
 
 namespace fieldseg {
 
+/// The mosaic stores round(p * kProbabilityLevels) (GDAL scale 1 / kProbabilityLevels shows p)
+/// and kProbabilityNodata where no date is valid: the whole byte range minus the nodata value.
+constexpr int kProbabilityLevels = 254;
+constexpr int kProbabilityNodata = 255;
+
 struct MosaicStats {
   long long tiles = 0, nodataTiles = 0;
   long long nonFinitePixels = 0;  ///< pixel-dates of the area masked because a value is NaN/Inf
 };
 
 /// Predicts `area` (pixels of the dates' grid) and writes it to `writer` (a 3-band Byte raster of
-/// area's size): value = round(mean probability * 255) over the dates valid at the pixel, 0 where
-/// none is. `stats[d]` are date d's band statistics (normalisation).
+/// area's size, nodata kProbabilityNodata): value = round(mean probability * kProbabilityLevels)
+/// over the dates valid at the pixel, kProbabilityNodata where none is. `stats[d]` are date d's
+/// band statistics (normalisation).
 MosaicStats predictMosaic(const std::vector<std::unique_ptr<RasterSource>>& dates,
                           const std::vector<std::vector<BandStats>>& stats, Predictor& predictor,
                           const PixelWindow& area, const DelineateOptions& o,

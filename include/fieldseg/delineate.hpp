@@ -45,6 +45,12 @@ struct DelineateOptions {
   int threads = 0;                 ///< TBB worker threads; 0 = all cores
   double gsdM = 0;                 ///< resample the imagery on read to this GSD (0 = native)
   std::vector<std::string> bands;  ///< band selection (names or 1-based indices); empty = model's
+  /// Per-date band selection: one entry per date of DelineateInput::dates, overriding `bands`
+  /// (a two-date 8-band file read as bands 1-4 and 5-8); empty = `bands` for every date.
+  std::vector<std::vector<std::string>> dateBands;
+  /// Every field's determination_datetime (ISO 8601 UTC, fieldseg/datetime.hpp); empty = the
+  /// first date's acquisition time when its metadata (STAC, TIFF tags) knows it.
+  std::string datetime;
 
   double tExt = 0.4;    ///< extent threshold
   double tBound = 0.2;  ///< boundary threshold (the watershed hierarchy cut)

@@ -1,7 +1,9 @@
-// Quicklooks: field outlines drawn over an RGB 2-98 % stretch of an image, written as PNG.
+// Quicklooks: field outlines drawn over an RGB 2-98 % stretch of an image, with a header line and
+// a scale bar, written as PNG or JPEG.
 //
-// renderQuicklook (src/post/render.cpp, OpenCV drawing) and writePng (src/io/png_writer.cpp,
-// GDAL PNG driver). Owner: delineate helper. Reentrant; values only.
+// renderQuicklook (src/post/render.cpp, OpenCV drawing) and writeQuicklook
+// (src/io/quicklook_writer.cpp, GDAL PNG / JPEG drivers). Owner: delineate helper. Reentrant;
+// values only.
 #pragma once
 
 #include <array>
@@ -23,18 +25,31 @@ struct RgbImage {
 
 struct QuicklookOptions {
   int maxSidePx = 2048;  ///< the image is read decimated so its longer side is at most this
-  std::array<std::uint8_t, 3> color{255, 230, 0};
+  /// Smaller images are enlarged (nearest neighbour, an integer factor) until their longer side
+  /// is at least this, so a 256 px chip is readable; 0 = never enlarge.
+  int minSidePx = 0;
+  /// Magenta by default: it stands out on green, yellow and brown crops alike. Each outline is
+  /// drawn over a darker line one pixel wider on each side, so it also shows on pale ground.
+  std::array<std::uint8_t, 3> color{255, 0, 255};
   int lineWidthPx = 1;
+  /// A line of text in a dark strip above the image (field count, date, model); empty = none.
+  std::string header;
+  bool scaleBar = true;  ///< a metric scale bar in the lower left corner
 };
 
 /// The first three bands of `image` (one band: grey) stretched per band between its 2nd and 98th
 /// percentiles over valid pixels (invalid pixels black), with the outlines (exterior and holes) of
-/// `fields` (any CRS; reprojected to the image's) drawn on top.
+/// `fields` (any CRS; reprojected to the image's) drawn on top, then the scale bar and header.
 RgbImage renderQuicklook(const RasterSource& image, const FieldSet& fields,
                          const QuicklookOptions& options = {});
 
-/// Writes a PNG atomically (temp file + rename). Throws UsageError when `path` exists and
-/// !overwrite, IoError on failure.
-void writePng(const RgbImage& image, const std::string& path, bool overwrite = false);
+/// The format a quicklook path asks for: "PNG" (.png) or "JPEG" (.jpg, .jpeg), any case. Throws
+/// UsageError for any other extension.
+std::string quicklookFormat(const std::string& path);
+
+/// Writes the quicklook atomically (temp file + rename) in the format its extension names
+/// (quicklookFormat). Throws UsageError when `path` exists and !overwrite or the extension is
+/// unknown, IoError on failure.
+void writeQuicklook(const RgbImage& image, const std::string& path, bool overwrite = false);
 
 }  // namespace fieldseg

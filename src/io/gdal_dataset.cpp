@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "fieldseg/datetime.hpp"
 #include "fieldseg/error.hpp"
 #include "gdal_error.hpp"
 #include "gdal_raster_source.hpp"
@@ -76,15 +77,9 @@ Crs crsOf(GDALDataset* ds) { return geo::crsOfSrs(ds->GetSpatialRef(), false); }
 
 namespace {
 
-// TIFFTAG_DATETIME is "YYYY:MM:DD HH:MM:SS"; ISO 8601 wants dashes and a 'T'.
-std::string isoDatetime(std::string v) {
-  if (v.size() >= 19 && v[4] == ':' && v[7] == ':' && v[10] == ' ') {
-    v[4] = '-';
-    v[7] = '-';
-    v[10] = 'T';
-  }
-  return v;
-}
+// TIFFTAG_DATETIME is "YYYY:MM:DD HH:MM:SS" (no zone: read as UTC); fiboa wants ISO 8601 UTC.
+// A value that is no date at all is dropped rather than passed on.
+std::string isoDatetime(const std::string& v) { return isoUtc(v).value_or(""); }
 
 }  // namespace
 

@@ -4,8 +4,9 @@
 Usage: qgis_client.py EXPECTED_FIELDS EPSG PROBABILITIES.tif VECTOR...
 Checks that every vector file loads as a valid polygon layer with EXPECTED_FIELDS features, all
 geometries GEOS-valid, a CRS (EPSG:4326 for GeoJSON and GeoJSONSeq, else EPSG) and a string `id`;
-and that the probabilities load with bands extent, boundary, distance (QGIS lists GDAL's
-per-dataset nodata mask as a fourth) and GDAL's 0..1 scale applied. Prints one line per file; exits 1 on the first failure, 3 when PyQGIS is missing.
+and that the probabilities load as exactly three bands extent, boundary, distance, each with
+nodata value 255 and GDAL's 0..1 scale applied. Prints one line per file; exits 1 on the first
+failure, 3 when PyQGIS is missing.
 """
 import os
 import sys
@@ -58,10 +59,11 @@ if not r.isValid():
     fail(f"{probs}: QGIS cannot load it")
 dp = r.dataProvider()
 names = [r.bandName(b) for b in range(1, r.bandCount() + 1)]
-# fieldseg marks nodata with GDAL's per-dataset mask, which QGIS lists as one more band after the
-# three probabilities (it reports no nodata value).
-if names[:3] != ["Band 1: extent", "Band 2: boundary", "Band 3: distance"] or len(names) > 4:
-    fail(f"{probs}: bands {names}, expected extent, boundary, distance (+ the mask)")
+if names != ["Band 1: extent", "Band 2: boundary", "Band 3: distance"]:
+    fail(f"{probs}: bands {names}, expected exactly extent, boundary, distance")
+for b in range(1, 4):
+    if not dp.sourceHasNoDataValue(b) or dp.sourceNoDataValue(b) != 255:
+        fail(f"{probs}: band {b} has no nodata value 255 (QGIS would draw nodata as 0)")
 stats = dp.bandStatistics(1)
 if not (0 <= stats.minimumValue and stats.maximumValue <= 1.0 + 1e-6):
     fail(f"{probs}: extent band spans {stats.minimumValue}..{stats.maximumValue}, not 0..1 "

@@ -183,7 +183,7 @@ json modelPass(const CalibrateArgs& a, const Plan& plan, const DelineateOptions&
     // The one network pass per image: keep its probability mosaic for every grid cell.
     for (std::size_t i = 0; runNetwork && i < n; ++i) {
       DelineateInput in;
-      in.dates.push_back(splitList(a.images[i]));
+      in.dates = imageDateFiles(a.images[i]);
       in.predictor = predictor.get();
       DelineateOptions o = base;
       o.probabilitiesOut = (scratch.path / ("prob_" + std::to_string(i) + ".tif")).string();

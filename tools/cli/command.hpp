@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "fieldseg/stac.hpp"
+
 namespace fieldseg::cli {
 
 /// Adds the subcommand's options to `sub` and sets its callback (which does the work and may throw
@@ -32,6 +34,17 @@ inline std::vector<std::string> splitList(const std::string& s) {
     if (!item.empty()) out.push_back(item);
   }
   return out;
+}
+
+/// The dates one IMAGE argument names, each as the files openRaster stacks: a comma-separated
+/// list of single-band files is one date; a STAC ItemCollection / search result is one date per
+/// item (`COLLECTION.json#ITEM_ID`); anything else (a raster, a STAC item) is one date.
+inline std::vector<std::vector<std::string>> imageDateFiles(const std::string& image) {
+  const std::vector<std::string> files = splitList(image);
+  if (files.size() != 1) return {files};
+  std::vector<std::vector<std::string>> dates;
+  for (const auto& d : imageDates(files.front())) dates.push_back({d});
+  return dates;
 }
 
 struct Registrar {

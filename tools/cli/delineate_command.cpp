@@ -24,6 +24,7 @@
 #include "card_thresholds.hpp"
 #include "command.hpp"
 #include "fieldseg/checksum.hpp"
+#include "fieldseg/datetime.hpp"
 #include "fieldseg/delineate.hpp"
 #include "fieldseg/error.hpp"
 #include "fieldseg/field_writer.hpp"
@@ -49,10 +50,12 @@ using json = nlohmann::json;
 
 struct DelineateArgs {
   std::vector<std::string> images;
-  std::string model, probabilitiesIn, out, probabilitiesOut, aoi, bands, crs;
+  std::string model, probabilitiesIn, out, probabilitiesOut, aoi, crs, config, datetime;
+  std::vector<std::string> bands;  ///< one selection for every date, or one per date
   std::string precision = "auto";
   int tilePx = 512, haloPx = 64, batch = 4, threads = 0;
-  double gsdM = 0, maxMpx = 4000;
+  std::string gsd = "auto";  ///< auto (into the model's GSD range), native, or metres
+  double maxMpx = 4000;
   std::optional<double> tExt, tBound, tDist, markerH, minAreaM2, simplifyM;
   int tta = 1;
   bool overwrite = false;
@@ -62,6 +65,7 @@ struct DelineateArgs {
 struct ModelInfo {
   std::string name, version;
   std::string precision;  ///< the network's resolved precision (fp32 / bf16); empty without one
+  std::string gsdNote;    ///< why the imagery was (or was not) resampled, for the log and run.json
   json card;
   std::optional<std::pair<double, double>> gsdRange;  ///< the card's gsd_range_m
 };
@@ -79,8 +83,10 @@ void writeRunRecord(const DelineateArgs& a, const DelineateOptions& o, const Mod
                  {"halo_px", o.haloPx},
                  {"batch", o.batch},
                  {"threads", o.threads},
-                 {"gsd_m", o.gsdM},
-                 {"bands", o.bands},
+                 {"gsd", a.gsd},
+                 {"gsd_m", o.gsdM > 0 ? json(o.gsdM) : json("native")},
+                 {"gsd_note", model.gsdNote.empty() ? json() : json(model.gsdNote)},
+                 {"bands", o.dateBands.empty() ? json(o.bands) : json(o.dateBands)},
                  {"t_ext", o.tExt},
                  {"t_bound", o.tBound},
                  {"t_dist", o.tDist},
@@ -90,6 +96,7 @@ void writeRunRecord(const DelineateArgs& a, const DelineateOptions& o, const Mod
                  {"min_area_m2", o.minAreaM2},
                  {"simplify_m", o.simplifyM},
                  {"crs", a.crs},
+                 {"datetime", a.datetime.empty() ? json() : json(o.datetime)},
                  {"overwrite", a.overwrite},
                  {"fields_halo_px", fieldsHaloMarginPx(o)}};
   json images = json::array();
@@ -102,6 +109,7 @@ void writeRunRecord(const DelineateArgs& a, const DelineateOptions& o, const Mod
       {"images", images},
       {"probabilities_in", a.probabilitiesIn.empty() ? json() : fileEntry(a.probabilitiesIn)},
       {"model", a.model.empty() ? json() : fileEntry(a.model)},
+      {"config", a.config.empty() ? json() : fileEntry(a.config)},
       {"aoi", a.aoi.empty()       ? json()
               : fs::exists(a.aoi) ? fileEntry(a.aoi)
                                   : json(a.aoi)}};
@@ -136,13 +144,47 @@ void writeRunRecord(const DelineateArgs& a, const DelineateOptions& o, const Mod
   writeTextAtomically(runRecordPath(a.out), j.dump(2), "delineate");
 }
 
+// --gsd: "auto" and "native" read the native grid (auto may then pick a GSD, autoGsdNote),
+// anything else is metres.
+double parseGsdFlag(const std::string& gsd) {
+  if (gsd == "auto" || gsd == "native") return 0;
+  double m = 0;
+  try {
+    size_t used = 0;
+    m = std::stod(gsd, &used);
+    if (used != gsd.size()) m = -1;
+  } catch (const std::exception&) {
+    m = -1;
+  }
+  if (!(m >= 0.01 && m <= 100000))
+    throw UsageError("delineate: --gsd '" + gsd +
+                     "' is not auto, native or a number of metres in [0.01, 100000].");
+  return m;
+}
+
+// --gsd auto: when the native GSD lies outside the model's range, the nearer end of the range
+// goes into `gsdM` and the returned note says so; empty (and gsdM untouched) inside the range.
+std::string autoGsdNote(double native, const std::pair<double, double>& range, double& gsdM) {
+  const double lo = range.first, hi = range.second;
+  if (!(native > 0) || (native >= lo * (1 - 1e-6) && native <= hi * (1 + 1e-6))) return {};
+  gsdM = native < lo ? lo : hi;
+  char note[256];
+  std::snprintf(note, sizeof note,
+                "image GSD %.2f m lies outside the model's range %.2f-%.2f m: resampling on read "
+                "to %.2f m (--gsd native keeps %.2f m)",
+                native, lo, hi, gsdM, native);
+  return note;
+}
+
 // Every check that can refuse the call before any work: colliding paths, flag combinations,
 // existing outputs, the output folder; removes the temp files of killed runs. Returns the folder
 // the outputs go to.
 fs::path checkBeforeWork(const DelineateArgs& a, bool gridMode) {
   {
-    std::vector<NamedPath> inputs{
-        {"--model", a.model}, {"--probabilities-in", a.probabilitiesIn}, {"--aoi", a.aoi}};
+    std::vector<NamedPath> inputs{{"--model", a.model},
+                                  {"--probabilities-in", a.probabilitiesIn},
+                                  {"--aoi", a.aoi},
+                                  {"--config", a.config}};
     for (const auto& i : a.images) inputs.emplace_back("IMAGE", i);
     const std::string record = a.out.empty() ? "" : runRecordPath(a.out);
     refuseSamePaths(
@@ -154,7 +196,7 @@ fs::path checkBeforeWork(const DelineateArgs& a, bool gridMode) {
     throw UsageError(
         "delineate: --probabilities writes the network's probabilities, and with "
         "--probabilities-in no network runs. Drop --probabilities (the input already is them).");
-  if (!a.probabilitiesIn.empty() && a.gsdM > 0)
+  if (!a.probabilitiesIn.empty() && a.gsd != "auto")
     throw UsageError(
         "delineate: --gsd resamples the imagery the network reads, and with "
         "--probabilities-in no network runs. Drop --gsd (or resample the probabilities with "
@@ -250,7 +292,7 @@ LoadedModel loadModelInto(const DelineateArgs& a, DelineateOptions& o, Delineate
 // one-line summary.
 void logSummary(const DelineateArgs& a, const DelineateOptions& o, const ModelInfo& model,
                 const DelineateReport& rep, double totalS, double writeS) {
-  if (model.gsdRange) {
+  if (model.gsdRange && o.gsdM <= 0) {
     const double lo = model.gsdRange->first, hi = model.gsdRange->second;
     const double gsd = rep.grid.gsdMeters();
     if (gsd < lo * 0.8 || gsd > hi * 1.25) {
@@ -258,7 +300,7 @@ void logSummary(const DelineateArgs& a, const DelineateOptions& o, const ModelIn
       std::snprintf(
           w, sizeof w,
           "delineate: warning: image GSD %.2f m is outside the model's range %.1f-%.1f m; "
-          "expect weaker results (resample with --gsd)",
+          "expect weaker results (drop --gsd native to resample into the range)",
           gsd, lo, hi);
       logLine(w);
     }
@@ -281,6 +323,19 @@ void logSummary(const DelineateArgs& a, const DelineateOptions& o, const ModelIn
           : "",
       rep.fieldsSeconds, writeS, a.out.c_str());
   logLine(line);
+  // -v: each stage's time and rate, and how many pixels the network ran for each output pixel.
+  char detail[512];
+  const double netPx = static_cast<double>(rep.predictTiles) * (o.tilePx + 2.0 * o.haloPx) *
+                       (o.tilePx + 2.0 * o.haloPx);
+  std::snprintf(detail, sizeof detail,
+                "delineate: stages: statistics %.2f s; predict %.2f s (%lld tiles of %d px + %d px "
+                "halo, %.2f network px per output px); fields %.2f s (%lld tiles, %.2f Mpx/s); "
+                "write %.2f s (%.0f fields/s); total %.2f s",
+                rep.statsSeconds, rep.predictSeconds, rep.predictTiles, o.tilePx, o.haloPx,
+                rep.window.area() > 0 ? netPx / static_cast<double>(rep.window.area()) : 0.0,
+                rep.fieldsSeconds, rep.tiles, rep.fieldsSeconds > 0 ? mpx / rep.fieldsSeconds : 0.0,
+                writeS, writeS > 0 ? static_cast<double>(rep.fieldCount) / writeS : 0.0, totalS);
+  logLine(detail, true);
 }
 
 void run(const DelineateArgs& a) {
@@ -293,17 +348,30 @@ void run(const DelineateArgs& a) {
   ::setenv("GDAL_CACHEMAX", "64", 0);
 
   DelineateInput in;
-  for (const auto& img : a.images) in.dates.push_back(splitList(img));
+  for (const auto& img : a.images)
+    for (auto& date : imageDateFiles(img)) in.dates.push_back(std::move(date));
   in.probabilitiesIn = a.probabilitiesIn;
+  std::vector<std::vector<std::string>> dateBands;
+  if (a.bands.size() > 1) {
+    // Per-date bands: one image read once per selection (a two-date 8-band file), or pairwise.
+    if (in.dates.size() == 1) in.dates.assign(a.bands.size(), in.dates.front());
+    if (in.dates.size() != a.bands.size())
+      throw UsageError("delineate: " + std::to_string(a.bands.size()) + " --bands for " +
+                       std::to_string(a.images.size()) +
+                       " images. Give one --bands for all dates, one per IMAGE, or several for one "
+                       "IMAGE that holds several dates.");
+    for (const auto& b : a.bands) dateBands.push_back(splitList(b));
+  }
 
   DelineateOptions o;
   o.tilePx = a.tilePx;
   o.haloPx = a.haloPx;
   o.batch = a.batch;
   o.threads = cappedThreads(a.threads, "delineate");
-  o.gsdM = a.gsdM;
+  o.gsdM = parseGsdFlag(a.gsd);
   o.maxMpx = a.maxMpx;
-  o.bands = splitList(a.bands);
+  if (a.bands.size() == 1) o.bands = splitList(a.bands.front());
+  o.dateBands = dateBands;
   // The probabilities go to a temp sibling and are renamed into place only once the fields are
   // written: a killed run never leaves a complete-looking probabilities file that blocks the rerun.
   const std::string probsTemp = a.probabilitiesOut.empty() ? "" : tempSibling(a.probabilitiesOut);
@@ -318,9 +386,15 @@ void run(const DelineateArgs& a) {
   o.overwrite = a.overwrite;
   o.tempDir = outDir.string();
   if (!a.aoi.empty()) o.aoi = readAoi(a.aoi, "delineate");
+  if (!a.datetime.empty()) o.datetime = *isoUtc(a.datetime);  // checked when parsed
 
   LoadedModel loaded = loadModelInto(a, o, in);
-  const ModelInfo& model = loaded.info;
+  ModelInfo& model = loaded.info;
+  if (a.gsd == "auto" && model.gsdRange && !in.dates.empty()) {
+    const double native = openRaster(in.dates.front())->grid().gsdMeters();
+    model.gsdNote = autoGsdNote(native, *model.gsdRange, o.gsdM);
+    if (!model.gsdNote.empty()) logLine("delineate: " + model.gsdNote);
+  }
   if (a.tExt) o.tExt = *a.tExt;
   if (a.tBound) o.tBound = *a.tBound;
   if (a.tDist) o.tDist = *a.tDist;
@@ -360,15 +434,14 @@ void run(const DelineateArgs& a) {
     writeS += std::chrono::duration<double>(Clock::now() - tw).count();
   };
 
+  // One bar and one ETA over the whole job: the network's pass weighs most where it runs.
   std::optional<Progress> bar;
-  std::string stage;
+  const std::vector<Progress::Stage> stages =
+      a.probabilitiesIn.empty() ? std::vector<Progress::Stage>{{"predict", 0.85}, {"fields", 0.15}}
+                                : std::vector<Progress::Stage>{{"fields", 1.0}};
   o.progress = [&](const std::string& s, long long done, long long total, long long px) {
-    if (s != stage) {
-      if (bar) bar->finish();
-      bar.emplace(s, total, "tiles");
-      stage = s;
-    }
-    bar->update(done, px);
+    if (!bar) bar.emplace("delineate", stages, "tiles");
+    bar->update(s, done, total, px);
   };
   // The writer needs the fields' CRS, known once the inputs are open: open it lazily through a
   // first probe of the grid (delineate opens the sources again; opening is cheap).
@@ -431,11 +504,33 @@ const Registrar registrar(
           ->capture_default_str();
       sub.add_option("--threads", a->threads, "Worker threads (0 = all cores)")
           ->capture_default_str();
-      addGsdAndBudgetOptions(sub, a->gsdM, a->maxMpx,
-                             "Resample the imagery on read to this GSD in metres",
-                             "a processed window");
-      sub.add_option("--bands", a->bands,
-                     "Bands to feed the model (names or 1-based indices); default: the model's");
+      sub.add_option("--gsd", a->gsd,
+                     "Ground sampling distance the network reads: auto (the image's own, "
+                     "resampled on read to the nearer end of the model card's GSD range when it "
+                     "lies outside), native (never resample), or metres")
+          ->capture_default_str()
+          ->check(CLI::Validator(
+              [](std::string& v) -> std::string {
+                if (v == "auto" || v == "native") return {};
+                try {
+                  size_t used = 0;
+                  const double m = std::stod(v, &used);
+                  if (used == v.size() && m >= 0.01 && m <= 100000) return {};
+                } catch (const std::exception&) {
+                }
+                return "Value " + v + " not in range [0.01 - 100000] metres (or auto, native)";
+              },
+              "auto|native|METRES"));
+      sub.add_option("--max-mpx", a->maxMpx,
+                     "Refuse a processed window above this many megapixels (0 = no limit)")
+          ->check(CLI::Range(0.0, 1e9))
+          ->capture_default_str();
+      sub.add_option(
+             "--bands", a->bands,
+             "Bands to feed the model (names or 1-based indices); default: the model's. "
+             "Repeat it to select bands per date: one IMAGE with --bands 1,2,3,4 --bands "
+             "5,6,7,8 reads two dates from one 8-band file; N IMAGEs with N --bands pair up")
+          ->allow_extra_args(false);
       sub.add_option("--tta", a->tta,
                      "Test-time augmentation: average the network over 1, 2, 4 or 8 flips / "
                      "rotations of every tile (8 = all, 8x the network time)")
@@ -464,7 +559,21 @@ const Registrar registrar(
                      "Topology-preserving simplification tolerance in metres (default 0: exact "
                      "pixel edges)");
       sub.add_option("--crs", a->crs, "Output CRS for .gpkg/.fgb (GeoJSON is always lon/lat)");
+      sub.add_option("--datetime", a->datetime,
+                     "Every field's determination_datetime, ISO 8601 (2021-08-01 or "
+                     "2021-08-01T10:30:00+02:00; stored in UTC); default: the first date's "
+                     "acquisition time from STAC or TIFF metadata")
+          ->check(CLI::Validator(
+              [](std::string& v) -> std::string {
+                return isoUtc(v) ? std::string()
+                                 : "'" + v + "' is not an ISO 8601 date (YYYY-MM-DD[THH:MM:SS][Z])";
+              },
+              "ISO8601"));
       sub.add_flag("--overwrite", a->overwrite, "Replace existing outputs");
+      sub.add_option("--config", a->config,
+                     "Read flags from a JSON object whose keys are the flag names without '--' "
+                     "(\"tile-px\": 512, \"overwrite\": true, \"images\": [...]); flags on the "
+                     "command line win; unknown keys are refused");
       addGridRunOptions(sub, a->grid);
       sub.callback([a] {
         a->model = resolveModel(a->model, "--model");

@@ -57,7 +57,7 @@ void run(const GridArgs& a) {
 
   std::vector<batch::ImageFootprint> footprints;
   for (const auto& path : a.images) {
-    auto src = openRaster({path});
+    auto src = openRaster(splitList(path));
     footprints.push_back(batch::footprintOf(path, src->grid()));
     logLine("grid: " + path + ": " + std::to_string(src->grid().width()) + " x " +
                 std::to_string(src->grid().height()) + " px, " + src->grid().crs().label(),

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "command.hpp"
 #include "fieldseg/batch.hpp"
 #include "fieldseg/error.hpp"
 #include "fieldseg/raster_source.hpp"
@@ -90,7 +91,7 @@ void runGridShard(const GridRunFlags& f, const DelineateInput& input,
   std::map<std::string, GridSpec> grids;
   auto gridOf = [&](const std::string& path) -> const GridSpec& {
     auto it = grids.find(path);
-    if (it == grids.end()) it = grids.emplace(path, openRaster({path})->grid()).first;
+    if (it == grids.end()) it = grids.emplace(path, openRaster(splitList(path))->grid()).first;
     return it->second;
   };
 

@@ -178,7 +178,8 @@ void run(const InfoOptions& o) {
   if (o.stack) {
     groups.push_back(o.images);
   } else {
-    for (const auto& p : o.images) groups.push_back({p});
+    for (const auto& p : o.images)
+      for (auto& date : imageDateFiles(p)) groups.push_back(std::move(date));
   }
   if (o.maxSidePx <= 0) {
     throw UsageError("info: --max-side " + std::to_string(o.maxSidePx) +

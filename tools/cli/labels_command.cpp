@@ -168,7 +168,7 @@ void run(const LabelsArgs& a) {
   OpenOptions base;
   base.bands = splitList(a.bands);
   base.gsdM = a.gsdM;
-  std::unique_ptr<RasterSource> img1 = openRaster({a.image}, base);
+  std::unique_ptr<RasterSource> img1 = openRaster(splitList(a.image), base);
   const double baseGsd = img1->grid().gsdMeters();
 
   std::vector<std::string> reprojectSkips;
@@ -188,7 +188,7 @@ void run(const LabelsArgs& a) {
     if (scale != 1) {
       OpenOptions o = base;
       o.gsdM = baseGsd * scale;
-      owned = openRaster({a.image}, o);
+      owned = openRaster(splitList(a.image), o);
       src = owned.get();
     }
     const GridSpec& grid = src->grid();

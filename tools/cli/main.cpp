@@ -10,8 +10,10 @@
 #include <new>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "command.hpp"
+#include "config_file.hpp"
 #include "fieldseg/error.hpp"
 #include "fieldseg/version.hpp"
 #include "log.hpp"
@@ -49,12 +51,26 @@ int main(int argc, char** argv) {
   bool quiet = false;
   int verbose = 0;
   app.add_flag("-q,--quiet", quiet, "Only print errors");
-  app.add_flag("-v,--verbose", verbose, "Print more detail");
+  app.add_flag("-v,--verbose", verbose, "Print more detail (stage timings, inputs)");
+  std::string logFormat = "text";
+  app.add_option("--log-format", logFormat,
+                 "stderr as text, or json: one JSON object per line (time, level, command, "
+                 "message; progress events with fraction and ETA) for batch engines")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
+  // Set before the subcommand's callback runs (it logs), and from the raw arguments too, so that
+  // a parse error is already reported in the format asked for.
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::string(argv[i]) == "--log-format" && std::string(argv[i + 1]) == "json")
+      cli::setLogFormat(cli::LogFormat::Json);
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) == "--log-format=json") cli::setLogFormat(cli::LogFormat::Json);
   app.parse_complete_callback([&] {
     if (quiet)
       cli::setVerbosity(cli::Verbosity::Quiet);
     else if (verbose > 0)
       cli::setVerbosity(cli::Verbosity::Verbose);
+    cli::setLogFormat(logFormat == "json" ? cli::LogFormat::Json : cli::LogFormat::Text);
   });
 
   auto& entries = cli::registry();
@@ -65,7 +81,11 @@ int main(int argc, char** argv) {
     e.setup(*sub);
   }
   try {
-    app.parse(argc, argv);
+    // `delineate --config FILE.json`: the file's flags join the command line (config_file.hpp).
+    std::vector<std::string> args(argv + 1, argv + argc);
+    args = cli::expandFlagConfig(app, std::move(args));
+    std::reverse(args.begin(), args.end());  // CLI11 takes the vector last argument first
+    app.parse(args);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -78,33 +98,32 @@ int main(int argc, char** argv) {
     while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.pop_back();
     for (auto& ch : what)
       if (ch == '\n') ch = ' ';
-    std::fprintf(stderr, "fieldseg: %s (see 'fieldseg --help' or 'fieldseg <command> --help')\n",
-                 what.c_str());
+    cli::logError(what + " (see 'fieldseg --help' or 'fieldseg <command> --help')", 2);
     return 2;
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "fieldseg: %s\n", e.what());
+    cli::logError(e.what(), 2);
     return 2;
   } catch (const Error& e) {
-    std::fprintf(stderr, "fieldseg: %s\n", e.what());
+    cli::logError(e.what(), 1);
     return 1;
   } catch (const std::bad_alloc&) {
     // Resource guards refuse inputs known to be too large up front; this is what is left.
-    std::fprintf(stderr,
-                 "fieldseg: out of memory. Process a smaller window (--aoi, fieldseg grid) or use "
-                 "smaller tiles (--tile-px).\n");
+    cli::logError(
+        "out of memory. Process a smaller window (--aoi, fieldseg grid) or use smaller tiles "
+        "(--tile-px).",
+        1);
     return 1;
   } catch (const std::filesystem::filesystem_error& e) {
-    std::fprintf(stderr, "fieldseg: file system: %s. Check the path and its permissions.\n",
-                 e.what());
+    cli::logError(std::string("file system: ") + e.what() + ". Check the path and its permissions.",
+                  1);
     return 1;
   } catch (const nlohmann::json::exception& e) {
-    std::fprintf(stderr,
-                 "fieldseg: a JSON input has a value of the wrong type or shape (%s). "
-                 "Check the file against the documented schema.\n",
-                 e.what());
+    cli::logError(std::string("a JSON input has a value of the wrong type or shape (") + e.what() +
+                      "). Check the file against the documented schema.",
+                  1);
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "fieldseg: internal error: %s\n", e.what());
+    cli::logError(std::string("internal error: ") + e.what(), 1);
     return 1;
   }
   return 0;

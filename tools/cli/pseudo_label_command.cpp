@@ -59,7 +59,7 @@ void run(const PseudoArgs& a) {
   PseudoLabelOptions o = a.o;
   if (!a.image.empty()) {
     // Fields cut by the image edge have one edge that is not a field edge: drop them.
-    const GridSpec g = openRaster({a.image})->grid();
+    const GridSpec g = openRaster(splitList(a.image))->grid();
     if (!predicted.fields.empty() && !predicted.crs.sameAs(g.crs()))
       predicted = reproject(predicted, g.crs());
     else if (predicted.fields.empty())

@@ -1,0 +1,23 @@
+// `--config FILE.json` for commands whose flags may also come from a file (delineate): the keys
+// are the flag names without "--" ("tile-px" or "tile_px"), the values what the flag takes
+// (a number, a string, true for a switch, a list for a repeatable flag or a comma-separated
+// value); "images" holds the positional inputs. Flags given on the command line win over the file.
+// Unknown keys are refused, all of them named in one error.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+namespace fieldseg::cli {
+
+/// The subcommands that read `--config FILE.json` this way (train's --config is its training
+/// configuration, a different thing).
+bool takesFlagConfig(const std::string& subcommand);
+
+/// `args` (argv without the program name) with the flags of the subcommand's `--config` file
+/// inserted, ready for CLI11. `app` must have its subcommands set up. Throws UsageError for an
+/// unreadable file, a file that is not a JSON object, unknown keys or values of the wrong shape.
+std::vector<std::string> expandFlagConfig(const CLI::App& app, std::vector<std::string> args);
+
+}  // namespace fieldseg::cli
