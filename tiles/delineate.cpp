@@ -183,7 +183,7 @@ Run runPasses(const DelineateInput& in, const DelineateOptions& o,
       GeoTiffWriter writer(path, mosaicGrid, 3, GeoTiffWriter::Type::Byte,
                            {"extent", "boundary", "distance"}, double{kProbabilityNodata});
       writer.setScaleOffset(1.0 / kProbabilityLevels, 0.0);
-      if (!o.probabilitiesOut.empty()) writer.buildOverviewsOnClose();
+      if (!o.probabilitiesOut.empty()) writer.writeCogOnClose();
       MosaicStats ms;
       inArena([&] {
         ms = predictMosaic(dates, stats, *in.predictor,

@@ -101,6 +101,10 @@ class GeoTiffWriter {
   void enableMask();
   /// close() builds internal overviews (average, factors 2, 4, ... down to 256 px) first.
   void buildOverviewsOnClose();
+  /// close() rewrites the file as a Cloud Optimized GeoTIFF (GDAL's COG driver: 256 px tiles,
+  /// DEFLATE, averaged overviews honouring nodata, IFDs first) instead; one more pass over the
+  /// data.
+  void writeCogOnClose();
   void close();
 
  private:

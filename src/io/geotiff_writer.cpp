@@ -26,7 +26,7 @@ struct GeoTiffWriter::Impl {
   GDALDataset* ds = nullptr;
   std::mutex mutex;
   bool closed = false;
-  bool mask = false, overviews = false;
+  bool mask = false, overviews = false, cog = false;
 };
 
 namespace {
@@ -184,6 +184,11 @@ void GeoTiffWriter::buildOverviewsOnClose() {
   impl_->overviews = true;
 }
 
+void GeoTiffWriter::writeCogOnClose() {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  impl_->cog = true;
+}
+
 void GeoTiffWriter::setMetadata(const std::string& key, const std::string& value) {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   if (impl_->ds) impl_->ds->SetMetadataItem(key.c_str(), value.c_str());
@@ -193,7 +198,7 @@ void GeoTiffWriter::close() {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   if (impl_->closed) return;
   GdalErrorScope errors;
-  if (impl_->overviews) {
+  if (impl_->overviews && !impl_->cog) {
     std::vector<int> factors;
     for (int f = 2; std::max(impl_->grid.width(), impl_->grid.height()) / f >= 256; f *= 2)
       factors.push_back(f);
@@ -203,18 +208,36 @@ void GeoTiffWriter::close() {
   }
   impl_->ds->FlushCache(false);
   bool failed = errors.hasFailure();
+  std::string finished = impl_->tmpPath;  // the file renamed into place
+  if (impl_->cog && !failed) {
+    // The COG driver copies the finished tiles, nodata, scale/offset and band names, and adds
+    // the overviews before the full-resolution data, as the layout wants.
+    GDALDriver* cog = GetGDALDriverManager()->GetDriverByName("COG");
+    if (!cog) {
+      failed = true;
+    } else {
+      finished = tempSibling(impl_->path);
+      const char* opts[] = {"COMPRESS=DEFLATE",   "PREDICTOR=YES",    "BLOCKSIZE=256",
+                            "RESAMPLING=AVERAGE", "BIGTIFF=IF_SAFER", nullptr};
+      GDALDataset* out = cog->CreateCopy(finished.c_str(), impl_->ds, FALSE,
+                                         const_cast<char**>(opts), nullptr, nullptr);
+      if (out) GDALClose(out);
+      failed = !out || errors.hasFailure();
+    }
+  }
   GDALClose(impl_->ds);  // void in GDAL 3.6: write errors surface through the scope
   failed = failed || errors.hasFailure();
   impl_->ds = nullptr;
   impl_->closed = true;
+  if (finished != impl_->tmpPath) VSIUnlink(impl_->tmpPath.c_str());
   if (failed) {
-    std::string cause = gdalCause(errors, "flush failed");
-    VSIUnlink(impl_->tmpPath.c_str());
+    std::string cause = gdalCause(errors, impl_->cog ? "the COG copy failed" : "flush failed");
+    VSIUnlink(finished.c_str());
     throw IoError("io: cannot finish '" + impl_->tmpPath + "': " + cause +
                   ". Check free disk space.");
   }
-  if (VSIRename(impl_->tmpPath.c_str(), impl_->path.c_str()) != 0) {
-    VSIUnlink(impl_->tmpPath.c_str());
+  if (VSIRename(finished.c_str(), impl_->path.c_str()) != 0) {
+    VSIUnlink(finished.c_str());
     throw IoError("io: cannot rename '" + impl_->tmpPath + "' to '" + impl_->path +
                   "'. Check that the destination folder is writable.");
   }

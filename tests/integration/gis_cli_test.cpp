@@ -1,7 +1,7 @@
 // [gis] What a GIS user and a batch job expect of the CLI, end to end: the probabilities as a
-// GeoTIFF with nodata, overviews, scale/offset and band names; quicklooks (enlarged small chips,
-// header, scale bar, PNG or JPEG by extension); `--log-format json`; `-v` stage timings;
-// `delineate --config`; per-date `--bands`; `--gsd auto|native`; one image syntax (a
+// Cloud Optimized GeoTIFF with nodata, overviews, scale/offset and band names; quicklooks (enlarged
+// small chips, header, scale bar, PNG or JPEG by extension); `--log-format json`; `-v` stage
+// timings; `delineate --config`; per-date `--bands`; `--gsd auto|native`; one image syntax (a
 // comma-separated stack of single-band files) for every command that reads imagery.
 #include <gdal_priv.h>
 #include <gtest/gtest.h>
@@ -85,6 +85,8 @@ TEST(GisCli, ProbabilitiesCarryNodataOverviewsScaleAndBandNames) {
   std::unique_ptr<GDALDataset> ds(GDALDataset::Open(d.file("p.tif").c_str(), GDAL_OF_RASTER));
   ASSERT_TRUE(ds);
   ASSERT_EQ(ds->GetRasterCount(), 3);
+  const char* layout = ds->GetMetadataItem("LAYOUT", "IMAGE_STRUCTURE");
+  EXPECT_STREQ(layout ? layout : "", "COG") << "a Cloud Optimized GeoTIFF";
   const char* names[] = {"extent", "boundary", "distance"};
   for (int b = 1; b <= 3; ++b) {
     GDALRasterBand* band = ds->GetRasterBand(b);

@@ -89,7 +89,7 @@ TEST(GeoTiffWriter, TilesInAnyOrderFromThreadsRoundTrip) {
   ASSERT_EQ(src->bands().size(), 3u);
   EXPECT_EQ(src->bands()[1].name, "boundary");
   EXPECT_EQ(src->bands()[2].nodata, -9999.0);
-  EXPECT_EQ(src->datetime(), "2021-08-01T12:00:00");
+  EXPECT_EQ(src->datetime(), "2021-08-01T12:00:00Z");  // ISO 8601 UTC
   Raster<float> r = src->read(src->grid().fullWindow());
   for (int b = 0; b < 3; ++b)
     for (int y = 0; y < H; ++y)

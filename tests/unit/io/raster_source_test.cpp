@@ -324,7 +324,8 @@ TEST(RasterSource, DatetimeFromTiffTag) {
   FixtureSpec s = threeBand();
   s.metadata = {{"TIFFTAG_DATETIME", "2021:03:15 10:20:30"}};
   writeFixture(tmp.file("dt.tif"), s);
-  EXPECT_EQ(openRaster({tmp.file("dt.tif")})->datetime(), "2021-03-15T10:20:30");
+  // ISO 8601 in UTC, as fiboa wants it (a TIFF tag has no zone: read as UTC).
+  EXPECT_EQ(openRaster({tmp.file("dt.tif")})->datetime(), "2021-03-15T10:20:30Z");
   writeFixture(tmp.file("nodt.tif"), threeBand());
   EXPECT_EQ(openRaster({tmp.file("nodt.tif")})->datetime(), "");
 }
