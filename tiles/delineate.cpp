@@ -192,6 +192,9 @@ Run runPasses(const DelineateInput& in, const DelineateOptions& o,
       });
       writer.close();
       rep.predictTiles = ms.tiles;
+      rep.networkTileX = ms.tileX;
+      rep.networkTileY = ms.tileY;
+      rep.networkPixels = ms.networkPixels;
       rep.nodataTiles = ms.nodataTiles;
       rep.nonFinitePixels = ms.nonFinitePixels;
     }

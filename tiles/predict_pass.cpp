@@ -10,7 +10,6 @@
 
 #include "fieldseg/error.hpp"
 #include "fieldseg/normalisation.hpp"
-#include "fieldseg/tile_plan.hpp"
 
 namespace fieldseg {
 namespace {
@@ -20,6 +19,13 @@ void normalise(Raster<float>& r, const std::vector<BandStats>& stats) {
     normalisePlane(r.band(b), r.valid.empty() ? nullptr : r.valid.data(), r.plane(), stats[b].p2,
                    stats[b].p98);
 }
+
+// One network tile: a cell of the raster-wide tile grid (networkTileGrid), read with its halo,
+// and the part of it that lies in the predicted area.
+struct NetTile {
+  PixelWindow input;  // raster pixels fed to the network: the cell grown by the halo
+  PixelWindow out;    // raster pixels written: the cell clipped to the area
+};
 
 struct PredictBatch {
   std::vector<int> tiles;
@@ -34,11 +40,30 @@ struct Pass {
   const std::vector<std::unique_ptr<RasterSource>>& dates;
   const std::vector<std::vector<BandStats>>& stats;
   Predictor& predictor;
-  const PixelWindow& area;
-  const std::vector<TileSpec>& tiles;
-  int haloPx = 0;
-  int side = 0;  // tile core + 2 halos
+  const std::vector<NetTile>& tiles;
 };
+
+// The cells of `g` that meet `area`, row-major.
+std::vector<NetTile> tilesOver(const NetworkTileGrid& g, const PixelWindow& area, int rasterW,
+                               int rasterH) {
+  std::vector<NetTile> out;
+  if (area.empty()) return out;
+  const int gx0 = area.x / g.tileX, gx1 = (area.x + area.width - 1) / g.tileX;
+  const int gy0 = area.y / g.tileY, gy1 = (area.y + area.height - 1) / g.tileY;
+  for (int gy = gy0; gy <= gy1; ++gy)
+    for (int gx = gx0; gx <= gx1; ++gx) {
+      const PixelWindow cell{gx * g.tileX, gy * g.tileY, std::min(g.tileX, rasterW - gx * g.tileX),
+                             std::min(g.tileY, rasterH - gy * g.tileY)};
+      const PixelWindow outPart = cell.intersect(area);
+      if (outPart.empty()) continue;
+      // The input has the same size for every cell (cells at the raster edge read boundless), so
+      // tiles batch together and a pixel's value never depends on where the area ends.
+      out.push_back({PixelWindow{cell.x - g.haloPx, cell.y - g.haloPx, g.tileX + 2 * g.haloPx,
+                                 g.tileY + 2 * g.haloPx},
+                     outPart});
+    }
+  return out;
+}
 
 // Pixels of `w` (in r's pixels) that the reader masked because a band value is NaN or Inf.
 long long countNonFinite(const Raster<float>& r, const PixelWindow& w) {
@@ -57,14 +82,15 @@ void readBatch(const Pass& p, PredictBatch& b) {
   b.inputs.resize(b.tiles.size());
   b.skip.assign(b.tiles.size(), true);
   for (size_t t = 0; t < b.tiles.size(); ++t) {
-    const PixelWindow core = p.tiles[b.tiles[t]].core;
-    const PixelWindow win{p.area.x + core.x - p.haloPx, p.area.y + core.y - p.haloPx, p.side,
-                          p.side};
+    const NetTile& tile = p.tiles[b.tiles[t]];
+    // The written part in the input's pixels.
+    const PixelWindow part{tile.out.x - tile.input.x, tile.out.y - tile.input.y, tile.out.width,
+                           tile.out.height};
     for (int d = 0; d < nDates; ++d) {
-      Raster<float> r = p.dates[d]->read(win);
-      b.nonFinite += countNonFinite(r, PixelWindow{p.haloPx, p.haloPx, core.width, core.height});
-      for (int rr = p.haloPx; rr < p.haloPx + core.height && b.skip[t]; ++rr)
-        for (int cc = p.haloPx; cc < p.haloPx + core.width; ++cc)
+      Raster<float> r = p.dates[d]->read(tile.input);
+      b.nonFinite += countNonFinite(r, part);
+      for (int rr = part.y; rr < part.y + part.height && b.skip[t]; ++rr)
+        for (int cc = part.x; cc < part.x + part.width; ++cc)
           if (r.isValid(rr, cc)) {
             b.skip[t] = false;
             break;
@@ -77,17 +103,18 @@ void readBatch(const Pass& p, PredictBatch& b) {
 
 // Adds the network's output `out` for input `src` to the core sums `c`, counting at each pixel the
 // dates valid there.
-void accumulateDate(const Pass& p, const Raster<float>& out, const Raster<float>& src,
+void accumulateDate(const NetTile& tile, const Raster<float>& out, const Raster<float>& src,
                     Raster<float>& c, std::vector<int>& cnt) {
-  if (out.bands < 3 || out.rows != p.side || out.cols != p.side)
+  if (out.bands < 3 || out.rows != tile.input.height || out.cols != tile.input.width)
     throw DataError("tiles: the predictor returned a " + std::to_string(out.bands) + "x" +
                     std::to_string(out.rows) + "x" + std::to_string(out.cols) + " tile for a 3x" +
-                    std::to_string(p.side) + "x" + std::to_string(p.side) +
+                    std::to_string(tile.input.height) + "x" + std::to_string(tile.input.width) +
                     " request. The model does not follow the Predictor contract.");
   if (cnt.empty()) cnt.assign(c.plane(), 0);
+  const int dy = tile.out.y - tile.input.y, dx = tile.out.x - tile.input.x;
   for (int r = 0; r < c.rows; ++r)
     for (int col = 0; col < c.cols; ++col) {
-      const int sr = r + p.haloPx, sc = col + p.haloPx;
+      const int sr = r + dy, sc = col + dx;
       if (!src.isValid(sr, sc)) continue;
       ++cnt[static_cast<size_t>(r) * c.cols + col];
       for (int band = 0; band < 3; ++band) c.at(band, r, col) += out.at(band, sr, sc);
@@ -115,12 +142,13 @@ void predictBatch(const Pass& p, PredictBatch& b) {
                     " tiles. The model file is broken; re-export it.");
   b.cores.resize(b.tiles.size());
   for (size_t t = 0; t < b.tiles.size(); ++t) {
-    const PixelWindow core = p.tiles[b.tiles[t]].core;
-    b.cores[t] = Raster<float>(3, core.height, core.width, 0.0f);
+    const PixelWindow part = p.tiles[b.tiles[t]].out;
+    b.cores[t] = Raster<float>(3, part.height, part.width, 0.0f);
   }
   std::vector<std::vector<int>> counts(b.tiles.size());
   for (size_t k = 0; k < out.size(); ++k)
-    accumulateDate(p, out[k], in[k], b.cores[tileOf[k]], counts[tileOf[k]]);
+    accumulateDate(p.tiles[b.tiles[tileOf[k]]], out[k], in[k], b.cores[tileOf[k]],
+                   counts[tileOf[k]]);
   for (size_t t = 0; t < b.tiles.size(); ++t) {
     Raster<float>& c = b.cores[t];
     const auto& cnt = counts[t];
@@ -139,15 +167,29 @@ void predictBatch(const Pass& p, PredictBatch& b) {
 
 }  // namespace
 
+int balancedTileLength(int length, int tilePx) {
+  if (length <= 0 || tilePx <= 0) return std::max(1, tilePx);
+  const int n = (length + tilePx - 1) / tilePx;  // cells along this axis
+  const int even = (length + n - 1) / n;         // the shortest equal cells that cover it
+  return (even + 15) / 16 * 16;
+}
+
+NetworkTileGrid networkTileGrid(int rasterW, int rasterH, int tilePx, int haloPx) {
+  return {balancedTileLength(rasterW, tilePx), balancedTileLength(rasterH, tilePx), haloPx};
+}
+
 MosaicStats predictMosaic(const std::vector<std::unique_ptr<RasterSource>>& dates,
                           const std::vector<std::vector<BandStats>>& stats, Predictor& predictor,
                           const PixelWindow& area, const DelineateOptions& o,
                           GeoTiffWriter& writer) {
-  const TilePlan plan(area.width, area.height, o.tilePx, 0);
-  const Pass pass{dates, stats, predictor, area, plan.tiles(), o.haloPx, o.tilePx + 2 * o.haloPx};
-  const auto& tiles = plan.tiles();
+  const GridSpec& raster = dates.front()->grid();
+  const NetworkTileGrid grid = networkTileGrid(raster.width(), raster.height(), o.tilePx, o.haloPx);
+  const std::vector<NetTile> tiles = tilesOver(grid, area, raster.width(), raster.height());
+  const Pass pass{dates, stats, predictor, tiles};
   MosaicStats ms;
   ms.tiles = static_cast<long long>(tiles.size());
+  ms.tileX = grid.tileX;
+  ms.tileY = grid.tileY;
   size_t nextTile = 0;
   long long done = 0, pixelsDone = 0;
   const bool parallelPredict = predictor.maxConcurrency() > 1;
@@ -175,11 +217,14 @@ MosaicStats predictMosaic(const std::vector<std::unique_ptr<RasterSource>>& date
   auto write = [&](Batch b) {
     ms.nonFinitePixels += b->nonFinite;
     for (size_t t = 0; t < b->tiles.size(); ++t) {
-      const PixelWindow core = tiles[b->tiles[t]].core;
-      writer.write(core.x, core.y, b->cores[t]);
-      if (b->skip[t]) ++ms.nodataTiles;
+      const PixelWindow part = tiles[b->tiles[t]].out;
+      writer.write(part.x - area.x, part.y - area.y, b->cores[t]);
+      if (b->skip[t])
+        ++ms.nodataTiles;
+      else
+        ms.networkPixels += tiles[b->tiles[t]].input.area() * static_cast<long long>(dates.size());
       ++done;
-      pixelsDone += core.area();
+      pixelsDone += part.area();
     }
     if (o.progress) o.progress("predict", done, ms.tiles, pixelsDone);
   };

@@ -90,12 +90,16 @@ struct DelineateReport {
   std::string datetime;            ///< first date's acquisition time, when known
   long long tiles = 0;             ///< tiles of pass 2
   long long predictTiles = 0;      ///< tiles of pass 1 (0 when probabilities were given)
-  long long nodataTiles = 0;       ///< pass-1 tiles skipped because every pixel is invalid
-  long long nonFinitePixels = 0;   ///< pixel-dates masked as nodata because a band is NaN/Inf
-  bool allNodata = false;          ///< no valid pixel in any date
-  long long piecesMerged = 0;      ///< fields assembled from more than one tile
-  long long droppedSmall = 0;      ///< instances below minAreaM2
-  long long fieldCount = 0;        ///< fields returned or streamed
+  /// Pass 1's tile cells (the raster-wide network tile grid, tiles/predict_pass.hpp) and the pixels
+  /// the network ran on (cells + halo), for the waste figure network px / output px.
+  int networkTileX = 0, networkTileY = 0;
+  long long networkPixels = 0;
+  long long nodataTiles = 0;      ///< pass-1 tiles skipped because every pixel is invalid
+  long long nonFinitePixels = 0;  ///< pixel-dates masked as nodata because a band is NaN/Inf
+  bool allNodata = false;         ///< no valid pixel in any date
+  long long piecesMerged = 0;     ///< fields assembled from more than one tile
+  long long droppedSmall = 0;     ///< instances below minAreaM2
+  long long fieldCount = 0;       ///< fields returned or streamed
   double predictSeconds = 0, fieldsSeconds = 0, statsSeconds = 0;
   std::vector<std::vector<double>> bandP2P98;  ///< per date, per band: p2, p98
 };

@@ -1,7 +1,8 @@
 // `fieldseg grid` / `delineate --grid` / `merge` end to end, without a cluster (issue 8 acceptance
-// 2, 3, 4): a 4 x 4-cell grid of a synthetic scene, delineated with oracle probabilities shard by
-// shard, merged, and compared with the single-process run by an independent script
-// (compare_fields.py: Python + OGR, bit-exact coordinates).
+// 2, 3, 4): a 4 x 4-cell grid of a synthetic scene, delineated with oracle probabilities (and,
+// in BatchGridNetwork, with the real network) shard by shard, merged, and compared with the
+// single-process run by an independent script (compare_fields.py: Python + OGR, bit-exact
+// coordinates).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -244,6 +245,49 @@ TEST_F(BatchGrid, HostileCellIdsAreRefusedAndNothingIsWrittenOutsideTheOutputDir
       {"merge", "--grid", root + "/dup.json", "--in-dir", root, "--out", root + "/m.gpkg"});
   EXPECT_EQ(r.exitCode, 1);
   EXPECT_NE(r.err.find("twice"), std::string::npos) << r.err;
+}
+
+// [throughput] Exact tiling with the real network: the network's tiles are one grid over the
+// raster (tiles/predict_pass.hpp), so shards that each predict only around their cells give the
+// same probabilities, hence the same fields bit for bit, as one process over the whole scene.
+TEST(BatchGridNetwork, ShardedEqualsSingleWithTheModel) {
+  const auto models = test::runCli({"models", "list"});
+  if (models.exitCode != 0 || models.out.find("synth_smallholder") == std::string::npos)
+    GTEST_SKIP() << "built without LibTorch";
+  test::TempDir d;
+  auto ok = [](const test::CliResult& r) { ASSERT_EQ(r.exitCode, 0) << r.err; };
+  ok(test::runCli({"-q", "synth", "--preset", "smallholder", "--size", "600", "--seed", "8",
+                   "--out", d.file("scene.tif"), "--truth", d.file("truth.geojson")}));
+  // Network tiles of 208 px (600 = 3 x 200, rounded to 16) that the 4 x 4 cells of 150 px cut
+  // across.
+  const std::vector<std::string> model = {"--model", "synth_smallholder", "--tile-px",
+                                          "200",     "--threads",         "2"};
+  std::vector<std::string> single = {"-q",           "delineate",           d.file("scene.tif"),
+                                     "--out",        d.file("single.gpkg"), "--probabilities",
+                                     d.file("p.tif")};
+  single.insert(single.end(), model.begin(), model.end());
+  ok(test::runCli(single));
+  const json rec = readJson(d.file("single.gpkg.run.json"));
+  EXPECT_EQ(rec["result"]["network_tile_px"], json({208, 208}));
+  ok(test::runCli({"grid", "--images", d.file("scene.tif"), "--cell-m", "450", "--snap-to-extent",
+                   "--out", d.file("grid.json")}));
+  ASSERT_EQ(readJson(d.file("grid.json"))["cells"].size(), 16u);
+  for (int i = 0; i < 3; ++i) {
+    std::vector<std::string> args = {
+        "-q",          "delineate",     "--grid",          d.file("grid.json"), "--out-dir",
+        d.file("out"), "--shard-index", std::to_string(i), "--shard-count",     "3"};
+    args.insert(args.end(), model.begin(), model.end());
+    ok(test::runCli(args));
+  }
+  ok(test::runCli({"merge", "--grid", d.file("grid.json"), "--in-dir", d.file("out"), "--out",
+                   d.file("merged.gpkg")}));
+  const test::CliResult cmp =
+      compareFields(d.file("single.gpkg"), d.file("merged.gpkg"), d.file("grid.json"));
+  EXPECT_EQ(cmp.exitCode, 0) << cmp.out << cmp.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(cmp.out, m, std::regex(R"((\d+) straddling a cell edge)")))
+      << cmp.out;
+  EXPECT_GT(std::stoi(m[1]), 20) << cmp.out;
 }
 
 }  // namespace

@@ -128,6 +128,8 @@ void writeRunRecord(const DelineateArgs& a, const DelineateOptions& o, const Mod
                  {"bands", rep.bands},
                  {"datetime", rep.datetime},
                  {"predict_tiles", rep.predictTiles},
+                 {"network_tile_px", {rep.networkTileX, rep.networkTileY}},
+                 {"network_pixels", rep.networkPixels},
                  {"nodata_tiles", rep.nodataTiles},
                  {"nan_inf_pixels_masked", rep.nonFinitePixels},
                  {"fields_tiles", rep.tiles},
@@ -325,14 +327,16 @@ void logSummary(const DelineateArgs& a, const DelineateOptions& o, const ModelIn
   logLine(line);
   // -v: each stage's time and rate, and how many pixels the network ran for each output pixel.
   char detail[512];
-  const double netPx = static_cast<double>(rep.predictTiles) * (o.tilePx + 2.0 * o.haloPx) *
-                       (o.tilePx + 2.0 * o.haloPx);
+  const double netPx = static_cast<double>(rep.networkPixels);
   std::snprintf(detail, sizeof detail,
-                "delineate: stages: statistics %.2f s; predict %.2f s (%lld tiles of %d px + %d px "
-                "halo, %.2f network px per output px); fields %.2f s (%lld tiles, %.2f Mpx/s); "
-                "write %.2f s (%.0f fields/s); total %.2f s",
-                rep.statsSeconds, rep.predictSeconds, rep.predictTiles, o.tilePx, o.haloPx,
-                rep.window.area() > 0 ? netPx / static_cast<double>(rep.window.area()) : 0.0,
+                "delineate: stages: statistics %.2f s; predict %.2f s (%lld tiles of %dx%d px + "
+                "%d px halo, %.2f network px per output px and date); fields %.2f s (%lld tiles, "
+                "%.2f Mpx/s); write %.2f s (%.0f fields/s); total %.2f s",
+                rep.statsSeconds, rep.predictSeconds, rep.predictTiles, rep.networkTileX,
+                rep.networkTileY, o.haloPx,
+                rep.window.area() > 0 ? netPx / static_cast<double>(rep.window.area()) /
+                                            std::max<size_t>(1, rep.bandP2P98.size())
+                                      : 0.0,
                 rep.fieldsSeconds, rep.tiles, rep.fieldsSeconds > 0 ? mpx / rep.fieldsSeconds : 0.0,
                 writeS, writeS > 0 ? static_cast<double>(rep.fieldCount) / writeS : 0.0, totalS);
   logLine(detail, true);
