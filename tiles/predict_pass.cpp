@@ -175,7 +175,9 @@ int balancedTileLength(int length, int tilePx) {
 }
 
 NetworkTileGrid networkTileGrid(int rasterW, int rasterH, int tilePx, int haloPx) {
-  return {balancedTileLength(rasterW, tilePx), balancedTileLength(rasterH, tilePx), haloPx};
+  // Square cells (test-time rotations need them): the longer of the two balanced lengths.
+  const int t = std::max(balancedTileLength(rasterW, tilePx), balancedTileLength(rasterH, tilePx));
+  return {t, t, haloPx};
 }
 
 MosaicStats predictMosaic(const std::vector<std::unique_ptr<RasterSource>>& dates,

@@ -26,9 +26,10 @@ struct MosaicStats {
 
 /// The network's tiles: one grid over the whole raster, anchored at its (0, 0), whatever part of
 /// it a run predicts, so that a pixel's probabilities are the same in a single run, an AOI window,
-/// a grid cell or a shard. Along each axis the cells are as even as --tile-px allows (a 1100 px
-/// side becomes 3 cells of 368 px, not 512 + 512 + 76) and a multiple of 16; each is read with
-/// `haloPx` of context on every side.
+/// a grid cell or a shard. The cells are square (test-time rotations need it), as even as
+/// --tile-px allows along the axis that needs the longer cell (a 1100 px side becomes 3 cells of
+/// 368 px, not 512 + 512 + 76) and a multiple of 16; each is read with `haloPx` of context on
+/// every side.
 struct NetworkTileGrid {
   int tileX = 0, tileY = 0, haloPx = 0;
 };

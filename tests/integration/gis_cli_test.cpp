@@ -294,6 +294,13 @@ TEST(GisCli, GsdAutoResamplesIntoTheModelRangeNativeOptsOut) {
   EXPECT_EQ(rec["config"]["gsd_m"], "native");
   EXPECT_NEAR(rec["result"]["gsd_m"].get<double>(), 10.0, 0.05);
 
+  // calibrate resamples the same way, so its thresholds fit what delineate reads.
+  r = runCli({"calibrate", "--model", "synth_smallholder", "--image", d.file("scene.tif"),
+              "--truth", d.file("truth.geojson"), "--t-ext", "0.4", "--t-bound", "0.2",
+              "--min-area-m2", "100", "--threads", "2"});
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.err.find("resampling on read to 6.00 m"), std::string::npos) << r.err;
+
   r = runCli({"delineate", d.file("scene.tif"), "--model", "synth_smallholder", "--out",
               d.file("x.gpkg"), "--gsd", "fine"});
   EXPECT_EQ(r.exitCode, 2);

@@ -50,7 +50,8 @@ struct CalibrateArgs {
   std::string markerH = "0.1";
   bool partial = false, overwrite = false, json = false;
   int threads = 0, tilePx = 512;
-  double gsdM = 0, maxMpx = 1000;
+  std::string gsd = "auto";  ///< auto (into the model's GSD range), native, or metres
+  double maxMpx = 1000;
 };
 
 std::vector<double> parseAxis(const std::string& text, const char* flag, double lo, double hi) {
@@ -176,6 +177,7 @@ json modelPass(const CalibrateArgs& a, const Plan& plan, const DelineateOptions&
                       ". Re-create the model with `fieldseg train`.");
     }
     defaults = cardThresholds(card, a.model, defaults);
+    const auto gsdRange = cardGsdRange(card, a.model);
     ModelLoadOptions lo;
     lo.threads =
         base.threads > 0 ? base.threads : static_cast<int>(std::thread::hardware_concurrency());
@@ -186,6 +188,12 @@ json modelPass(const CalibrateArgs& a, const Plan& plan, const DelineateOptions&
       in.dates = imageDateFiles(a.images[i]);
       in.predictor = predictor.get();
       DelineateOptions o = base;
+      // --gsd auto: the same resampling delineate does, so the thresholds fit what it will see.
+      if (a.gsd == "auto" && gsdRange) {
+        const double native = openRaster(in.dates.front())->grid().gsdMeters();
+        const std::string note = autoGsdNote(native, *gsdRange, o.gsdM);
+        if (!note.empty()) logLine("calibrate: '" + a.images[i] + "': " + note);
+      }
       o.probabilitiesOut = (scratch.path / ("prob_" + std::to_string(i) + ".tif")).string();
       DelineateResult res = delineate(in, o);
       if (res.report.allNodata)
@@ -306,7 +314,7 @@ void run(const CalibrateArgs& a) {
   DelineateOptions base;
   base.threads = cappedThreads(a.threads, "calibrate");
   base.tilePx = a.tilePx;
-  base.gsdM = a.gsdM;
+  base.gsdM = parseGsdFlag(a.gsd, "calibrate");
   base.maxMpx = a.maxMpx;
   base.bands = splitList(a.bands);
   base.tempDir = scratch.path.string();
@@ -389,8 +397,7 @@ const Registrar kRegistrar(
       sub.add_option("--tile-px", a->tilePx, "Tile core size in pixels")
           ->check(CLI::Range(32, 8192))
           ->capture_default_str();
-      addGsdAndBudgetOptions(sub, a->gsdM, a->maxMpx,
-                             "Resample the imagery on read to this GSD in metres", "an image");
+      addModelGsdAndBudgetOptions(sub, a->gsd, a->maxMpx, "an image");
       sub.add_option("--bands", a->bands, "Bands to feed the model; default: the model's");
       sub.add_flag("--json", a->json, "Print the grid as JSON instead of a table");
       sub.add_flag("--overwrite", a->overwrite, "Replace existing outputs");

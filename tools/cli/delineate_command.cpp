@@ -146,38 +146,6 @@ void writeRunRecord(const DelineateArgs& a, const DelineateOptions& o, const Mod
   writeTextAtomically(runRecordPath(a.out), j.dump(2), "delineate");
 }
 
-// --gsd: "auto" and "native" read the native grid (auto may then pick a GSD, autoGsdNote),
-// anything else is metres.
-double parseGsdFlag(const std::string& gsd) {
-  if (gsd == "auto" || gsd == "native") return 0;
-  double m = 0;
-  try {
-    size_t used = 0;
-    m = std::stod(gsd, &used);
-    if (used != gsd.size()) m = -1;
-  } catch (const std::exception&) {
-    m = -1;
-  }
-  if (!(m >= 0.01 && m <= 100000))
-    throw UsageError("delineate: --gsd '" + gsd +
-                     "' is not auto, native or a number of metres in [0.01, 100000].");
-  return m;
-}
-
-// --gsd auto: when the native GSD lies outside the model's range, the nearer end of the range
-// goes into `gsdM` and the returned note says so; empty (and gsdM untouched) inside the range.
-std::string autoGsdNote(double native, const std::pair<double, double>& range, double& gsdM) {
-  const double lo = range.first, hi = range.second;
-  if (!(native > 0) || (native >= lo * (1 - 1e-6) && native <= hi * (1 + 1e-6))) return {};
-  gsdM = native < lo ? lo : hi;
-  char note[256];
-  std::snprintf(note, sizeof note,
-                "image GSD %.2f m lies outside the model's range %.2f-%.2f m: resampling on read "
-                "to %.2f m (--gsd native keeps %.2f m)",
-                native, lo, hi, gsdM, native);
-  return note;
-}
-
 // Every check that can refuse the call before any work: colliding paths, flag combinations,
 // existing outputs, the output folder; removes the temp files of killed runs. Returns the folder
 // the outputs go to.
@@ -372,7 +340,7 @@ void run(const DelineateArgs& a) {
   o.haloPx = a.haloPx;
   o.batch = a.batch;
   o.threads = cappedThreads(a.threads, "delineate");
-  o.gsdM = parseGsdFlag(a.gsd);
+  o.gsdM = parseGsdFlag(a.gsd, "delineate");
   o.maxMpx = a.maxMpx;
   if (a.bands.size() == 1) o.bands = splitList(a.bands.front());
   o.dateBands = dateBands;
@@ -508,27 +476,7 @@ const Registrar registrar(
           ->capture_default_str();
       sub.add_option("--threads", a->threads, "Worker threads (0 = all cores)")
           ->capture_default_str();
-      sub.add_option("--gsd", a->gsd,
-                     "Ground sampling distance the network reads: auto (the image's own, "
-                     "resampled on read to the nearer end of the model card's GSD range when it "
-                     "lies outside), native (never resample), or metres")
-          ->capture_default_str()
-          ->check(CLI::Validator(
-              [](std::string& v) -> std::string {
-                if (v == "auto" || v == "native") return {};
-                try {
-                  size_t used = 0;
-                  const double m = std::stod(v, &used);
-                  if (used == v.size() && m >= 0.01 && m <= 100000) return {};
-                } catch (const std::exception&) {
-                }
-                return "Value " + v + " not in range [0.01 - 100000] metres (or auto, native)";
-              },
-              "auto|native|METRES"));
-      sub.add_option("--max-mpx", a->maxMpx,
-                     "Refuse a processed window above this many megapixels (0 = no limit)")
-          ->check(CLI::Range(0.0, 1e9))
-          ->capture_default_str();
+      addModelGsdAndBudgetOptions(sub, a->gsd, a->maxMpx, "a processed window");
       sub.add_option(
              "--bands", a->bands,
              "Bands to feed the model (names or 1-based indices); default: the model's. "

@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <system_error>
 
@@ -106,6 +107,53 @@ void checkVectorOutput(const std::string& command, const std::string& flag,
   if (!knownVectorExtension(path))
     throw UsageError(command + ": " + flag + " '" + path +
                      "' has an unknown extension. Use .gpkg, .geojson, .fgb or .geojsonl.");
+}
+
+namespace {
+// "auto", "native" or a number of metres in range; the message CLI11 prints otherwise.
+std::string gsdFlagProblem(const std::string& v) {
+  if (v == "auto" || v == "native") return {};
+  try {
+    size_t used = 0;
+    const double m = std::stod(v, &used);
+    if (used == v.size() && m >= 0.01 && m <= 100000) return {};
+  } catch (const std::exception&) {
+  }
+  return "Value " + v + " not in range [0.01 - 100000] metres (or auto, native)";
+}
+}  // namespace
+
+void addModelGsdAndBudgetOptions(CLI::App& sub, std::string& gsd, double& maxMpx,
+                                 const std::string& budgetOf) {
+  sub.add_option("--gsd", gsd,
+                 "Ground sampling distance the network reads: auto (the image's own, resampled "
+                 "on read to the nearer end of the model card's GSD range when it lies outside), "
+                 "native (never resample), or metres")
+      ->capture_default_str()
+      ->check(
+          CLI::Validator([](std::string& v) { return gsdFlagProblem(v); }, "auto|native|METRES"));
+  sub.add_option("--max-mpx", maxMpx,
+                 "Refuse " + budgetOf + " above this many megapixels (0 = no limit)")
+      ->check(CLI::Range(0.0, 1e9))
+      ->capture_default_str();
+}
+
+double parseGsdFlag(const std::string& gsd, const std::string& command) {
+  if (const std::string problem = gsdFlagProblem(gsd); !problem.empty())
+    throw UsageError(command + ": --gsd: " + problem + ".");
+  return gsd == "auto" || gsd == "native" ? 0.0 : std::stod(gsd);
+}
+
+std::string autoGsdNote(double native, const std::pair<double, double>& range, double& gsdM) {
+  const double lo = range.first, hi = range.second;
+  if (!(native > 0) || (native >= lo * (1 - 1e-6) && native <= hi * (1 + 1e-6))) return {};
+  gsdM = native < lo ? lo : hi;
+  char note[256];
+  std::snprintf(note, sizeof note,
+                "image GSD %.2f m lies outside the model's range %.2f-%.2f m: resampling on read "
+                "to %.2f m (--gsd native keeps %.2f m)",
+                native, lo, hi, gsdM, native);
+  return note;
 }
 
 }  // namespace fieldseg::cli

@@ -45,4 +45,15 @@ void checkPixelBudget(const std::string& command, const std::string& what, doubl
 void addGsdAndBudgetOptions(CLI::App& sub, double& gsdM, double& maxMpx, const std::string& gsdHelp,
                             const std::string& budgetOf);
 
+/// The model commands' --gsd (delineate, calibrate): "auto" (default: the image's own GSD,
+/// resampled on read into the model card's gsd_range_m when it lies outside), "native", or metres
+/// in [0.01, 100000]; checked when parsed, with --max-mpx beside it.
+void addModelGsdAndBudgetOptions(CLI::App& sub, std::string& gsd, double& maxMpx,
+                                 const std::string& budgetOf);
+/// --gsd as DelineateOptions::gsdM: metres, or 0 for auto / native (the native grid).
+double parseGsdFlag(const std::string& gsd, const std::string& command);
+/// --gsd auto: when `native` lies outside `range`, sets `gsdM` to the range's nearer end and
+/// returns a note saying so (for the log and the run record); else "" and `gsdM` untouched.
+std::string autoGsdNote(double native, const std::pair<double, double>& range, double& gsdM);
+
 }  // namespace fieldseg::cli

@@ -95,7 +95,7 @@ Progress::Progress(std::string label, std::vector<Stage> stages, std::string uni
       unit_(std::move(unit)),
       stages_(std::move(stages)),
       stageSeconds_(stages_.size(), 0.0),
-      tty_(isatty(STDERR_FILENO) && gVerbosity != Verbosity::Quiet),
+      tty_(isatty(STDERR_FILENO) && gVerbosity != Verbosity::Quiet && gFormat == LogFormat::Text),
       json_(gFormat == LogFormat::Json && gVerbosity != Verbosity::Quiet),
       start_(std::chrono::steady_clock::now()),
       stageStart_(start_),
