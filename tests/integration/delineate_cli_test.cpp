@@ -226,7 +226,11 @@ TEST(DelineateCli, Acceptance3GeoJsonIsRfc7946) {
   for (std::string line; std::getline(seq, line);)
     if (!line.empty() && line.find("Feature") != std::string::npos) ++lines;
   EXPECT_EQ(lines, fc.at("features").size());
-  // OUT.run.json beside the output (full name), with the resolved config and the provenance.
+  // OUT.run.json beside the output (full name), with the resolved config and the provenance: two
+  // outputs with one stem keep two records.
+  const json seqRun = json::parse(slurp(d.file("f.geojsonl.run.json")));
+  EXPECT_EQ(seqRun.at("outputs").at("fields").at("path").get<std::string>(),
+            fs::absolute(d.file("f.geojsonl")).lexically_normal().string());
   const json run = json::parse(slurp(d.file("f.geojson.run.json")));
   EXPECT_EQ(run.at("config").at("t_ext"), 0.4);
   EXPECT_EQ(run.at("result").at("fields"), fc.at("features").size());

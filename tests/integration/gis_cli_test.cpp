@@ -162,7 +162,9 @@ TEST(GisCli, LogFormatJsonPrintsOneObjectPerLine) {
     ASSERT_TRUE(j.contains("time") && j.contains("level"));
     EXPECT_EQ(j["time"].get<std::string>().back(), 'Z');
     if (j["level"] == "detail") ++details;
-    if (j["level"] != "progress") EXPECT_EQ(j.value("command", ""), "delineate");
+    if (j["level"] != "progress") {
+      EXPECT_EQ(j.value("command", ""), "delineate");
+    }
     ++events;
   }
   EXPECT_GE(events, 2);
