@@ -13,14 +13,7 @@
 using namespace fieldseg::test;
 using nlohmann::json;
 
-namespace {
-
-json readJson(const std::string& path) {
-  std::ifstream in(path);
-  return json::parse(std::string(std::istreambuf_iterator<char>(in), {}));
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST(AoiBox, LonLatBoxSelectsLikeThePolygonFile) {
   TempDir d;
@@ -52,7 +45,7 @@ TEST(AoiBox, LonLatBoxSelectsLikeThePolygonFile) {
     args.insert(args.end(), extra.begin(), extra.end());
     const auto r = runCli(args);
     EXPECT_EQ(r.exitCode, 0) << r.err;
-    return readJson(d.file(out))["features"];
+    return test::readJsonFile(d.file(out))["features"];
   };
   const json all = run({}, "all.geojson");
   const json byBox = run({"--aoi", box}, "box_flag.geojson");

@@ -83,20 +83,15 @@ class BatchGrid : public ::testing::Test {
 };
 std::unique_ptr<test::TempDir> BatchGrid::dir_;
 
-json readJson(const std::string& path) {
-  std::ifstream in(path);
-  return json::parse(in);
-}
-
 TEST_F(BatchGrid, GridIsFourByFourAndDeterministic) {
-  json g = readJson(f("grid.json"));
+  json g = test::readJsonFile(f("grid.json"));
   ASSERT_EQ(g["cells"].size(), 16u);
   EXPECT_EQ(g["crs"], "EPSG:32636");
   ASSERT_EQ(test::runCli({"grid", "--images", f("scene.tif"), "--cell-m", "384", "--snap-to-extent",
                           "--out", f("grid2.json")})
                 .exitCode,
             0);
-  EXPECT_EQ(readJson(f("grid2.json")), g);
+  EXPECT_EQ(test::readJsonFile(f("grid2.json")), g);
   // A VRT of the scene gives the same cells (images may be VRTs or /vsi* paths).
   ASSERT_EQ(
       test::runShell("gdal_translate -q -of VRT '" + f("scene.tif") + "' '" + f("scene.vrt") + "'")
@@ -106,7 +101,7 @@ TEST_F(BatchGrid, GridIsFourByFourAndDeterministic) {
                           "--out", f("grid-vrt.json")})
                 .exitCode,
             0);
-  json gv = readJson(f("grid-vrt.json"));
+  json gv = test::readJsonFile(f("grid-vrt.json"));
   ASSERT_EQ(gv["cells"].size(), g["cells"].size());
   for (size_t i = 0; i < g["cells"].size(); ++i) {
     EXPECT_EQ(gv["cells"][i]["bounds"], g["cells"][i]["bounds"]);
@@ -142,7 +137,7 @@ TEST_F(BatchGrid, MergedShardsEqualSingleProcessAndRerunRedoesExactlyTheDamagedC
   EXPECT_TRUE(runShards(out, 3).empty());
 
   // Delete two outputs, truncate a third.
-  json g = readJson(f("grid.json"));
+  json g = test::readJsonFile(f("grid.json"));
   const std::string a = g["cells"][2]["id"], b = g["cells"][7]["id"], c = g["cells"][12]["id"];
   fs::remove(out + "/cells/" + a + ".geojson");
   fs::remove(out + "/cells/" + b + ".geojson");
@@ -161,7 +156,7 @@ TEST_F(BatchGrid, MergedShardsEqualSingleProcessAndRerunRedoesExactlyTheDamagedC
                           f("merged-c.geojson")})
                 .exitCode,
             0);
-  json gj = readJson(f("merged-c.geojson"));
+  json gj = test::readJsonFile(f("merged-c.geojson"));
   std::set<std::string> ids;  // fiboa string ids, unique after the merge
   for (const auto& feat : gj["features"]) ids.insert(feat["properties"]["id"].get<std::string>());
   EXPECT_EQ(ids.size(), gj["features"].size());
@@ -172,7 +167,7 @@ TEST_F(BatchGrid, MergedShardsEqualSingleProcessAndRerunRedoesExactlyTheDamagedC
 TEST_F(BatchGrid, MergeWithAMissingCellFailsNamingIt) {
   const std::string out = f("out-m");
   runShards(out, 2);
-  json g = readJson(f("grid.json"));
+  json g = test::readJsonFile(f("grid.json"));
   const std::string gone = g["cells"][9]["id"];
   fs::remove(out + "/cells/" + gone + ".geojson");
   fs::remove(out + "/cells/" + gone + ".done");
@@ -205,7 +200,7 @@ TEST_F(BatchGrid, ShardFlagsAndEnvironmentErrorsAreUsageErrors) {
 TEST_F(BatchGrid, HostileCellIdsAreRefusedAndNothingIsWrittenOutsideTheOutputDir) {
   const std::string root = f("hostile");
   fs::create_directories(root + "/a/b/c/d");
-  const json good = readJson(f("grid.json"));
+  const json good = test::readJsonFile(f("grid.json"));
   const std::vector<std::string> ids = {
       "../../../../x/pwn",   root + "/abs",         "../../escape", ".hidden", "",
       std::string(300, 'z'), std::string("x\0y", 3)};  // a NUL byte: dumped as \u0000
@@ -267,11 +262,11 @@ TEST(BatchGridNetwork, ShardedEqualsSingleWithTheModel) {
                                      d.file("p.tif")};
   single.insert(single.end(), model.begin(), model.end());
   ok(test::runCli(single));
-  const json rec = readJson(d.file("single.gpkg.run.json"));
+  const json rec = test::readJsonFile(d.file("single.gpkg.run.json"));
   EXPECT_EQ(rec["result"]["network_tile_px"], json({208, 208}));
   ok(test::runCli({"grid", "--images", d.file("scene.tif"), "--cell-m", "450", "--snap-to-extent",
                    "--out", d.file("grid.json")}));
-  ASSERT_EQ(readJson(d.file("grid.json"))["cells"].size(), 16u);
+  ASSERT_EQ(test::readJsonFile(d.file("grid.json"))["cells"].size(), 16u);
   for (int i = 0; i < 3; ++i) {
     std::vector<std::string> args = {
         "-q",          "delineate",     "--grid",          d.file("grid.json"), "--out-dir",

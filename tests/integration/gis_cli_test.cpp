@@ -24,12 +24,6 @@ using json = nlohmann::json;
 using test::runCli;
 using test::TempDir;
 
-json readJson(const std::string& path) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in) << path;
-  return json::parse(std::string(std::istreambuf_iterator<char>(in), {}));
-}
-
 void runOk(const std::vector<std::string>& args) {
   const auto r = runCli(args);
   ASSERT_EQ(r.exitCode, 0) << r.err;
@@ -207,14 +201,14 @@ TEST(GisCli, DelineateConfigFileGivesFlagsTheCommandLineWinsUnknownKeysRefused) 
              .dump();
   }
   runOk({"-q", "delineate", "--config", d.file("c.json")});
-  json rec = readJson(d.file("f.geojson.run.json"));
+  json rec = test::readJsonFile(d.file("f.geojson.run.json"));
   EXPECT_EQ(rec["config"]["min_area_m2"], 250.0);
   EXPECT_EQ(rec["config"]["tile_px"], 128);
   EXPECT_EQ(rec["config"]["overwrite"], true);
   EXPECT_FALSE(rec["inputs"]["config"].is_null());
   // The command line wins over the file.
   runOk({"-q", "delineate", "--config", d.file("c.json"), "--min-area-m2", "300"});
-  rec = readJson(d.file("f.geojson.run.json"));
+  rec = test::readJsonFile(d.file("f.geojson.run.json"));
   EXPECT_EQ(rec["config"]["min_area_m2"], 300.0);
   // Unknown keys: all named, nothing written.
   {
@@ -255,7 +249,7 @@ TEST(GisCli, PerDateBandsReadTwoDatesFromOneFile) {
          d.file("one.geojson"), "--threads", "2"});
   runOk({"-q", "delineate", d.file("two_dates.tif"), "--bands", "1,2,3,4", "--bands", "5,6,7,8",
          "--model", "synth_smallholder", "--out", d.file("two.geojson"), "--threads", "2"});
-  const json rec = readJson(d.file("two.geojson.run.json"));
+  const json rec = test::readJsonFile(d.file("two.geojson.run.json"));
   EXPECT_EQ(rec["config"]["bands"], json({{"1", "2", "3", "4"}, {"5", "6", "7", "8"}}));
   EXPECT_EQ(rec["inputs"]["images"].size(), 1u);
   // Two identical dates average to the one date: the same fields.
@@ -279,7 +273,7 @@ TEST(GisCli, GsdAutoResamplesIntoTheModelRangeNativeOptsOut) {
                    d.file("auto.gpkg"), "--threads", "2"});
   ASSERT_EQ(r.exitCode, 0) << r.err;
   EXPECT_NE(r.err.find("resampling on read to 6.00 m"), std::string::npos) << r.err;
-  json rec = readJson(d.file("auto.gpkg.run.json"));
+  json rec = test::readJsonFile(d.file("auto.gpkg.run.json"));
   EXPECT_EQ(rec["config"]["gsd"], "auto");
   EXPECT_NEAR(rec["config"]["gsd_m"].get<double>(), 6.0, 1e-9);
   EXPECT_NEAR(rec["result"]["gsd_m"].get<double>(), 6.0, 0.05);
@@ -292,7 +286,7 @@ TEST(GisCli, GsdAutoResamplesIntoTheModelRangeNativeOptsOut) {
               d.file("native.gpkg"), "--gsd", "native", "--threads", "2"});
   ASSERT_EQ(r.exitCode, 0) << r.err;
   EXPECT_NE(r.err.find("warning: image GSD 10.00 m is outside"), std::string::npos) << r.err;
-  rec = readJson(d.file("native.gpkg.run.json"));
+  rec = test::readJsonFile(d.file("native.gpkg.run.json"));
   EXPECT_EQ(rec["config"]["gsd_m"], "native");
   EXPECT_NEAR(rec["result"]["gsd_m"].get<double>(), 10.0, 0.05);
 
@@ -337,7 +331,7 @@ TEST(GisCli, DatetimeFlagStampsEveryFieldInUtc) {
   ASSERT_NO_FATAL_FAILURE(scene(d, 256));
   runOk({"-q", "delineate", d.file("scene.tif"), "--probabilities-in", d.file("labels.tif"),
          "--out", d.file("f.geojson"), "--datetime", "2021-08-01T01:30:00+02:00"});
-  const json fc = readJson(d.file("f.geojson"));
+  const json fc = test::readJsonFile(d.file("f.geojson"));
   ASSERT_GT(fc["features"].size(), 5u);
   for (const auto& f : fc["features"])
     ASSERT_EQ(f["properties"]["determination_datetime"], "2021-07-31T23:30:00Z");

@@ -23,11 +23,6 @@ using json = nlohmann::json;
 using test::runCli;
 using test::TempDir;
 
-json slurpJson(const std::string& path) {
-  std::ifstream f(path);
-  return json::parse(f);
-}
-
 double medianIou(const std::string& pred, const std::string& truth) {
   const auto r = runCli({"evaluate", "--pred", pred, "--truth", truth, "--json"});
   EXPECT_EQ(r.exitCode, 0) << r.err;
@@ -59,7 +54,7 @@ TEST(SelfTraining, PseudoLabelsDoNotLowerTheScoreOfAGoodModel) {
                    "--min-confidence", "0.5", "--min-boundary-strength", "0.95", "--out",
                    d.file("k12.geojson")});
   ASSERT_EQ(r.exitCode, 0) << r.err;
-  const json rec = slurpJson(d.file("k12.geojson.run.json"));
+  const json rec = test::readJsonFile(d.file("k12.geojson.run.json"));
   const long long kept = rec["result"]["kept"].get<long long>();
   EXPECT_GT(kept, 20) << r.err;
   EXPECT_LT(kept, rec["result"]["predicted"].get<long long>());
@@ -147,7 +142,7 @@ TEST(SuggestCli, WindowsAvoidLabelledFieldsAndComeRankedBestFirst) {
     for (const auto& f : westInCrs.fields)
       EXPECT_LT(intersectionArea(s.polygon, f.polygon), 9.0) << "window " << i + 1;
   }
-  const json rec = slurpJson(d.file("sug.gpkg.run.json"));
+  const json rec = test::readJsonFile(d.file("sug.gpkg.run.json"));
   EXPECT_GT(rec["result"]["skipped_labelled"].get<long long>(), 10);
 
   // Bad inputs: one line, the right exit code, nothing written.

@@ -82,4 +82,14 @@ void synthSmallholder(const std::string& image, const std::string& truth, int si
   ASSERT_EQ(r.exitCode, 0) << r.err;
 }
 
+nlohmann::json readJsonFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("test: cannot read '" + path + "'");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error("test: '" + path + "' is not JSON: " + e.what());
+  }
+}
+
 }  // namespace fieldseg::test

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <exception>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,10 @@ struct CliResult {
 
 /// Runs the built `fieldseg` with `args` (each argument shell-quoted), capturing stdout and stderr.
 CliResult runCli(const std::vector<std::string>& args);
+
+/// The JSON document in `path` (a run record, a GeoJSON file, a grid); throws
+/// std::runtime_error naming the file when it cannot be read or is not JSON.
+nlohmann::json readJsonFile(const std::string& path);
 
 /// Runs any shell command, capturing output the same way.
 CliResult runShell(const std::string& command);
