@@ -96,11 +96,6 @@ class GeoTiffWriter {
   void setMetadata(const std::string& key, const std::string& value);
   /// GDAL scale/offset of every band (readers show value * scale + offset).
   void setScaleOffset(double scale, double offset);
-  /// From now on, write() also writes each raster's validity into an internal per-dataset mask
-  /// (0 = nodata), which GDAL, QGIS and openRaster honour.
-  void enableMask();
-  /// close() builds internal overviews (average, factors 2, 4, ... down to 256 px) first.
-  void buildOverviewsOnClose();
   /// close() rewrites the file as a Cloud Optimized GeoTIFF (GDAL's COG driver: 256 px tiles,
   /// DEFLATE, averaged overviews honouring nodata, IFDs first) instead; one more pass over the
   /// data.

@@ -26,7 +26,7 @@ struct GeoTiffWriter::Impl {
   GDALDataset* ds = nullptr;
   std::mutex mutex;
   bool closed = false;
-  bool mask = false, overviews = false, cog = false;
+  bool cog = false;
 };
 
 namespace {
@@ -140,20 +140,6 @@ void GeoTiffWriter::write(int x, int y, const Raster<float>& r) {
                     "': " + gdalCause(errors, "write failed") + ". Check free disk space.");
     }
   }
-  if (impl_->mask) {
-    std::vector<std::uint8_t> m(static_cast<size_t>(in.width) * in.height, 255);
-    for (int rr = 0; rr < in.height && !r.valid.empty(); ++rr)
-      for (int cc = 0; cc < in.width; ++cc)
-        m[static_cast<size_t>(rr) * in.width + cc] =
-            r.valid[static_cast<size_t>(in.y - y + rr) * r.cols + (in.x - x + cc)] ? 255 : 0;
-    CPLErr err = impl_->ds->GetRasterBand(1)->GetMaskBand()->RasterIO(
-        GF_Write, in.x, in.y, in.width, in.height, m.data(), in.width, in.height, GDT_Byte, 0, 0,
-        nullptr);
-    if (err != CE_None) {
-      throw IoError("io: cannot write the nodata mask of '" + impl_->tmpPath +
-                    "': " + gdalCause(errors, "write failed") + ". Check free disk space.");
-    }
-  }
 }
 
 void GeoTiffWriter::setScaleOffset(double scale, double offset) {
@@ -162,26 +148,6 @@ void GeoTiffWriter::setScaleOffset(double scale, double offset) {
     impl_->ds->GetRasterBand(b + 1)->SetScale(scale);
     impl_->ds->GetRasterBand(b + 1)->SetOffset(offset);
   }
-}
-
-void GeoTiffWriter::enableMask() {
-  std::lock_guard<std::mutex> lock(impl_->mutex);
-  if (!impl_->ds || impl_->mask) return;
-  GdalErrorScope errors;
-  // Inside the TIFF, not a .msk sidecar that the rename on close() would leave behind.
-  CPLSetThreadLocalConfigOption("GDAL_TIFF_INTERNAL_MASK", "YES");
-  const CPLErr made = impl_->ds->CreateMaskBand(GMF_PER_DATASET);
-  CPLSetThreadLocalConfigOption("GDAL_TIFF_INTERNAL_MASK", nullptr);
-  if (made != CE_None) {
-    throw IoError("io: cannot add a nodata mask to '" + impl_->tmpPath +
-                  "': " + gdalCause(errors, "mask creation failed") + ".");
-  }
-  impl_->mask = true;
-}
-
-void GeoTiffWriter::buildOverviewsOnClose() {
-  std::lock_guard<std::mutex> lock(impl_->mutex);
-  impl_->overviews = true;
 }
 
 void GeoTiffWriter::writeCogOnClose() {
@@ -198,14 +164,6 @@ void GeoTiffWriter::close() {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   if (impl_->closed) return;
   GdalErrorScope errors;
-  if (impl_->overviews && !impl_->cog) {
-    std::vector<int> factors;
-    for (int f = 2; std::max(impl_->grid.width(), impl_->grid.height()) / f >= 256; f *= 2)
-      factors.push_back(f);
-    if (!factors.empty())
-      impl_->ds->BuildOverviews("AVERAGE", static_cast<int>(factors.size()), factors.data(), 0,
-                                nullptr, nullptr, nullptr);
-  }
   impl_->ds->FlushCache(false);
   bool failed = errors.hasFailure();
   std::string finished = impl_->tmpPath;  // the file renamed into place

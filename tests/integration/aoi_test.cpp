@@ -13,8 +13,6 @@
 using namespace fieldseg::test;
 using nlohmann::json;
 
-namespace {}  // namespace
-
 TEST(AoiBox, LonLatBoxSelectsLikeThePolygonFile) {
   TempDir d;
   ASSERT_NO_FATAL_FAILURE(synthSmallholder(d.file("s.tif"), d.file("t.geojson"), 256, 9));
@@ -45,7 +43,7 @@ TEST(AoiBox, LonLatBoxSelectsLikeThePolygonFile) {
     args.insert(args.end(), extra.begin(), extra.end());
     const auto r = runCli(args);
     EXPECT_EQ(r.exitCode, 0) << r.err;
-    return test::readJsonFile(d.file(out))["features"];
+    return readJsonFile(d.file(out))["features"];
   };
   const json all = run({}, "all.geojson");
   const json byBox = run({"--aoi", box}, "box_flag.geojson");

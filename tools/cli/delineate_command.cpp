@@ -362,8 +362,14 @@ void run(const DelineateArgs& a) {
 
   LoadedModel loaded = loadModelInto(a, o, in);
   ModelInfo& model = loaded.info;
+  // The first input, opened once here: its native GSD (for --gsd auto) and the fields' CRS.
+  std::unique_ptr<RasterSource> firstInput;
+  if (!in.dates.empty() || !in.probabilitiesIn.empty())
+    firstInput =
+        openRaster(in.probabilitiesIn.empty() ? in.dates.front()
+                                              : std::vector<std::string>{in.probabilitiesIn});
   if (a.gsd == "auto" && model.gsdRange && !in.dates.empty()) {
-    const double native = openRaster(in.dates.front())->grid().gsdMeters();
+    const double native = firstInput->grid().gsdMeters();
     model.gsdNote = autoGsdNote(native, *model.gsdRange, o.gsdM);
     if (!model.gsdNote.empty()) logLine("delineate: " + model.gsdNote);
   }
@@ -415,14 +421,9 @@ void run(const DelineateArgs& a) {
     if (!bar) bar.emplace("delineate", stages, "tiles");
     bar->update(s, done, total, px);
   };
-  // The writer needs the fields' CRS, known once the inputs are open: open it lazily through a
-  // first probe of the grid (delineate opens the sources again; opening is cheap).
-  {
-    std::vector<std::string> probe = in.probabilitiesIn.empty()
-                                         ? in.dates.front()
-                                         : std::vector<std::string>{in.probabilitiesIn};
-    fieldsCrs = openRaster(probe)->grid().crs();
-  }
+  // The writer needs the fields' CRS: the first input's (delineate opens the sources again).
+  fieldsCrs = firstInput->grid().crs();
+  firstInput.reset();
   writer = std::make_unique<FieldWriter>(a.out, fieldsCrs, schema, wo);
   DelineateResult res = delineate(in, o);
   if (bar) bar->finish();

@@ -133,19 +133,21 @@ TEST(GeoTiffWriter, AbandonedWriterLeavesNothingAndErrorsAreClear) {
   EXPECT_TRUE(fs::exists(path));
 }
 
-// Probability rasters as GIS users open them: GDAL scale/offset, an internal nodata mask (no .msk
-// sidecar left by the rename), internal overviews; openRaster honours the mask and the scale.
-TEST(GeoTiffWriter, ScaleMaskAndOverviews) {
+// Probability rasters as GIS users open them: a Cloud Optimized GeoTIFF (one file, nothing left
+// beside it by the copy and the rename) with a nodata value, GDAL scale/offset, band names and
+// overviews; openRaster honours the nodata value and the scale.
+TEST(GeoTiffWriter, CogWithNodataScaleAndOverviews) {
   TempDir dir;
   const std::string path = dir.file("p.tif");
   {
-    GeoTiffWriter w(path, utmGrid(600, 600), 2, GeoTiffWriter::Type::Byte, {"extent", "boundary"});
-    w.setScaleOffset(1.0 / 255.0, 0.0);
-    w.enableMask();
-    w.buildOverviewsOnClose();
+    GeoTiffWriter w(path, utmGrid(600, 600), 2, GeoTiffWriter::Type::Byte, {"extent", "boundary"},
+                    255.0);
+    w.setScaleOffset(1.0 / 254.0, 0.0);
+    w.writeCogOnClose();
     Raster<float> r(2, 600, 600, 51.0f);
-    for (int y = 0; y < 600; ++y)
-      for (int x = 0; x < 100; ++x) r.valid[static_cast<size_t>(y) * 600 + x] = 0;  // no data
+    for (int b = 0; b < 2; ++b)
+      for (int y = 0; y < 600; ++y)
+        for (int x = 0; x < 100; ++x) r.at(b, y, x) = 255.0f;  // no data
     w.write(0, 0, r);
     w.close();
   }
@@ -153,15 +155,21 @@ TEST(GeoTiffWriter, ScaleMaskAndOverviews) {
     EXPECT_EQ(e.path().filename(), "p.tif") << "left behind: " << e.path();
   GDALDatasetH ds = GDALOpen(path.c_str(), GA_ReadOnly);
   ASSERT_NE(ds, nullptr);
+  const char* layout = GDALGetMetadataItem(ds, "LAYOUT", "IMAGE_STRUCTURE");
+  EXPECT_STREQ(layout ? layout : "", "COG");
   GDALRasterBandH b1 = GDALGetRasterBand(ds, 1);
-  EXPECT_EQ(GDALGetMaskFlags(b1), GMF_PER_DATASET);
-  EXPECT_GE(GDALGetOverviewCount(b1), 1);  // 600 px: factor 2 (300 px)
-  EXPECT_NEAR(GDALGetRasterScale(b1, nullptr), 1.0 / 255.0, 1e-12);
+  EXPECT_EQ(GDALGetMaskFlags(b1), GMF_NODATA);
+  int has = 0;
+  EXPECT_EQ(GDALGetRasterNoDataValue(b1, &has), 255.0);
+  EXPECT_TRUE(has);
+  EXPECT_GE(GDALGetOverviewCount(b1), 1);  // 600 px: at least 300 px
+  EXPECT_NEAR(GDALGetRasterScale(b1, nullptr), 1.0 / 254.0, 1e-12);
+  EXPECT_STREQ(GDALGetDescription(GDALGetRasterBand(ds, 2)), "boundary");
   GDALClose(ds);
   const auto src = openRaster({path});
-  EXPECT_DOUBLE_EQ(src->bands()[0].scale, 1.0 / 255.0);
+  EXPECT_DOUBLE_EQ(src->bands()[0].scale, 1.0 / 254.0);
   const Raster<float> got = src->read({0, 0, 600, 600});
   EXPECT_FALSE(got.isValid(10, 50));
   EXPECT_TRUE(got.isValid(10, 150));
-  EXPECT_NEAR(got.at(0, 10, 150), 0.2f, 1e-6);  // 51 / 255
+  EXPECT_NEAR(got.at(0, 10, 150), 51.0f / 254.0f, 1e-6);
 }
