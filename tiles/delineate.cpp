@@ -37,10 +37,12 @@ int fieldsHaloFor(const post::InstanceParams& params) {
 
 post::InstanceParams instanceParamsFor(const DelineateOptions& o) {
   post::InstanceParams p;
-  p.extentQ = post::quantizeThreshold(o.tExt);
-  p.boundaryQ = std::max<std::uint8_t>(1, post::quantizeThreshold(o.tBound));
-  p.markerQ = o.tDist > 0 ? std::max<std::uint8_t>(1, post::quantizeThreshold(o.tDist)) : 0;
-  p.markerHeightQ = std::max<std::uint8_t>(1, post::quantizeThreshold(o.markerH));
+  p.extentQ = post::quantizeThreshold(o.thresholds.tExt);
+  p.boundaryQ = std::max<std::uint8_t>(1, post::quantizeThreshold(o.thresholds.tBound));
+  p.markerQ = o.thresholds.tDist > 0
+                  ? std::max<std::uint8_t>(1, post::quantizeThreshold(o.thresholds.tDist))
+                  : 0;
+  p.markerHeightQ = std::max<std::uint8_t>(1, post::quantizeThreshold(o.thresholds.markerH));
   return p;
 }
 
@@ -94,11 +96,7 @@ void checkOptions(const DelineateOptions& o) {
         " must be in [0, tile_px=" + std::to_string(o.tilePx) + "]. Fix --halo-px.");
   if (o.batch < 1) bad("batch " + std::to_string(o.batch) + " must be >= 1. Fix --batch.");
   if (o.threads < 0) bad("threads must be >= 0 (0 = all cores). Fix --threads.");
-  if (!(o.tExt >= 0 && o.tExt <= 1)) bad("t_ext must be in [0, 1]. Fix --t-ext.");
-  if (!(o.tBound > 0 && o.tBound <= 1)) bad("t_bound must be in (0, 1]. Fix --t-bound.");
-  if (!(o.minAreaM2 >= 0)) bad("min_area_m2 must be >= 0. Fix --min-area-m2.");
-  if (!(o.tDist >= 0 && o.tDist < 1)) bad("t_dist must be in [0, 1). Fix --t-dist.");
-  if (!(o.markerH > 0 && o.markerH < 1)) bad("marker_h must be in (0, 1). Fix --marker-h.");
+  checkThresholds(o.thresholds, "delineate");
   if (!(o.simplifyM >= 0)) bad("simplify_m must be >= 0. Fix --simplify-m.");
 }
 
@@ -132,7 +130,7 @@ Run runPasses(const DelineateInput& in, const DelineateOptions& o,
   FieldsContext ctx;
   ctx.params = instanceParamsFor(o);
   ctx.haloPx = fieldsHaloFor(ctx.params);
-  ctx.build.minAreaM2 = o.minAreaM2;
+  ctx.build.minAreaM2 = o.thresholds.minAreaM2;
   ctx.build.simplifyM = o.simplifyM;
 
   std::optional<tbb::task_arena> arena;

@@ -148,29 +148,17 @@ int manifestEntriesFor(const std::string& dir, const std::string& sourceImage) {
 int updateManifest(const std::string& dir, const std::string& sourceImage,
                    const std::vector<std::string>& lines) {
   const fs::path path = fs::path(dir) / "manifest.jsonl";
-  const fs::path tmp = tempSibling((fs::path(dir) / "manifest.jsonl").string());
   int replaced = 0;
-  std::vector<std::string> keep;
+  std::string text;
   for (const std::string& l : readManifest(path)) {
     if (fromSource(l, sourceImage)) {
       ++replaced;
       continue;
     }
-    keep.push_back(l);
+    text += l + '\n';
   }
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    for (const std::string& l : keep) out << l << '\n';
-    for (const std::string& l : lines) out << l << '\n';
-    if (!out)
-      throw IoError("weak_labels: cannot write '" + tmp.string() +
-                    "': disk full or no permission. Free space or choose another --chips folder.");
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec)
-    throw IoError("weak_labels: cannot rename '" + tmp.string() + "' to '" + path.string() +
-                  "': " + ec.message() + ". Check permissions.");
+  for (const std::string& l : lines) text += l + '\n';
+  writeFileAtomically(path.string(), text);
   return replaced;
 }
 

@@ -23,6 +23,7 @@
 #include "fieldseg/fields.hpp"
 #include "fieldseg/geo.hpp"
 #include "fieldseg/predictor.hpp"
+#include "fieldseg/thresholds.hpp"
 
 namespace fieldseg {
 
@@ -52,17 +53,8 @@ struct DelineateOptions {
   /// first date's acquisition time when its metadata (STAC, TIFF tags) knows it.
   std::string datetime;
 
-  double tExt = 0.4;    ///< extent threshold
-  double tBound = 0.2;  ///< boundary threshold (the watershed hierarchy cut)
-  /// Marker threshold on the distance head: 0 = basin floors are the markers; > 0 = markers are
-  /// the h-maxima of the smoothed distance at least t_dist high (src/post/instances.cpp, marker
-  /// mode).
-  double tDist = 0;
-  /// Marker mode: the dynamic (height above the deepest pass to a higher peak) a smoothed
-  /// distance peak needs to seed a field. Lower splits more, higher merges more.
-  double markerH = 0.1;
-  double minAreaM2 = 100;  ///< smaller fields are dropped (ellipsoidal area)
-  double simplifyM = 0;    ///< topology-preserving simplification tolerance (0 = exact pixel edges)
+  Thresholds thresholds;  ///< the post-processing thresholds (fieldseg/thresholds.hpp)
+  double simplifyM = 0;   ///< topology-preserving simplification tolerance (0 = exact pixel edges)
 
   /// A processed window above this many megapixels is refused up front (UsageError naming the
   /// figure); 0 = no limit. A VRT or sparse TIFF can declare 1e12 pixels in a few bytes.

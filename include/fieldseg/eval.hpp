@@ -42,6 +42,7 @@
 
 #include "fieldseg/fields.hpp"
 #include "fieldseg/geo.hpp"
+#include "fieldseg/thresholds.hpp"
 
 namespace fieldseg {
 
@@ -124,14 +125,6 @@ std::string evalResultTable(const EvalResult& r);
 FieldSet perFieldLayer(const FieldSet& truth, const EvalResult& r);
 
 // ---- calibration -----------------------------------------------------------------------------
-
-struct Thresholds {
-  double tExt = 0.4;
-  double tBound = 0.2;
-  double minAreaM2 = 100;
-  double tDist = 0;      ///< marker threshold on the distance head (0 = basin floors are markers)
-  double markerH = 0.1;  ///< marker mode: the dynamic a distance peak needs to be a marker
-};
 
 struct CalibrationGrid {
   std::vector<double> tExt;

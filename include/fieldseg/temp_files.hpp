@@ -11,6 +11,8 @@
 namespace fieldseg {
 
 /// A fresh temp path in the folder of `path`: "<dir>/<stem>.fieldseg-tmp-<pid>@<host>@<n><ext>".
+/// The name is announced to fileEnv().willCreate (fieldseg/file_env.hpp), which a test may make
+/// refuse it with IoError. A finished temp file becomes the output through publishFile().
 std::string tempSibling(const std::string& path);
 
 /// True when `name` (a file name, no folder) is a fieldseg temp file of this host whose process is
@@ -24,9 +26,9 @@ bool isStaleTempName(const std::string& name);
 int removeStaleTemps(const std::string& dir);
 
 /// Writes `content` to `path` atomically on POSIX file systems: a tempSibling in the same folder,
-/// fsync, rename, fsync of the folder; creates missing parent folders. Readers (a rerun, merge) see
-/// the old file or the complete new one, never a prefix, even when the writer is killed; a killed
-/// writer's temp file is one removeStaleTemps() recognises. Throws IoError.
+/// fsync, publishFile (rename, fsync of the folder); creates missing parent folders. Readers (a
+/// rerun, merge) see the old file or the complete new one, never a prefix, even when the writer is
+/// killed; a killed writer's temp file is one removeStaleTemps() recognises. Throws IoError.
 void writeFileAtomically(const std::string& path, const std::string& content);
 
 }  // namespace fieldseg

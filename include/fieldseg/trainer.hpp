@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "fieldseg/thresholds.hpp"
+
 namespace fieldseg {
 
 /// Shape of the residual U-Net (see src/model/README.md for the layer list).
@@ -78,7 +80,9 @@ struct TrainConfig {
   /// loss of all three heads, which also sees the boundary and distance heads the instances use).
   std::string valSelectBy = "mcc";
   std::vector<double> gsdRangeM;  ///< for the card; empty = derived from the training chips
-  double tExt = 0.4, tBound = 0.2, minAreaM2 = 100;  ///< default thresholds written to the card
+  /// The thresholds written to the card (t_ext, t_bound, min_area_m2 of the config's
+  /// "thresholds"; calibrate sets the others).
+  Thresholds thresholds;
   std::vector<std::string> dataCommands;  ///< commands that made the chips (copied to the card)
   std::string description;
   std::string configText;  ///< the JSON as read (copied verbatim to the card)

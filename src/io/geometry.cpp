@@ -1,7 +1,6 @@
 // OGR/GEOS-backed geometry operations on fieldseg::Polygon (see include/fieldseg/geometry.hpp).
 #include "fieldseg/geometry.hpp"
 
-#include <cpl_error.h>
 #include <ogr_geometry.h>
 
 #include <algorithm>
@@ -9,6 +8,7 @@
 #include <limits>
 
 #include "fieldseg/error.hpp"
+#include "gdal_error.hpp"
 #include "ogr_polygons.hpp"
 
 namespace fieldseg {
@@ -16,13 +16,9 @@ namespace {
 
 using GeomPtr = std::unique_ptr<OGRGeometry>;
 
-// GEOS complaints about invalid inputs are expected here (callers check results): keep them quiet.
-struct QuietErrors {
-  QuietErrors() { CPLPushErrorHandler(CPLQuietErrorHandler); }
-  ~QuietErrors() { CPLPopErrorHandler(); }
-  QuietErrors(const QuietErrors&) = delete;
-  QuietErrors& operator=(const QuietErrors&) = delete;
-};
+// GEOS complaints about invalid inputs are expected here (callers check results): a
+// GdalErrorScope keeps them off stderr.
+using QuietErrors = io::GdalErrorScope;
 
 // Holes are kept as they are so that isValid() reports degenerate ones.
 std::unique_ptr<OGRPolygon> toOgr(const Polygon& p) {

@@ -1,7 +1,6 @@
 // Shape on top of OGR geometries (GEOS does the overlays). OGR types stay in this file.
 #include "fieldseg/geometry_metrics.hpp"
 
-#include <cpl_error.h>
 #include <ogr_api.h>
 #include <ogr_geometry.h>
 
@@ -9,6 +8,7 @@
 #include <utility>
 
 #include "fieldseg/error.hpp"
+#include "gdal_error.hpp"
 #include "ogr_polygons.hpp"
 
 namespace fieldseg {
@@ -24,11 +24,13 @@ using GeomPtr = std::unique_ptr<OGRGeometry>;
 GeomPtr emptyGeom() { return std::make_unique<OGRGeometryCollection>(); }
 
 // OGR returns nullptr when GEOS fails; evaluation must not silently lose geometry, so say so.
-GeomPtr checked(OGRGeometry* g, const char* op) {
+// `errors` holds what GEOS said (through GDAL) while the operation ran.
+GeomPtr checked(OGRGeometry* g, const char* op, const io::GdalErrorScope& errors) {
   if (!g) {
     throw DataError(std::string("eval: geometry ") + op +
-                    " failed in GEOS: the inputs are probably degenerate. Repair the polygons "
-                    "(e.g. ogr2ogr -makevalid) and retry.");
+                    " failed in GEOS: " + io::gdalCause(errors, "no reason given") +
+                    ". The inputs are probably degenerate: repair the polygons (e.g. ogr2ogr "
+                    "-makevalid) and retry.");
   }
   return GeomPtr(g);
 }
@@ -91,14 +93,11 @@ Shape Shape::fromPolygon(const Polygon& polygon, bool* repaired) {
   if (repaired) *repaired = false;
   if (polygon.exterior.size() < 3) return Shape();
   auto poly = io::toOgrPolygon(polygon, io::DegenerateHoles::kDrop);
-  CPLPushErrorHandler(CPLQuietErrorHandler);
+  io::GdalErrorScope quiet;  // GEOS explains invalid input; nothing to report here
   bool valid = poly->IsValid();
-  CPLPopErrorHandler();
   if (valid) return Shape(std::make_shared<Impl>(Impl{std::move(poly)}));
   if (repaired) *repaired = true;
-  CPLPushErrorHandler(CPLQuietErrorHandler);
   GeomPtr fixed(poly->MakeValid());
-  CPLPopErrorHandler();
   auto multi = std::make_unique<OGRMultiPolygon>();
   collectPolygons(fixed.get(), *multi);
   return Shape(std::make_shared<Impl>(Impl{std::move(multi)}));
@@ -120,10 +119,9 @@ Shape Shape::unionOf(const std::vector<Shape>& shapes) {
   if (allPolygonal) {
     OGRMultiPolygon multi;
     for (const auto* g : parts) collectPolygons(g, multi);
-    CPLPushErrorHandler(CPLQuietErrorHandler);
+    io::GdalErrorScope errors;
     OGRGeometry* u = multi.UnionCascaded();
-    CPLPopErrorHandler();
-    return Shape(std::make_shared<Impl>(Impl{checked(u, "union")}));
+    return Shape(std::make_shared<Impl>(Impl{checked(u, "union", errors)}));
   }
   // Lines: one overlay of all the linework with one of its own lines nodes every segment against
   // every other in a single pass (MCIndexNoder) and dissolves duplicates; 4x faster than pairwise
@@ -144,30 +142,23 @@ Shape Shape::unionOf(const std::vector<Shape>& shapes) {
       allLinear = false;
     }
   }
-  CPLPushErrorHandler(CPLQuietErrorHandler);
+  io::GdalErrorScope errors;
   if (allLinear && lines->getNumGeometries() > 0) {
     OGRGeometry* u = lines->Union(lines->getGeometryRef(0));
-    CPLPopErrorHandler();
-    return Shape(std::make_shared<Impl>(Impl{checked(u, "union")}));
+    return Shape(std::make_shared<Impl>(Impl{checked(u, "union", errors)}));
   }
   std::vector<GeomPtr> level;
   level.reserve(parts.size());
   for (const auto* g : parts) level.emplace_back(g->clone());
-  try {
-    while (level.size() > 1) {
-      std::vector<GeomPtr> next;
-      next.reserve(level.size() / 2 + 1);
-      for (size_t i = 0; i + 1 < level.size(); i += 2) {
-        next.push_back(checked(level[i]->Union(level[i + 1].get()), "union"));
-      }
-      if (level.size() % 2 == 1) next.push_back(std::move(level.back()));
-      level = std::move(next);
+  while (level.size() > 1) {
+    std::vector<GeomPtr> next;
+    next.reserve(level.size() / 2 + 1);
+    for (size_t i = 0; i + 1 < level.size(); i += 2) {
+      next.push_back(checked(level[i]->Union(level[i + 1].get()), "union", errors));
     }
-  } catch (...) {
-    CPLPopErrorHandler();
-    throw;
+    if (level.size() % 2 == 1) next.push_back(std::move(level.back()));
+    level = std::move(next);
   }
-  CPLPopErrorHandler();
   return Shape(std::make_shared<Impl>(Impl{std::move(level[0])}));
 }
 
@@ -189,18 +180,16 @@ WorldBox Shape::bounds() const {
 
 Shape Shape::intersection(const Shape& other) const {
   if (empty() || other.empty()) return Shape();
-  CPLPushErrorHandler(CPLQuietErrorHandler);
+  io::GdalErrorScope errors;
   OGRGeometry* g = impl_->geom->Intersection(other.impl_->geom.get());
-  CPLPopErrorHandler();
-  return Shape(std::make_shared<Impl>(Impl{checked(g, "intersection")}));
+  return Shape(std::make_shared<Impl>(Impl{checked(g, "intersection", errors)}));
 }
 
 Shape Shape::difference(const Shape& other) const {
   if (empty() || other.empty()) return *this;
-  CPLPushErrorHandler(CPLQuietErrorHandler);
+  io::GdalErrorScope errors;
   OGRGeometry* g = impl_->geom->Difference(other.impl_->geom.get());
-  CPLPopErrorHandler();
-  return Shape(std::make_shared<Impl>(Impl{checked(g, "difference")}));
+  return Shape(std::make_shared<Impl>(Impl{checked(g, "difference", errors)}));
 }
 
 bool Shape::intersects(const Shape& other) const {
@@ -210,18 +199,16 @@ bool Shape::intersects(const Shape& other) const {
 
 Shape Shape::buffer(double distance, int quadSegs) const {
   if (empty()) return Shape();
-  CPLPushErrorHandler(CPLQuietErrorHandler);
+  io::GdalErrorScope errors;
   OGRGeometry* g = impl_->geom->Buffer(distance, quadSegs);
-  CPLPopErrorHandler();
-  return Shape(std::make_shared<Impl>(Impl{checked(g, "buffer")}));
+  return Shape(std::make_shared<Impl>(Impl{checked(g, "buffer", errors)}));
 }
 
 Shape Shape::boundary() const {
   if (empty()) return Shape();
-  CPLPushErrorHandler(CPLQuietErrorHandler);
+  io::GdalErrorScope errors;
   OGRGeometry* g = impl_->geom->Boundary();
-  CPLPopErrorHandler();
-  return Shape(std::make_shared<Impl>(Impl{checked(g, "boundary")}));
+  return Shape(std::make_shared<Impl>(Impl{checked(g, "boundary", errors)}));
 }
 
 Point Shape::pointOnSurface() const {
@@ -230,9 +217,8 @@ Point Shape::pointOnSurface() const {
         "eval: point on surface of an empty geometry: nothing to locate. Drop empty "
         "polygons first.");
   }
-  CPLPushErrorHandler(CPLQuietErrorHandler);
+  io::GdalErrorScope errors;
   OGRGeometryH h = OGR_G_PointOnSurface(OGRGeometry::ToHandle(impl_->geom.get()));
-  CPLPopErrorHandler();
   GeomPtr g(OGRGeometry::FromHandle(h));
   if (!g || g->IsEmpty() || wkbFlatten(g->getGeometryType()) != wkbPoint) {
     throw DataError("eval: point on surface failed: the geometry is not polygonal. Pass polygons.");

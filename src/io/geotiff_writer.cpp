@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fieldseg/error.hpp"
+#include "fieldseg/file_env.hpp"
 #include "fieldseg/raster_source.hpp"
 #include "fieldseg/temp_files.hpp"
 #include "gdal_error.hpp"
@@ -194,11 +195,7 @@ void GeoTiffWriter::close() {
     throw IoError("io: cannot finish '" + impl_->tmpPath + "': " + cause +
                   ". Check free disk space.");
   }
-  if (VSIRename(finished.c_str(), impl_->path.c_str()) != 0) {
-    VSIUnlink(finished.c_str());
-    throw IoError("io: cannot rename '" + impl_->tmpPath + "' to '" + impl_->path +
-                  "'. Check that the destination folder is writable.");
-  }
+  publishFile(finished, impl_->path, "io");
 }
 
 }  // namespace fieldseg

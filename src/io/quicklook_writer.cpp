@@ -8,7 +8,9 @@
 #include <filesystem>
 
 #include "fieldseg/error.hpp"
+#include "fieldseg/file_env.hpp"
 #include "fieldseg/quicklook.hpp"
+#include "fieldseg/temp_files.hpp"
 #include "gdal_error.hpp"
 
 namespace fieldseg {
@@ -45,7 +47,7 @@ void writeQuicklook(const RgbImage& image, const std::string& path, bool overwri
                    const_cast<std::uint8_t*>(image.rgb.data()), image.cols, image.rows, GDT_Byte, 3,
                    nullptr, 3, 3 * image.cols, 1, nullptr) != CE_None)
     throw IoError("render: cannot fill the quicklook: " + io::gdalCause(errors, "?"));
-  const std::string tmp = path + (format == "PNG" ? ".tmp.png" : ".tmp.jpg");
+  const std::string tmp = tempSibling(path);
   char quality[] = "QUALITY=90";
   char* jpegOptions[] = {quality, nullptr};
   std::unique_ptr<GDALDataset> out(drv->CreateCopy(
@@ -57,12 +59,7 @@ void writeQuicklook(const RgbImage& image, const std::string& path, bool overwri
   }
   out.reset();
   std::remove((tmp + ".aux.xml").c_str());
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw IoError("render: cannot write '" + path + "': " + ec.message() + ".");
-  }
+  publishFile(tmp, path, "render");
 }
 
 }  // namespace fieldseg

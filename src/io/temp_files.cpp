@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "fieldseg/error.hpp"
+#include "fieldseg/file_env.hpp"
 
 namespace fieldseg {
 namespace {
@@ -34,7 +35,9 @@ std::string tempSibling(const std::string& path) {
   const fs::path p(path);
   const std::string name = p.stem().string() + kMark + std::to_string(::getpid()) + "@" +
                            hostName() + "@" + std::to_string(counter++) + p.extension().string();
-  return (p.parent_path() / name).string();
+  std::string temp = (p.parent_path() / name).string();
+  fileEnv().willCreate(temp);
+  return temp;
 }
 
 bool isStaleTempName(const std::string& name) {
@@ -94,7 +97,7 @@ void writeFileAtomically(const std::string& path, const std::string& content) {
   const char* p = content.data();
   size_t left = content.size();
   while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
+    const long n = fileEnv().write(fd, p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
       int saved = errno;
@@ -112,18 +115,7 @@ void writeFileAtomically(const std::string& path, const std::string& content) {
     errno = saved;
     failWrite("flush", tmp);
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int saved = errno;
-    ::unlink(tmp.c_str());
-    errno = saved;
-    failWrite("rename into place", path);
-  }
-  // Make the rename itself durable (matters on shared file systems after a node crash).
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  publishFile(tmp, path, "io");
 }
 
 }  // namespace fieldseg

@@ -18,12 +18,18 @@
 #include "fieldseg/error.hpp"
 #include "fieldseg/field_writer.hpp"
 #include "fieldseg/fields.hpp"
+#include "fieldseg/file_env.hpp"
 #include "fieldseg/temp_files.hpp"
+#include "gdal_error.hpp"
 #include "ogr_srs.hpp"
 
 namespace fs = std::filesystem;
 
 namespace fieldseg {
+
+using io::gdalCause;
+using io::GdalErrorScope;
+
 namespace {
 
 // A JSON string literal (quotes, backslashes and control characters escaped).
@@ -66,27 +72,6 @@ Format formatFor(const std::string& path) {
       "io: unsupported vector output extension '" + ext + "' of '" + path +
       "': no writer for it. Use .geojson, .json, .geojsonl, .geojsons, .gpkg or .fgb.");
 }
-
-// Collects GDAL errors/warnings of this thread while alive, instead of printing them.
-class ErrorCapture {
- public:
-  ErrorCapture() { CPLPushErrorHandlerEx(&ErrorCapture::handler, this); }
-  ~ErrorCapture() { CPLPopErrorHandler(); }
-  std::string last() const {
-    return messages_.empty() ? std::string("unknown GDAL error") : messages_.back();
-  }
-  bool failed() const { return failed_; }
-
- private:
-  static void CPL_STDCALL handler(CPLErr cls, CPLErrorNum, const char* msg) {
-    auto* self = static_cast<ErrorCapture*>(CPLGetErrorHandlerUserData());
-    if (!self) return;
-    if (msg) self->messages_.emplace_back(msg);
-    if (cls == CE_Failure || cls == CE_Fatal) self->failed_ = true;
-  }
-  std::vector<std::string> messages_;
-  bool failed_ = false;
-};
 
 double signedArea(const Ring& r) {
   double a = 0;
@@ -219,7 +204,7 @@ FieldWriter::FieldWriter(const std::string& path, const Crs& fieldsCrs, std::vec
   }
   m.tempPath = tempSibling(path);
 
-  ErrorCapture errors;
+  GdalErrorScope errors;
   GDALDriver* driver = GetGDALDriverManager()->GetDriverByName(m.format.driver.c_str());
   if (!driver) {
     m.abandon();
@@ -229,7 +214,7 @@ FieldWriter::FieldWriter(const std::string& path, const Crs& fieldsCrs, std::vec
   fs::remove(m.tempPath, ec);
   m.ds = driver->Create(m.tempPath.c_str(), 0, 0, 0, GDT_Unknown, nullptr);
   if (!m.ds) {
-    const std::string why = errors.last();
+    const std::string why = gdalCause(errors, "unknown GDAL error");
     m.tempPath.clear();
     m.abandon();
     throw IoError("io: cannot create '" + path + "': " + why + ". Check the folder is writable.");
@@ -254,7 +239,7 @@ FieldWriter::FieldWriter(const std::string& path, const Crs& fieldsCrs, std::vec
   m.layer = m.ds->CreateLayer(options.layerName.c_str(), m.srs, wkbPolygon, lco);
   CSLDestroy(lco);
   if (!m.layer) {
-    const std::string why = errors.last();
+    const std::string why = gdalCause(errors, "unknown GDAL error");
     m.abandon();
     throw IoError("io: cannot create layer '" + options.layerName + "' in '" + path + "': " + why +
                   ".");
@@ -265,7 +250,7 @@ FieldWriter::FieldWriter(const std::string& path, const Crs& fieldsCrs, std::vec
   auto addField = [&](const std::string& name, OGRFieldType type) {
     OGRFieldDefn defn(name.c_str(), type);
     if (m.layer->CreateField(&defn) != OGRERR_NONE) {
-      const std::string why = errors.last();
+      const std::string why = gdalCause(errors, "unknown GDAL error");
       m.abandon();
       throw IoError("io: cannot create attribute '" + name + "' in '" + path + "': " + why + ".");
     }
@@ -346,40 +331,35 @@ void FieldWriter::add(const Field& field) {
     }
   }
   feature->SetGeometry(&ogrPoly);
-  ErrorCapture errors;
+  GdalErrorScope errors;
   const OGRErr err = m.layer->CreateFeature(feature);
   OGRFeature::DestroyFeature(feature);
   if (err != OGRERR_NONE)
     throw IoError("io: cannot write field " + std::to_string(field.id) + " to '" + m.path +
-                  "': " + errors.last() + ". Check free disk space.");
+                  "': " + gdalCause(errors, "unknown GDAL error") + ". Check free disk space.");
   ++m.count;
 }
 
 void FieldWriter::close() {
   Impl& m = *impl_;
   if (!m.ds) throw IoError("io: FieldWriter for '" + m.path + "' is already closed.");
-  ErrorCapture errors;
+  GdalErrorScope errors;
   if (m.inTransaction && m.ds->CommitTransaction() != OGRERR_NONE) {
-    const std::string why = errors.last();
+    const std::string why = gdalCause(errors, "unknown GDAL error");
     m.abandon();
     throw IoError("io: cannot commit '" + m.path + "': " + why + ". Check free disk space.");
   }
   m.layer = nullptr;
   GDALClose(m.ds);  // flushes: FlatGeobuf builds its index and writes everything here
   m.ds = nullptr;
-  if (errors.failed()) {
-    const std::string why = errors.last();
+  if (errors.hasFailure()) {
+    const std::string why = gdalCause(errors, "unknown GDAL error");
     m.abandon();
     throw IoError("io: cannot finish '" + m.path + "': " + why + ". Check free disk space.");
   }
-  std::error_code ec;
-  fs::rename(m.tempPath, m.path, ec);
-  if (ec) {
-    m.abandon();
-    throw IoError("io: cannot rename the finished temp file into '" + m.path +
-                  "': " + ec.message() + ". Check permissions of the folder.");
-  }
-  m.tempPath.clear();
+  const std::string finished = m.tempPath;
+  m.tempPath.clear();  // publishFile removes it on failure
+  publishFile(finished, m.path, "io");
   if (m.srs) {
     geo::releaseSrs(m.srs);
     m.srs = nullptr;

@@ -89,27 +89,11 @@ void writeModelBlob(const std::string& path, const ModelBlob& blob) {
   std::string head(kMagic, 8);
   for (int i = 0; i < 4; ++i) head.push_back(static_cast<char>((kFormatVersion >> (8 * i)) & 0xff));
   putU64(head, blob.card.size());
-  const std::string tmp = tempSibling(path);
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out)
-      throw IoError("model: cannot write model '" + tmp + "': cannot create the file. " +
-                    "Check that the folder exists and is writable.");
-    out.write(head.data(), static_cast<std::streamsize>(head.size()));
-    out.write(blob.card.data(), static_cast<std::streamsize>(blob.card.size()));
-    std::string n;
-    putU64(n, blob.weights.size());
-    out.write(n.data(), 8);
-    out.write(blob.weights.data(), static_cast<std::streamsize>(blob.weights.size()));
-    out.flush();
-    if (!out)
-      throw IoError("model: cannot write model '" + tmp +
-                    "': write failed. Check free disk space.");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw IoError("model: cannot rename '" + tmp + "' to '" + path + "'. Check permissions.");
-  }
+  std::string n;
+  putU64(n, blob.weights.size());
+  // One buffer, one atomic write (temp sibling, fsync, rename): a failed or killed write never
+  // leaves a truncated model under `path`.
+  writeFileAtomically(path, head + blob.card + n + blob.weights);
 }
 
 // Weights section, format version 2: "FSGTENS1" | u64 count | per tensor: u64 name length, name,

@@ -121,9 +121,9 @@ const std::vector<KeyBinding>& keyBindings() {
       FIELDSEG_KEY("validation.max_chips", valMaxChips),
       FIELDSEG_KEY("validation.select_by", valSelectBy),
       FIELDSEG_KEY("gsd_range_m", gsdRangeM),
-      FIELDSEG_KEY("thresholds.t_ext", tExt),
-      FIELDSEG_KEY("thresholds.t_bound", tBound),
-      FIELDSEG_KEY("thresholds.min_area_m2", minAreaM2),
+      FIELDSEG_KEY("thresholds.t_ext", thresholds.tExt),
+      FIELDSEG_KEY("thresholds.t_bound", thresholds.tBound),
+      FIELDSEG_KEY("thresholds.min_area_m2", thresholds.minAreaM2),
       FIELDSEG_KEY("data_commands", dataCommands),
   };
   return keys;

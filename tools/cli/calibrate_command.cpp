@@ -54,7 +54,8 @@ struct CalibrateArgs {
   double maxMpx = 1000;
 };
 
-std::vector<double> parseAxis(const std::string& text, const char* flag, double lo, double hi) {
+std::vector<double> parseAxis(const std::string& text, const ThresholdSpec& spec) {
+  const char* flag = spec.flag;
   std::vector<double> v;
   for (const auto& item : splitList(text)) {
     double x = 0;
@@ -64,10 +65,10 @@ std::vector<double> parseAxis(const std::string& text, const char* flag, double 
     } catch (const std::exception&) {
       used = 0;
     }
-    if (used != item.size() || used == 0 || x < lo || x > hi) {
+    if (used != item.size() || used == 0 || !inRange(spec, x)) {
       throw UsageError(std::string("calibrate: ") + flag + " '" + text +
-                       "' is not a comma-separated list of numbers in [" + std::to_string(lo) +
-                       ", " + std::to_string(hi) + "]. Give e.g. " + flag + " 0.3,0.4,0.5.");
+                       "' is not a comma-separated list of numbers in " + rangeText(spec) +
+                       ". Give e.g. " + flag + " 0.3,0.4,0.5.");
     }
     v.push_back(x);
   }
@@ -302,10 +303,10 @@ void run(const CalibrateArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
   const Plan plan = checkBeforeWork(a);
   const std::size_t n = plan.n;
-  CalibrationGrid grid{parseAxis(a.tExt, "--t-ext", 0, 1), parseAxis(a.tBound, "--t-bound", 0, 1),
-                       parseAxis(a.minArea, "--min-area-m2", 0, 1e9),
-                       parseAxis(a.tDist, "--t-dist", 0, 0.99),
-                       parseAxis(a.markerH, "--marker-h", 0.004, 0.99)};
+  CalibrationGrid grid{
+      parseAxis(a.tExt, thresholdSpec("t_ext")), parseAxis(a.tBound, thresholdSpec("t_bound")),
+      parseAxis(a.minArea, thresholdSpec("min_area_m2")),
+      parseAxis(a.tDist, thresholdSpec("t_dist")), parseAxis(a.markerH, thresholdSpec("marker_h"))};
 
   Thresholds defaults;  // DelineateOptions' defaults unless the card says otherwise
   json card;
@@ -318,7 +319,7 @@ void run(const CalibrateArgs& a) {
   base.maxMpx = a.maxMpx;
   base.bands = splitList(a.bands);
   base.tempDir = scratch.path.string();
-  defaults = thresholdsOf(base);
+  defaults = base.thresholds;
 
   card = modelPass(a, plan, base, scratch, defaults, probs);
   // Given probabilities with no valid pixel (all nodata or NaN) would calibrate on nothing.
@@ -344,7 +345,7 @@ void run(const CalibrateArgs& a) {
     DelineateInput in;
     in.probabilitiesIn = probs[i];
     DelineateOptions o = base;
-    applyThresholds(t, o);
+    o.thresholds = t;
     ++calls;
     return delineate(in, o).fields;
   };

@@ -8,38 +8,21 @@ namespace fieldseg::cli {
 
 using nlohmann::json;
 
-Thresholds thresholdsOf(const DelineateOptions& o) {
-  return {o.tExt, o.tBound, o.minAreaM2, o.tDist, o.markerH};
-}
-
-void applyThresholds(const Thresholds& t, DelineateOptions& o) {
-  o.tExt = t.tExt;
-  o.tBound = t.tBound;
-  o.minAreaM2 = t.minAreaM2;
-  o.tDist = t.tDist;
-  o.markerH = t.markerH;
-}
-
 namespace {
 
-// Replaces v by the card's value of `key` when the card has one; checks type and range.
-void readKey(const json& th, const char* key, double lo, double hi, bool openLow, bool openHigh,
-             const std::string& modelPath, double& v) {
-  if (!th.contains(key)) return;
-  const json& x = th.at(key);
-  const bool number = x.is_number();
-  const double d = number ? x.get<double>() : 0.0;
-  const bool inRange = number && (openLow ? d > lo : d >= lo) && (openHigh ? d < hi : d <= hi);
-  if (!inRange) {
-    char range[64];
-    std::snprintf(range, sizeof range, "%c%g, %g%c", openLow ? '(' : '[', lo, hi,
-                  openHigh ? ')' : ']');
-    throw DataError("model card of '" + modelPath + "': thresholds." + key + " = " + x.dump() +
-                    " is not a number in " + range +
+// Replaces the spec's member of `t` by the card's value when the card has one; checks type and
+// range.
+void readKey(const json& th, const ThresholdSpec& spec, const std::string& modelPath,
+             Thresholds& t) {
+  if (!th.contains(spec.key)) return;
+  const json& x = th.at(spec.key);
+  if (!x.is_number() || !inRange(spec, x.get<double>())) {
+    throw DataError("model card of '" + modelPath + "': thresholds." + spec.key + " = " + x.dump() +
+                    " is not a number in " + rangeText(spec) +
                     ". Re-calibrate the model (`fieldseg calibrate --out`) or override it with "
                     "the matching flag.");
   }
-  v = d;
+  t.*spec.member = x.get<double>();
 }
 
 }  // namespace
@@ -51,20 +34,14 @@ Thresholds cardThresholds(const json& card, const std::string& modelPath, Thresh
     throw DataError("model card of '" + modelPath +
                     "': \"thresholds\" is not an object. Re-calibrate the model.");
   }
-  readKey(th, "t_ext", 0, 1, false, false, modelPath, base.tExt);
-  readKey(th, "t_bound", 0, 1, true, false, modelPath, base.tBound);
-  readKey(th, "t_dist", 0, 1, false, true, modelPath, base.tDist);
-  readKey(th, "marker_h", 0, 1, true, true, modelPath, base.markerH);
-  readKey(th, "min_area_m2", 0, 1e12, false, false, modelPath, base.minAreaM2);
+  for (const ThresholdSpec& spec : thresholdSpecs()) readKey(th, spec, modelPath, base);
   return base;
 }
 
 json thresholdsJson(const Thresholds& t) {
-  return {{"t_ext", t.tExt},
-          {"t_bound", t.tBound},
-          {"min_area_m2", t.minAreaM2},
-          {"t_dist", t.tDist},
-          {"marker_h", t.markerH}};
+  json j = json::object();
+  for (const ThresholdSpec& spec : thresholdSpecs()) j[spec.key] = t.*spec.member;
+  return j;
 }
 
 std::string cardString(const nlohmann::json& card, const std::string& key,

@@ -7,15 +7,9 @@
 #include <string>
 #include <utility>
 
-#include "fieldseg/delineate.hpp"
-#include "fieldseg/eval.hpp"
+#include "fieldseg/thresholds.hpp"
 
 namespace fieldseg::cli {
-
-/// The thresholds `o` holds.
-Thresholds thresholdsOf(const DelineateOptions& o);
-/// Copies `t` into `o`.
-void applyThresholds(const Thresholds& t, DelineateOptions& o);
 
 /// `base` with every key the card's "thresholds" object sets replaced by the card's value. A
 /// value that is not a number or lies outside its range throws DataError naming the model file

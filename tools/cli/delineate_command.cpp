@@ -29,6 +29,7 @@
 #include "fieldseg/error.hpp"
 #include "fieldseg/field_writer.hpp"
 #include "fieldseg/fields.hpp"
+#include "fieldseg/file_env.hpp"
 #include "fieldseg/raster_source.hpp"
 #include "fieldseg/temp_files.hpp"
 #include "fieldseg/tta.hpp"
@@ -56,7 +57,10 @@ struct DelineateArgs {
   int tilePx = 512, haloPx = 64, batch = 4, threads = 0;
   std::string gsd = "auto";  ///< auto (into the model's GSD range), native, or metres
   double maxMpx = 4000;
-  std::optional<double> tExt, tBound, tDist, markerH, minAreaM2, simplifyM;
+  /// One per thresholdSpecs() entry, in its order: what the flag gave, else the card's value.
+  std::vector<std::optional<double>> thresholds =
+      std::vector<std::optional<double>>(thresholdSpecs().size());
+  std::optional<double> simplifyM;
   int tta = 1;
   bool overwrite = false;
   GridRunFlags grid;  // batch: --grid mode (grid_run.hpp)
@@ -87,18 +91,15 @@ void writeRunRecord(const DelineateArgs& a, const DelineateOptions& o, const Mod
                  {"gsd_m", o.gsdM > 0 ? json(o.gsdM) : json("native")},
                  {"gsd_note", model.gsdNote.empty() ? json() : json(model.gsdNote)},
                  {"bands", o.dateBands.empty() ? json(o.bands) : json(o.dateBands)},
-                 {"t_ext", o.tExt},
-                 {"t_bound", o.tBound},
-                 {"t_dist", o.tDist},
-                 {"marker_h", o.markerH},
                  {"tta", a.tta},
                  {"precision", model.precision.empty() ? json() : json(model.precision)},
-                 {"min_area_m2", o.minAreaM2},
                  {"simplify_m", o.simplifyM},
                  {"crs", a.crs},
                  {"datetime", a.datetime.empty() ? json() : json(o.datetime)},
                  {"overwrite", a.overwrite},
                  {"fields_halo_px", fieldsHaloMarginPx(o)}};
+  j["config"].update(
+      thresholdsJson(o.thresholds));  // t_ext, t_bound, ... (fieldseg/thresholds.hpp)
   json images = json::array();
   for (const auto& img : a.images) {
     json date = json::array();
@@ -232,7 +233,7 @@ LoadedModel loadModelInto(const DelineateArgs& a, DelineateOptions& o, Delineate
     model.name = cardString(model.card, "name", fs::path(a.model).stem().string(), a.model);
     model.version = cardString(model.card, "fieldseg_version", "", a.model);
     model.gsdRange = cardGsdRange(model.card, a.model);
-    applyThresholds(cardThresholds(model.card, a.model, thresholdsOf(o)), o);
+    o.thresholds = cardThresholds(model.card, a.model, o.thresholds);
     ModelLoadOptions lo;
     lo.threads = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
     lo.precision = a.precision;
@@ -286,8 +287,8 @@ void logSummary(const DelineateArgs& a, const DelineateOptions& o, const ModelIn
       line, sizeof line,
       "delineate: %zu fields (%lld merged across tiles, %lld below %.0f m2) from %.2f Mpx "
       "in %.1f s (predict %.1f s%s, fields %.1f s, write %.1f s) -> %s",
-      static_cast<size_t>(rep.fieldCount), rep.piecesMerged, rep.droppedSmall, o.minAreaM2, mpx,
-      totalS, rep.predictSeconds,
+      static_cast<size_t>(rep.fieldCount), rep.piecesMerged, rep.droppedSmall,
+      o.thresholds.minAreaM2, mpx, totalS, rep.predictSeconds,
       rep.predictSeconds > 0
           ? (" = " + std::to_string(mpx / rep.predictSeconds).substr(0, 5) + " Mpx/s").c_str()
           : "",
@@ -373,11 +374,8 @@ void run(const DelineateArgs& a) {
     model.gsdNote = autoGsdNote(native, *model.gsdRange, o.gsdM);
     if (!model.gsdNote.empty()) logLine("delineate: " + model.gsdNote);
   }
-  if (a.tExt) o.tExt = *a.tExt;
-  if (a.tBound) o.tBound = *a.tBound;
-  if (a.tDist) o.tDist = *a.tDist;
-  if (a.markerH) o.markerH = *a.markerH;
-  if (a.minAreaM2) o.minAreaM2 = *a.minAreaM2;
+  for (std::size_t i = 0; i < thresholdSpecs().size(); ++i)
+    if (a.thresholds[i]) o.thresholds.*thresholdSpecs()[i].member = *a.thresholds[i];
   if (a.simplifyM) o.simplifyM = *a.simplifyM;
   // Grid mode (src/batch): each cell of this shard goes to its own file in --out-dir.
   if (gridMode) return runGridShard(a.grid, in, o);
@@ -431,12 +429,8 @@ void run(const DelineateArgs& a) {
   const auto tw = Clock::now();
   writer->close();
   if (!probsTemp.empty()) {
-    std::error_code ec;
-    fs::rename(probsTemp, a.probabilitiesOut, ec);
-    if (ec)
-      throw IoError("delineate: cannot move the probabilities into place as '" +
-                    a.probabilitiesOut + "': " + ec.message() + ".");
-    probsGuard.path.clear();
+    probsGuard.path.clear();  // publishFile removes the temp file if it fails
+    publishFile(probsTemp, a.probabilitiesOut, "delineate");
   }
   writeS += std::chrono::duration<double>(Clock::now() - tw).count();
   const double totalS = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -494,20 +488,13 @@ const Registrar registrar(
                      "fp32 or bf16 (CPU only)")
           ->capture_default_str()
           ->check(CLI::IsMember({"auto", "fp32", "bf16"}));
-      sub.add_option("--t-ext", a->tExt, "Extent threshold (default: model card, else 0.4)");
-      sub.add_option("--t-bound", a->tBound,
-                     "Boundary threshold cutting the watershed (default: model card, else 0.2)");
-      sub.add_option("--t-dist", a->tDist,
-                     "Marker threshold on the distance head: 0 = basin floors are the markers, "
-                     "> 0 = the peaks of the smoothed distance head at least this high seed the "
-                     "fields, so gaps in boundary lines do not merge fields (default: model card, "
-                     "else 0)");
-      sub.add_option("--marker-h", a->markerH,
-                     "With --t-dist > 0: the height a distance peak must rise above the pass to "
-                     "any higher peak to seed its own field; lower splits more, higher merges "
-                     "more (default: model card, else 0.1)");
-      sub.add_option("--min-area-m2", a->minAreaM2,
-                     "Drop fields smaller than this (default: model card, else 100)");
+      for (std::size_t i = 0; i < thresholdSpecs().size(); ++i) {
+        const ThresholdSpec& t = thresholdSpecs()[i];
+        char fallback[32];
+        std::snprintf(fallback, sizeof fallback, "%g", Thresholds{}.*t.member);
+        sub.add_option(t.flag, a->thresholds[i],
+                       std::string(t.help) + " (default: model card, else " + fallback + ")");
+      }
       sub.add_option("--simplify-m", a->simplifyM,
                      "Topology-preserving simplification tolerance in metres (default 0: exact "
                      "pixel edges)");

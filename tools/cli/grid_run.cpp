@@ -132,11 +132,16 @@ void runGridShard(const GridRunFlags& f, const DelineateInput& input,
   info["command"] = "delineate --grid";
   info["fieldseg_version"] = kVersion;
   info["grid"] = f.grid;
-  info["config"] = {{"cell_halo_px", f.cellHaloPx},    {"tile_px", options.tilePx},
-                    {"halo_px", options.haloPx},       {"gsd_m", options.gsdM},
-                    {"bands", options.bands},          {"t_ext", options.tExt},
-                    {"t_bound", options.tBound},       {"min_area_m2", options.minAreaM2},
-                    {"simplify_m", options.simplifyM}, {"redo_finished", f.force}};
+  info["config"] = {{"cell_halo_px", f.cellHaloPx},
+                    {"tile_px", options.tilePx},
+                    {"halo_px", options.haloPx},
+                    {"gsd_m", options.gsdM},
+                    {"bands", options.bands},
+                    {"t_ext", options.thresholds.tExt},
+                    {"t_bound", options.thresholds.tBound},
+                    {"min_area_m2", options.thresholds.minAreaM2},
+                    {"simplify_m", options.simplifyM},
+                    {"redo_finished", f.force}};
   std::vector<std::string> dates;
   for (const auto& d : input.dates)
     for (const auto& p : d) dates.push_back(p);

@@ -3,7 +3,7 @@
 
 #include <random>
 
-#include "../../../src/eval/box_index.hpp"
+#include "box_index.hpp"
 #include "fieldseg/error.hpp"
 #include "fieldseg/eval.hpp"
 

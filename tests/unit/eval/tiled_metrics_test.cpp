@@ -1,13 +1,13 @@
 // Tile-by-tile overlays (src/eval/tiled_metrics.hpp) against the same quantities computed on whole
 // layers, on abutting fields whose edges lie on the lattice a naive tile grid would use, with
 // overlapping fields and a large many-vertex prediction with holes spanning many tiles.
-#include "../../../src/eval/tiled_metrics.hpp"
+#include "tiled_metrics.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "../../../src/eval/tile_grid.hpp"
+#include "tile_grid.hpp"
 
 namespace fieldseg {
 namespace {

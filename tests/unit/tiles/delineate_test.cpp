@@ -43,7 +43,7 @@ DelineateResult run(const std::string& probs, int tilePx, int threads, double si
   o.tilePx = tilePx;
   o.threads = threads;
   o.simplifyM = simplifyM;
-  o.tDist = tDist;
+  o.thresholds.tDist = tDist;
   return delineate(in, o);
 }
 

@@ -1,7 +1,7 @@
 // Shape::difference and PreparedShape (include/fieldseg/geometry_metrics.hpp) on hand-made shapes.
-#include <gtest/gtest.h>
-
 #include "fieldseg/geometry_metrics.hpp"
+
+#include <gtest/gtest.h>
 
 namespace fieldseg {
 namespace {
