@@ -4,8 +4,11 @@
 // figures can be put against the machine's own limit (tools/bench_e2e.sh).
 //
 // Usage: bench_fma [THREADS] [SECONDS_PER_RUN]   (defaults: all cores, 1 s)
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -18,6 +21,8 @@ namespace {
 
 constexpr int kChains = 12;  // independent accumulators: covers FMA latency x ports
 constexpr long kInner = 1 << 16;
+
+#if defined(__x86_64__)
 
 __attribute__((target("avx512f"))) double runAvx512(long rounds) {
   __m512 acc[kChains];
@@ -51,6 +56,8 @@ __attribute__((target("avx2,fma"))) double runAvx2(long rounds) {
   return sink;
 }
 
+#endif  // __x86_64__
+
 struct Unit {
   const char* name;
   int lanes;
@@ -58,11 +65,15 @@ struct Unit {
 };
 
 Unit bestUnit() {
+#if !defined(__x86_64__)
+  return {nullptr, 0, nullptr};
+#else
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f")) return {"avx512", 16, runAvx512};
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     return {"avx2+fma", 8, runAvx2};
   return {nullptr, 0, nullptr};
+#endif
 }
 
 // GFLOP/s of `threads` threads, each running FMA chains for about `seconds`.

@@ -109,8 +109,11 @@ void writeFileAtomically(const std::string& path, const std::string& content) {
     p += n;
     left -= static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    int saved = errno;
+  const bool synced = ::fsync(fd) == 0;
+  int saved = errno;
+  const bool closed = ::close(fd) == 0;
+  if (!synced || !closed) {
+    if (synced) saved = errno;
     ::unlink(tmp.c_str());
     errno = saved;
     failWrite("flush", tmp);

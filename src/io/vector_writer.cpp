@@ -202,7 +202,14 @@ FieldWriter::FieldWriter(const std::string& path, const Crs& fieldsCrs, std::vec
     throw IoError("io: cannot write '" + path + "': folder '" + dir.string() +
                   "' does not exist. Create it first.");
   }
-  m.tempPath = tempSibling(path);
+  // The FileEnv may refuse the temp file; a throwing constructor runs no destructor, so the CRS
+  // object is released here.
+  try {
+    m.tempPath = tempSibling(path);
+  } catch (...) {
+    m.abandon();
+    throw;
+  }
 
   GdalErrorScope errors;
   GDALDriver* driver = GetGDALDriverManager()->GetDriverByName(m.format.driver.c_str());

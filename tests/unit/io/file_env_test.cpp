@@ -1,7 +1,7 @@
 // Fault injection through the FileEnv seam (fieldseg/file_env.hpp): every io writer, made to fail
-// at its temp file's creation, in the middle of a write or at the final rename, throws IoError and
-// leaves the folder as it was: an earlier output under the same name unchanged, no new file, no
-// temp file.
+// at its temp file's creation or at the final rename (and whole-file writes also in the middle of
+// the write), throws IoError and leaves the folder as it was: an earlier output under the same
+// name unchanged, no new file, no temp file.
 #include <filesystem>
 #include <fstream>
 #include <sstream>
