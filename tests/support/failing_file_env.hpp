@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,14 @@ class FailingFileEnv : public FileEnv {
   int allowed_;
   std::size_t written_ = 0;
 };
+
+/// The whole content of the file at `path` ("" when it cannot be read).
+inline std::string fileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 /// The names of the entries of `dir`, sorted (to show that nothing was left beside an output).
 inline std::vector<std::string> entriesOf(const std::string& dir) {

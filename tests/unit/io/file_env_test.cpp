@@ -19,17 +19,11 @@ namespace fs = std::filesystem;
 using namespace fieldseg;
 using fieldseg::test::entriesOf;
 using fieldseg::test::FailingFileEnv;
+using fieldseg::test::fileBytes;
 using fieldseg::test::TempDir;
 using Fail = FailingFileEnv::Fail;
 
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 void putFile(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
@@ -72,7 +66,7 @@ void expectFailsCleanly(const TempDir& dir, const std::string& name, FailingFile
     EXPECT_THROW(write(dir.file(name)), IoError);
   }
   EXPECT_EQ(entriesOf(dir.path()), before) << "a file was left beside the output";
-  EXPECT_EQ(slurp(dir.file(name)), "old") << "the earlier output changed";
+  EXPECT_EQ(fileBytes(dir.file(name)), "old") << "the earlier output changed";
 }
 
 }  // namespace
@@ -86,7 +80,7 @@ TEST(FileEnvFaults, WholeFileWritesLeaveTheOldFileOnEveryFailure) {
   expectFailsCleanly(dir, "out.txt", FailingFileEnv(Fail::Rename), write, "rename");
   // Without a fault the same call replaces the file, so the cases above did reach the writer.
   write(dir.file("out.txt"));
-  EXPECT_EQ(slurp(dir.file("out.txt")), big);
+  EXPECT_EQ(fileBytes(dir.file("out.txt")), big);
   EXPECT_EQ(entriesOf(dir.path()), std::vector<std::string>{"out.txt"});
 }
 
@@ -99,7 +93,7 @@ TEST(FileEnvFaults, FieldWritersLeaveTheOldFileOnEveryFailure) {
     expectFailsCleanly(dir, name, FailingFileEnv(Fail::Create), write, name + " create");
     expectFailsCleanly(dir, name, FailingFileEnv(Fail::Rename), write, name + " rename");
     write(dir.file(name));
-    EXPECT_NE(slurp(dir.file(name)), "old") << name;
+    EXPECT_NE(fileBytes(dir.file(name)), "old") << name;
     fs::remove(dir.file(name));
   }
   EXPECT_TRUE(entriesOf(dir.path()).empty());
@@ -131,7 +125,7 @@ TEST(FileEnvFaults, QuicklookWriterLeavesTheOldFileOnEveryFailure) {
     expectFailsCleanly(dir, name, FailingFileEnv(Fail::Create), write, name + " create");
     expectFailsCleanly(dir, name, FailingFileEnv(Fail::Rename), write, name + " rename");
     write(dir.file(name));
-    EXPECT_NE(slurp(dir.file(name)), "old") << name;
+    EXPECT_NE(fileBytes(dir.file(name)), "old") << name;
   }
   EXPECT_EQ(entriesOf(dir.path()), (std::vector<std::string>{"q.jpg", "q.png"}));
 }

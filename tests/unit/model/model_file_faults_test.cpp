@@ -15,32 +15,22 @@ namespace fs = std::filesystem;
 using namespace fieldseg;
 using fieldseg::test::entriesOf;
 using fieldseg::test::FailingFileEnv;
+using fieldseg::test::fileBytes;
 using Fail = FailingFileEnv::Fail;
-
-namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
 
 TEST(ModelFileFaults, AFailedModelWriteLeavesTheEarlierModel) {
   test::TempDir dir;
   const std::string shipped = std::string(FIELDSEG_SOURCE_DIR) + "/models/synth_smallholder.fsm";
   const std::string out = dir.file("m.fsm");
   fs::copy_file(shipped, out);
-  const std::string before = slurp(out);
+  const std::string before = fileBytes(out);
   const std::string card = readModelCard(out);
   for (Fail f : {Fail::Create, Fail::Write, Fail::Rename}) {
     FailingFileEnv env(f);
     ScopedFileEnv guard(env);
     EXPECT_THROW(writeModelCard(shipped, out, card), IoError);
     EXPECT_EQ(entriesOf(dir.path()), std::vector<std::string>{"m.fsm"});
-    EXPECT_TRUE(slurp(out) == before) << "the earlier model changed";
+    EXPECT_TRUE(fileBytes(out) == before) << "the earlier model changed";
   }
   writeModelCard(shipped, out, card);  // without a fault the same write goes through
   EXPECT_TRUE(isModelFile(out));

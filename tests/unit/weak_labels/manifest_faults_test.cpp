@@ -11,32 +11,22 @@
 using namespace fieldseg;
 using fieldseg::test::entriesOf;
 using fieldseg::test::FailingFileEnv;
+using fieldseg::test::fileBytes;
 using Fail = FailingFileEnv::Fail;
-
-namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
 
 TEST(ManifestFaults, AFailedUpdateLeavesTheEarlierManifest) {
   test::TempDir dir;
   const std::string a = R"({"image":"img/a.tif","label":"lbl/a.tif","source_image":"a.tif"})";
   const std::string b = R"({"image":"img/b.tif","label":"lbl/b.tif","source_image":"b.tif"})";
   ASSERT_EQ(updateManifest(dir.path(), "a.tif", {a}), 0);
-  const std::string before = slurp(dir.file("manifest.jsonl"));
+  const std::string before = fileBytes(dir.file("manifest.jsonl"));
   for (Fail f : {Fail::Create, Fail::Write, Fail::Rename}) {
     FailingFileEnv env(f);
     ScopedFileEnv guard(env);
     EXPECT_THROW(updateManifest(dir.path(), "b.tif", {b}), IoError);
-    EXPECT_EQ(slurp(dir.file("manifest.jsonl")), before);
+    EXPECT_EQ(fileBytes(dir.file("manifest.jsonl")), before);
     EXPECT_EQ(entriesOf(dir.path()), std::vector<std::string>{"manifest.jsonl"});
   }
   EXPECT_EQ(updateManifest(dir.path(), "b.tif", {b}), 0);
-  EXPECT_EQ(slurp(dir.file("manifest.jsonl")), a + "\n" + b + "\n");
+  EXPECT_EQ(fileBytes(dir.file("manifest.jsonl")), a + "\n" + b + "\n");
 }
