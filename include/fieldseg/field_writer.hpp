@@ -47,6 +47,7 @@ class FieldWriter {
   long long count() const;
 
  private:
+  void addJson(const Field& field, const std::vector<Ring>& rings);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

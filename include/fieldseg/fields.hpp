@@ -64,6 +64,9 @@ struct VectorWriteOptions {
   /// it: a member of the GeoJSON FeatureCollection, GPKG layer metadata (gpkg_metadata). GeoJSONSeq
   /// has no collection and GDAL 3.6's FlatGeobuf no metadata: ignored there.
   std::map<std::string, std::string> collectionMetadata;
+  /// GeoJSON / GeoJSONSeq through OGR's drivers instead of fieldseg's own writer (the same bytes,
+  /// about 10x slower): for the cross-check test.
+  bool viaOgr = false;
 };
 
 /// Writes by extension: .geojson/.json (RFC 7946), .geojsonl/.geojsons (GeoJSONSeq), .gpkg, .fgb.

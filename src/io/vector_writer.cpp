@@ -21,6 +21,7 @@
 #include "fieldseg/file_env.hpp"
 #include "fieldseg/temp_files.hpp"
 #include "gdal_error.hpp"
+#include "geojson_stream.hpp"
 #include "ogr_srs.hpp"
 
 namespace fs = std::filesystem;
@@ -84,15 +85,20 @@ double signedArea(const Ring& r) {
   return 0.5 * a;
 }
 
-OGRLinearRing* makeRing(const Ring& in, bool ccw) {
+// `in` oriented (exterior CCW, holes CW) and closed (last point = first).
+Ring orientedRing(const Ring& in, bool ccw) {
   Ring r = in;
   if (r.size() > 1 && r.front().x == r.back().x && r.front().y == r.back().y) r.pop_back();
   const double a = signedArea(r);
   if ((ccw && a < 0) || (!ccw && a > 0)) std::reverse(r.begin(), r.end());
+  if (!r.empty()) r.push_back(r.front());
+  return r;
+}
+
+OGRLinearRing* makeRing(const Ring& in) {
   auto* ring = new OGRLinearRing();
-  ring->setNumPoints(static_cast<int>(r.size() + 1), FALSE);
-  for (size_t i = 0; i < r.size(); ++i) ring->setPoint(static_cast<int>(i), r[i].x, r[i].y);
-  if (!r.empty()) ring->setPoint(static_cast<int>(r.size()), r[0].x, r[0].y);
+  ring->setNumPoints(static_cast<int>(in.size()), FALSE);
+  for (size_t i = 0; i < in.size(); ++i) ring->setPoint(static_cast<int>(i), in[i].x, in[i].y);
   return ring;
 }
 
@@ -141,8 +147,10 @@ struct FieldWriter::Impl {
   int idIndex = -1;
   bool stringIds = false;
   std::vector<int> attrIndex;
+  std::unique_ptr<io::GeoJsonStream> json;  // GeoJSON / GeoJSONSeq without OGR
 
   void abandon() {
+    json.reset();
     if (ds) {
       GDALClose(ds);
       ds = nullptr;
@@ -211,6 +219,19 @@ FieldWriter::FieldWriter(const std::string& path, const Crs& fieldsCrs, std::vec
     throw;
   }
 
+  m.stringIds = options.stringIds;
+  if (m.format.geographicOnly && !options.viaOgr) {
+    try {
+      m.json = std::make_unique<io::GeoJsonStream>(m.tempPath, m.format.driver == "GeoJSONSeq",
+                                                   options.layerName, options.collectionMetadata);
+    } catch (...) {
+      m.tempPath.clear();
+      m.abandon();
+      throw;
+    }
+    return;
+  }
+
   GdalErrorScope errors;
   GDALDriver* driver = GetGDALDriverManager()->GetDriverByName(m.format.driver.c_str());
   if (!driver) {
@@ -262,7 +283,6 @@ FieldWriter::FieldWriter(const std::string& path, const Crs& fieldsCrs, std::vec
       throw IoError("io: cannot create attribute '" + name + "' in '" + path + "': " + why + ".");
     }
   };
-  m.stringIds = options.stringIds;
   addField("id", m.stringIds ? OFTString : OFTInteger64);
   for (const AttrDef& a : m.schema)
     addField(a.name, a.type == AttrType::Integer64 ? OFTInteger64
@@ -284,7 +304,8 @@ long long FieldWriter::count() const { return impl_->count; }
 
 void FieldWriter::add(const Field& field) {
   Impl& m = *impl_;
-  if (!m.layer) throw IoError("io: FieldWriter for '" + m.path + "' is closed. Open a new one.");
+  if (!m.layer && !m.json)
+    throw IoError("io: FieldWriter for '" + m.path + "' is closed. Open a new one.");
   Polygon poly = field.polygon;
   if (poly.exterior.size() < 3)
     throw DataError("io: field " + std::to_string(field.id) + " for '" + m.path +
@@ -296,10 +317,15 @@ void FieldWriter::add(const Field& field) {
       throw DataError("io: cannot reproject field " + std::to_string(field.id) + " for '" + m.path +
                       "': some points are outside the target CRS. Check the field set's CRS.");
   }
-  OGRPolygon ogrPoly;
-  ogrPoly.addRingDirectly(makeRing(poly.exterior, true));
+  std::vector<Ring> rings{orientedRing(poly.exterior, true)};
   for (const Ring& h : poly.holes)
-    if (h.size() >= 3) ogrPoly.addRingDirectly(makeRing(h, false));
+    if (h.size() >= 3) rings.push_back(orientedRing(h, false));
+  if (m.json) {
+    addJson(field, rings);
+    return;
+  }
+  OGRPolygon ogrPoly;
+  for (const Ring& r : rings) ogrPoly.addRingDirectly(makeRing(r));
 
   OGRFeature* feature = OGRFeature::CreateFeature(m.layer->GetLayerDefn());
   if (m.stringIds) {
@@ -347,8 +373,48 @@ void FieldWriter::add(const Field& field) {
   ++m.count;
 }
 
+void FieldWriter::addJson(const Field& field, const std::vector<Ring>& rings) {
+  Impl& m = *impl_;
+  static const std::string idName = "id";
+  AttrValue id = field.id;
+  if (m.stringIds) {
+    auto it = field.attrs.find("id");
+    const std::string* s =
+        it == field.attrs.end() ? nullptr : std::get_if<std::string>(&it->second);
+    id = s ? *s : std::to_string(field.id);
+  }
+  std::vector<io::GeoJsonStream::Prop> props;
+  props.reserve(m.schema.size() + 1);
+  props.push_back({&idName, m.stringIds ? AttrType::String : AttrType::Integer64, &id});
+  for (const AttrDef& a : m.schema) {
+    auto it = field.attrs.find(a.name);
+    props.push_back({&a.name, a.type, it == field.attrs.end() ? nullptr : &it->second});
+  }
+  try {
+    m.json->add(rings, props);
+  } catch (...) {
+    m.abandon();
+    throw;
+  }
+  ++m.count;
+}
+
 void FieldWriter::close() {
   Impl& m = *impl_;
+  if (m.json) {
+    try {
+      m.json->finish();
+    } catch (...) {
+      m.abandon();
+      throw;
+    }
+    m.json.reset();
+    const std::string finished = m.tempPath;
+    m.tempPath.clear();  // publishFile removes it on failure
+    m.abandon();         // releases the CRS object
+    publishFile(finished, m.path, "io");
+    return;
+  }
   if (!m.ds) throw IoError("io: FieldWriter for '" + m.path + "' is already closed.");
   GdalErrorScope errors;
   if (m.inTransaction && m.ds->CommitTransaction() != OGRERR_NONE) {
