@@ -77,9 +77,14 @@ TileOut processTile(const FieldsContext& ctx, const TileSpec& tile,
 
 }  // namespace
 
+int fieldsTilePx(const PixelWindow& area, int tilePx) {
+  if (tilePx >= kFieldsTilePx) return tilePx;
+  return std::min(area.width, area.height) >= 2 * kFieldsTilePx ? kFieldsTilePx : tilePx;
+}
+
 FieldsResult buildFields(const FieldsContext& ctx, const DelineateOptions& o,
                          const std::string& spillPath) {
-  const TilePlan plan(ctx.area.width, ctx.area.height, o.tilePx, 0);
+  const TilePlan plan(ctx.area.width, ctx.area.height, fieldsTilePx(ctx.area, o.tilePx), 0);
   const auto& tiles = plan.tiles();
   tbb::enumerable_thread_specific<post::FieldBuilder> builders(
       [&] { return post::FieldBuilder(ctx.grid, ctx.build); });

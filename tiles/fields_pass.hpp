@@ -43,8 +43,16 @@ struct FieldsResult {
   long long nonFinitePixels = 0;  ///< core pixels whose probabilities held NaN/Inf (masked)
 };
 
-/// Runs the fields pass over ctx.area in tiles of o.tilePx (o.threads, o.progress); spillPath as
-/// FieldStore takes it.
+/// The fields pass's tile length for `area`: kFieldsTilePx when the area holds at least 2 x 2 such
+/// tiles, else `tilePx`. Larger than the network's tile because the fields halo (about 40 px) is
+/// then a smaller share of what each tile reads (1.17x at 1024 px against 1.34x at 512: 25 %
+/// faster on a 4096^2 scene). The fields do not depend on it (tests: tile sizes and threads give
+/// byte-identical output), and it depends on the area only, not on the thread count.
+constexpr int kFieldsTilePx = 1024;
+int fieldsTilePx(const PixelWindow& area, int tilePx);
+
+/// Runs the fields pass over ctx.area in tiles of fieldsTilePx (o.threads, o.progress); spillPath
+/// as FieldStore takes it.
 FieldsResult buildFields(const FieldsContext& ctx, const DelineateOptions& o,
                          const std::string& spillPath);
 
