@@ -178,8 +178,11 @@ Run runPasses(const DelineateInput& in, const DelineateOptions& o,
     {
       // Stored as round(p * 254), so GDAL's scale shows p in [0, 1]; 255 is the nodata value of
       // pixels no date covers (GDAL, QGIS and openRaster honour it; overviews average around it).
+      // Fast compression: the file is read back once (a --probabilities output is rewritten as a
+      // DEFLATE COG on close).
       GeoTiffWriter writer(path, mosaicGrid, 3, GeoTiffWriter::Type::Byte,
-                           {"extent", "boundary", "distance"}, double{kProbabilityNodata});
+                           {"extent", "boundary", "distance"}, double{kProbabilityNodata},
+                           GeoTiffWriter::Compression::Fast);
       writer.setScaleOffset(1.0 / kProbabilityLevels, 0.0);
       if (!o.probabilitiesOut.empty()) writer.writeCogOnClose();
       MosaicStats ms;

@@ -86,8 +86,13 @@ bool hasValidPixels(const RasterSource& source);
 class GeoTiffWriter {
  public:
   enum class Type { Byte, UInt16, Int32, Float32 };
+  /// Small: DEFLATE (outputs users keep). Fast: ZSTD level 1, about the same size for
+  /// probabilities but 3.5x faster to write and 1.5x to read (DEFLATE level 1 where GDAL has no
+  /// ZSTD): scratch files read back once, such as delineate's temporary mosaic.
+  enum class Compression { Small, Fast };
   GeoTiffWriter(const std::string& path, const GridSpec& grid, int bands, Type type,
-                std::vector<std::string> bandNames, std::optional<double> nodata = std::nullopt);
+                std::vector<std::string> bandNames, std::optional<double> nodata = std::nullopt,
+                Compression compression = Compression::Small);
   ~GeoTiffWriter();  ///< abandons (deletes the temp file) if close() was not called
   GeoTiffWriter(const GeoTiffWriter&) = delete;
   GeoTiffWriter& operator=(const GeoTiffWriter&) = delete;

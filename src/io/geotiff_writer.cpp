@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <vector>
 
@@ -49,7 +50,8 @@ GDALDataType gdalType(GeoTiffWriter::Type t) {
 }  // namespace
 
 GeoTiffWriter::GeoTiffWriter(const std::string& path, const GridSpec& grid, int bands, Type type,
-                             std::vector<std::string> bandNames, std::optional<double> nodata)
+                             std::vector<std::string> bandNames, std::optional<double> nodata,
+                             Compression compression)
     : impl_(std::make_unique<Impl>()) {
   io::initGdal();
   if (bands <= 0 || grid.width() <= 0 || grid.height() <= 0) {
@@ -72,10 +74,17 @@ GeoTiffWriter::GeoTiffWriter(const std::string& path, const GridSpec& grid, int 
   // Horizontal differencing suits integers; the floating-point predictor suits Float32.
   const char* predictor = type == Type::Float32 ? "PREDICTOR=3" : "PREDICTOR=2";
   // MINISBLACK: these are measurements (probabilities, labels, reflectance), not an RGB picture.
+  const char* compress = "COMPRESS=DEFLATE";
+  const char* level = nullptr;
+  if (compression == Compression::Fast) {
+    const char* list = drv->GetMetadataItem(GDAL_DMD_CREATIONOPTIONLIST);
+    const bool zstd = list && std::strstr(list, "ZSTD");
+    compress = zstd ? "COMPRESS=ZSTD" : "COMPRESS=DEFLATE";
+    level = zstd ? "ZSTD_LEVEL=1" : "ZLEVEL=1";
+  }
   const char* opts[] = {
-      "TILED=YES", "BLOCKXSIZE=256",   "BLOCKYSIZE=256",  "COMPRESS=DEFLATE",
-      predictor,   "BIGTIFF=IF_SAFER", "INTERLEAVE=BAND", "PHOTOMETRIC=MINISBLACK",
-      nullptr};
+      "TILED=YES",        "BLOCKXSIZE=256",  "BLOCKYSIZE=256",         compress, predictor,
+      "BIGTIFF=IF_SAFER", "INTERLEAVE=BAND", "PHOTOMETRIC=MINISBLACK", level,    nullptr};
   GdalErrorScope errors;
   impl_->ds = drv->Create(impl_->tmpPath.c_str(), grid.width(), grid.height(), bands,
                           gdalType(type), const_cast<char**>(opts));
