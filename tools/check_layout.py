@@ -11,7 +11,13 @@
 
 Tests may include what the component they test may (tests/unit/<component>/ for the component in
 that folder), and tests/support and tests/integration what src/io may (they build fixtures with
-GDAL). Usage: check_layout.py [ROOT]; prints each offending include and exits 1, or exits 0.
+GDAL).
+
+It also keeps files and functions small (the [architecture] rule): no C++ or Python file over
+500 lines, no C++ function (free, member or in-class, lambdas counted in the function that holds
+them) over 120 lines from its signature to its closing brace.
+
+Usage: check_layout.py [ROOT]; prints each offence and exits 1, or exits 0.
 """
 import os
 import re
@@ -50,17 +56,108 @@ def allowed(rel, folders):
     return any(where == f or where.startswith(f + "/") for f in folders)
 
 
+MAX_FILE_LINES = 500
+MAX_FUNCTION_LINES = 120
+
+
+def code_only(text):
+    """`text` with comments, string and character literals blanked (newlines kept)."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        c = text[i]
+        if text.startswith("//", i):
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            i = j
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+            out.append("\n" * text.count("\n", i, j))
+            i = j
+        elif c == "R" and text.startswith('R"', i) and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")):
+            k = text.find("(", i + 2)
+            delim = ")" + text[i + 2:k] + '"'
+            j = text.find(delim, k)
+            j = n if j < 0 else j + len(delim)
+            out.append('""' + "\n" * text.count("\n", i, j))
+            i = j
+        elif c in "\"'":
+            j = i + 1
+            while j < n and text[j] != c:
+                j += 2 if text[j] == "\\" else 1
+            out.append(c + c)
+            i = j + 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def long_functions(text):
+    """(first line, lines, signature) of each function body longer than MAX_FUNCTION_LINES."""
+    code = code_only(text)
+    found, stack = [], []  # stack entries: (kind, start line, signature)
+    stmt, stmt_line, line = "", 1, 1
+    for c in code:
+        if c == "\n":
+            line += 1
+        if c == "{":
+            inside_fn = any(entry[0] == "fn" for entry in stack)
+            head = " ".join(stmt.split())
+            if inside_fn:
+                kind = "block"
+            elif re.match(r"^(namespace\b|extern\s*\"?)", head) or head.startswith('extern ""'):
+                kind = "ns"
+            elif re.search(r"\b(struct|class|enum|union)\b[^()]*$", head) or head.endswith("="):
+                kind = "type"
+            elif "(" in head:
+                kind = "fn"
+            else:
+                kind = "block"
+            stack.append((kind, stmt_line, head))
+            stmt, stmt_line = "", line
+        elif c == "}":
+            if stack:
+                kind, start, head = stack.pop()
+                if kind == "fn" and line - start + 1 > MAX_FUNCTION_LINES:
+                    found.append((start, line - start + 1, head[:70]))
+            stmt, stmt_line = "", line
+        elif c == ";":
+            stmt, stmt_line = "", line
+        else:
+            if not stmt.strip() and not c.isspace():
+                stmt_line = line
+            stmt += c
+    return found
+
+
+def size_offences(rel, text):
+    out = []
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if lines > MAX_FILE_LINES:
+        out.append(f"{rel}: {lines} lines (at most {MAX_FILE_LINES}: split it by concern)")
+    if rel.endswith((".cpp", ".hpp", ".h", ".cc")):
+        for start, n, head in long_functions(text):
+            out.append(f"{rel}:{start}: function of {n} lines (at most {MAX_FUNCTION_LINES}): {head}")
+    return out
+
+
 def main():
     bad = []
     for top in SCANNED:
         for dirpath, _, files in os.walk(os.path.join(ROOT, top)):
             for name in files:
-                if not name.endswith((".cpp", ".hpp", ".h", ".cc")):
+                if not name.endswith((".cpp", ".hpp", ".h", ".cc", ".py")):
                     continue
                 path = os.path.join(dirpath, name)
                 rel = os.path.relpath(path, ROOT).replace(os.sep, "/")
                 with open(path, encoding="utf-8", errors="replace") as f:
-                    for n, line in enumerate(f, 1):
+                    text = f.read()
+                bad.extend(size_offences(rel, text))
+                if name.endswith(".py"):
+                    continue
+                if True:
+                    for n, line in enumerate(text.splitlines(), 1):
                         m = INCLUDE.match(line)
                         if not m:
                             continue
@@ -74,10 +171,11 @@ def main():
     for b in bad:
         print("check_layout: " + b, file=sys.stderr)
     if bad:
-        print(f"check_layout: {len(bad)} include(s) outside their folder (../shared/STYLE.md, Layout)",
-              file=sys.stderr)
+        print(f"check_layout: {len(bad)} offence(s): includes outside their folder (../shared/STYLE.md,"
+              f" Layout) or files / functions too long", file=sys.stderr)
         return 1
-    print("check_layout: every third-party header is included in its own folder", file=sys.stderr)
+    print("check_layout: every third-party header is included in its own folder; no file over "
+          f"{MAX_FILE_LINES} lines, no function over {MAX_FUNCTION_LINES}", file=sys.stderr)
     return 0
 
 

@@ -149,6 +149,8 @@ struct FieldWriter::Impl {
   std::vector<int> attrIndex;
   std::unique_ptr<io::GeoJsonStream> json;  // GeoJSON / GeoJSONSeq without OGR
 
+  void openOgr(const VectorWriteOptions& options);
+
   void abandon() {
     json.reset();
     if (ds) {
@@ -166,6 +168,75 @@ struct FieldWriter::Impl {
     }
   }
 };
+
+// The OGR dataset and layer of a GPKG / FlatGeobuf (or viaOgr GeoJSON) writer, in m.tempPath.
+void FieldWriter::Impl::openOgr(const VectorWriteOptions& options) {
+  Impl& m = *this;
+  const std::string& path = m.path;
+  std::error_code ec;
+  GdalErrorScope errors;
+  GDALDriver* driver = GetGDALDriverManager()->GetDriverByName(m.format.driver.c_str());
+  if (!driver) {
+    m.abandon();
+    throw IoError("io: GDAL driver '" + m.format.driver + "' is not available for '" + path +
+                  "'. Install a GDAL build with it.");
+  }
+  fs::remove(m.tempPath, ec);
+  m.ds = driver->Create(m.tempPath.c_str(), 0, 0, 0, GDT_Unknown, nullptr);
+  if (!m.ds) {
+    const std::string why = gdalCause(errors, "unknown GDAL error");
+    m.tempPath.clear();
+    m.abandon();
+    throw IoError("io: cannot create '" + path + "': " + why + ". Check the folder is writable.");
+  }
+  char** lco = nullptr;
+  if (m.format.driver == "GeoJSON") {
+    lco = CSLSetNameValue(lco, "RFC7946", "YES");
+    lco = CSLSetNameValue(lco, "COORDINATE_PRECISION", "7");
+    if (!options.collectionMetadata.empty()) {
+      // Foreign members of the FeatureCollection (GDAL RFC 60 native data).
+      std::string members = "{";
+      for (const auto& [k, v] : options.collectionMetadata)
+        members += (members.size() > 1 ? ", " : "") + jsonString(k) + ": " + jsonString(v);
+      members += "}";
+      lco = CSLSetNameValue(lco, "NATIVE_DATA", members.c_str());
+      lco = CSLSetNameValue(lco, "NATIVE_MEDIA_TYPE", "application/vnd.geo+json");
+    }
+  } else if (m.format.driver == "GeoJSONSeq") {
+    lco = CSLSetNameValue(lco, "RS", "NO");
+    lco = CSLSetNameValue(lco, "COORDINATE_PRECISION", "7");
+  }
+  m.layer = m.ds->CreateLayer(options.layerName.c_str(), m.srs, wkbPolygon, lco);
+  CSLDestroy(lco);
+  if (!m.layer) {
+    const std::string why = gdalCause(errors, "unknown GDAL error");
+    m.abandon();
+    throw IoError("io: cannot create layer '" + options.layerName + "' in '" + path + "': " + why +
+                  ".");
+  }
+  if (m.format.driver == "GPKG")
+    for (const auto& [k, v] : options.collectionMetadata)
+      m.layer->SetMetadataItem(k.c_str(), v.c_str());
+  auto addField = [&](const std::string& name, OGRFieldType type) {
+    OGRFieldDefn defn(name.c_str(), type);
+    if (m.layer->CreateField(&defn) != OGRERR_NONE) {
+      const std::string why = gdalCause(errors, "unknown GDAL error");
+      m.abandon();
+      throw IoError("io: cannot create attribute '" + name + "' in '" + path + "': " + why + ".");
+    }
+  };
+  addField("id", m.stringIds ? OFTString : OFTInteger64);
+  for (const AttrDef& a : m.schema)
+    addField(a.name, a.type == AttrType::Integer64 ? OFTInteger64
+                     : a.type == AttrType::Real    ? OFTReal
+                                                   : OFTString);
+  OGRFeatureDefn* defn = m.layer->GetLayerDefn();
+  m.idIndex = defn->GetFieldIndex("id");
+  for (const AttrDef& a : m.schema) m.attrIndex.push_back(defn->GetFieldIndex(a.name.c_str()));
+
+  // Drivers without transactions (GeoJSON, FlatGeobuf) answer OGRERR_UNSUPPORTED_OPERATION: fine.
+  m.inTransaction = m.ds->StartTransaction(FALSE) == OGRERR_NONE;
+}
 
 FieldWriter::FieldWriter(const std::string& path, const Crs& fieldsCrs, std::vector<AttrDef> schema,
                          const VectorWriteOptions& options)
@@ -232,68 +303,7 @@ FieldWriter::FieldWriter(const std::string& path, const Crs& fieldsCrs, std::vec
     return;
   }
 
-  GdalErrorScope errors;
-  GDALDriver* driver = GetGDALDriverManager()->GetDriverByName(m.format.driver.c_str());
-  if (!driver) {
-    m.abandon();
-    throw IoError("io: GDAL driver '" + m.format.driver + "' is not available for '" + path +
-                  "'. Install a GDAL build with it.");
-  }
-  fs::remove(m.tempPath, ec);
-  m.ds = driver->Create(m.tempPath.c_str(), 0, 0, 0, GDT_Unknown, nullptr);
-  if (!m.ds) {
-    const std::string why = gdalCause(errors, "unknown GDAL error");
-    m.tempPath.clear();
-    m.abandon();
-    throw IoError("io: cannot create '" + path + "': " + why + ". Check the folder is writable.");
-  }
-  char** lco = nullptr;
-  if (m.format.driver == "GeoJSON") {
-    lco = CSLSetNameValue(lco, "RFC7946", "YES");
-    lco = CSLSetNameValue(lco, "COORDINATE_PRECISION", "7");
-    if (!options.collectionMetadata.empty()) {
-      // Foreign members of the FeatureCollection (GDAL RFC 60 native data).
-      std::string members = "{";
-      for (const auto& [k, v] : options.collectionMetadata)
-        members += (members.size() > 1 ? ", " : "") + jsonString(k) + ": " + jsonString(v);
-      members += "}";
-      lco = CSLSetNameValue(lco, "NATIVE_DATA", members.c_str());
-      lco = CSLSetNameValue(lco, "NATIVE_MEDIA_TYPE", "application/vnd.geo+json");
-    }
-  } else if (m.format.driver == "GeoJSONSeq") {
-    lco = CSLSetNameValue(lco, "RS", "NO");
-    lco = CSLSetNameValue(lco, "COORDINATE_PRECISION", "7");
-  }
-  m.layer = m.ds->CreateLayer(options.layerName.c_str(), m.srs, wkbPolygon, lco);
-  CSLDestroy(lco);
-  if (!m.layer) {
-    const std::string why = gdalCause(errors, "unknown GDAL error");
-    m.abandon();
-    throw IoError("io: cannot create layer '" + options.layerName + "' in '" + path + "': " + why +
-                  ".");
-  }
-  if (m.format.driver == "GPKG")
-    for (const auto& [k, v] : options.collectionMetadata)
-      m.layer->SetMetadataItem(k.c_str(), v.c_str());
-  auto addField = [&](const std::string& name, OGRFieldType type) {
-    OGRFieldDefn defn(name.c_str(), type);
-    if (m.layer->CreateField(&defn) != OGRERR_NONE) {
-      const std::string why = gdalCause(errors, "unknown GDAL error");
-      m.abandon();
-      throw IoError("io: cannot create attribute '" + name + "' in '" + path + "': " + why + ".");
-    }
-  };
-  addField("id", m.stringIds ? OFTString : OFTInteger64);
-  for (const AttrDef& a : m.schema)
-    addField(a.name, a.type == AttrType::Integer64 ? OFTInteger64
-                     : a.type == AttrType::Real    ? OFTReal
-                                                   : OFTString);
-  OGRFeatureDefn* defn = m.layer->GetLayerDefn();
-  m.idIndex = defn->GetFieldIndex("id");
-  for (const AttrDef& a : m.schema) m.attrIndex.push_back(defn->GetFieldIndex(a.name.c_str()));
-
-  // Drivers without transactions (GeoJSON, FlatGeobuf) answer OGRERR_UNSUPPORTED_OPERATION: fine.
-  m.inTransaction = m.ds->StartTransaction(FALSE) == OGRERR_NONE;
+  m.openOgr(options);
 }
 
 FieldWriter::~FieldWriter() {

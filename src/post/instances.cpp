@@ -149,32 +149,44 @@ void distanceMarkers(const std::uint8_t* distance, int rows, int cols, const Ins
     }
 }
 
-int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
-                   const std::uint8_t* distance, const std::uint8_t* valid, int rows, int cols,
-                   const InstanceParams& params, std::vector<std::int32_t>& labels) {
-  const size_t n = static_cast<size_t>(rows) * cols;
-  labels.assign(n, 0);
-  if (n == 0) return 0;
+namespace {
 
+// What labelInstances works on: the pixel kinds and labels of one tile.
+struct Tile {
+  const std::uint8_t* boundary;
+  const std::uint8_t* distance;
+  int rows, cols;
+  size_t n;
+  const InstanceParams& params;
+  bool markerMode;
   // kind: 0 = background floor, 1 = field floor, 2 = field-like ridge, 3 = crest (other ridge).
-  std::vector<std::uint8_t> kind(n);
-  cv::Mat floorMask(rows, cols, CV_8U);
+  std::vector<std::uint8_t> kind;
+  std::vector<std::int32_t>& labels;
+};
+
+// 1. Pixel kinds and the floors (markers in marker mode) as connected components; returns how
+// many.
+int labelFloors(Tile& t, const std::uint8_t* extent, const std::uint8_t* valid) {
+  const size_t n = t.n;
+  const InstanceParams& params = t.params;
+  auto& kind = t.kind;
+  kind.resize(n);
+  cv::Mat floorMask(t.rows, t.cols, CV_8U);
   for (size_t i = 0; i < n; ++i) {
     std::uint8_t k;
     const bool fieldLike = extent[i] >= params.extentQ;
     if (valid && !valid[i])
       k = 0;
-    else if (boundary[i] >= params.boundaryQ)
+    else if (t.boundary[i] >= params.boundaryQ)
       k = fieldLike ? 2 : 3;
     else
       k = fieldLike ? 1 : 0;
     kind[i] = k;
     floorMask.data[i] = k == 1 ? 1 : 0;
   }
-  const bool markerMode = params.markerQ > 0 && distance != nullptr;
-  if (markerMode) {
+  if (t.markerMode) {
     std::vector<std::uint8_t> isMarker;
-    distanceMarkers(distance, rows, cols, params, kind, isMarker);
+    distanceMarkers(t.distance, t.rows, t.cols, params, kind, isMarker);
     for (size_t i = 0; i < n; ++i)
       if (kind[i] == 1 && !isMarker[i])
         kind[i] = 2;  // flooded like a ridge pixel
@@ -183,16 +195,28 @@ int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
     for (size_t i = 0; i < n; ++i) floorMask.data[i] = kind[i] == 1 ? 1 : 0;
   }
   cv::Mat cc;
-  int count = cv::connectedComponents(floorMask, cc, 8, CV_32S) - 1;
+  const int count = cv::connectedComponents(floorMask, cc, 8, CV_32S) - 1;
   const std::int32_t* ccp = cc.ptr<std::int32_t>();
-  for (size_t i = 0; i < n; ++i) labels[i] = kind[i] == 1 ? ccp[i] : 0;
+  for (size_t i = 0; i < n; ++i) t.labels[i] = kind[i] == 1 ? ccp[i] : 0;
+  return count;
+}
 
-  // 2. Dijkstra (Dial's buckets) from the floors through field-like ridge pixels.
+constexpr std::int32_t kUnreached = std::numeric_limits<std::int32_t>::max();
+
+// 2. Dijkstra (Dial's buckets) from the floors through field-like ridge pixels: each ridge
+// pixel's cost and the floor pixel it was reached from.
+void floodRidges(const Tile& t, std::vector<std::int32_t>& cost,
+                 std::vector<std::int64_t>& source) {
+  const size_t n = t.n;
+  const int rows = t.rows, cols = t.cols;
+  const auto& kind = t.kind;
+  const std::uint8_t* boundary = t.boundary;
+  const InstanceParams& params = t.params;
+  const bool markerMode = t.markerMode;
   const int maxCost = markerMode ? params.markerMaxCost : params.maxCost;
   const bool noDescent = markerMode;
-  constexpr std::int32_t kUnreached = std::numeric_limits<std::int32_t>::max();
-  std::vector<std::int32_t> cost(n, kUnreached);
-  std::vector<std::int64_t> source(n, std::numeric_limits<std::int64_t>::max());
+  cost.assign(n, kUnreached);
+  source.assign(n, std::numeric_limits<std::int64_t>::max());
   std::vector<std::vector<std::int32_t>> buckets(static_cast<size_t>(maxCost) + 1);
   for (size_t i = 0; i < n; ++i) {
     if (kind[i] != 1) continue;
@@ -241,6 +265,16 @@ int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
     }
     std::vector<std::int32_t>().swap(bucket);
   }
+}
+
+// Ridge pixels no flood reached: background in marker mode, else fields of their own.
+int settleOrphans(Tile& t, const std::vector<std::int32_t>& cost,
+                  const std::vector<std::int64_t>& source, int count) {
+  const size_t n = t.n;
+  const int rows = t.rows, cols = t.cols;
+  auto& kind = t.kind;
+  auto& labels = t.labels;
+  const bool markerMode = t.markerMode;
   cv::Mat orphanMask(rows, cols, CV_8U);
   bool anyOrphan = false;
   for (size_t i = 0; i < n; ++i) {
@@ -265,41 +299,56 @@ int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
     count += m;
   }
 
-  // Floods of two floors that meet deep inside a field (distance >= mergeDistanceQ on both sides
-  // of a 4-adjacent meeting pair) are one field: a thin or necked field whose boundary band cut
-  // its floor in pieces. Touching fields meet on their shared outline, where distance is ~0.
-  if (distance && params.mergeDistanceQ > 0 && !markerMode) {
-    std::vector<std::int32_t> parent(static_cast<size_t>(count) + 1);
-    for (size_t k = 0; k < parent.size(); ++k) parent[k] = static_cast<std::int32_t>(k);
-    auto find = [&](std::int32_t x) {
-      while (parent[x] != x) x = parent[x] = parent[parent[x]];
-      return x;
-    };
-    bool merged = false;
-    for (int r = 0; r < rows; ++r)
-      for (int c = 0; c < cols; ++c) {
-        const size_t i = static_cast<size_t>(r) * cols + c;
-        if ((kind[i] != 1 && kind[i] != 2) || labels[i] == 0 || distance[i] < params.mergeDistanceQ)
+  return count;
+}
+
+// Floods of two floors that meet deep inside a field (distance >= mergeDistanceQ on both sides
+// of a 4-adjacent meeting pair) are one field: a thin or necked field whose boundary band cut
+// its floor in pieces. Touching fields meet on their shared outline, where distance is ~0.
+void mergeDeepMeetings(Tile& t, int count) {
+  const size_t n = t.n;
+  const int rows = t.rows, cols = t.cols;
+  const auto& kind = t.kind;
+  auto& labels = t.labels;
+  const std::uint8_t* distance = t.distance;
+  const InstanceParams& params = t.params;
+  std::vector<std::int32_t> parent(static_cast<size_t>(count) + 1);
+  for (size_t k = 0; k < parent.size(); ++k) parent[k] = static_cast<std::int32_t>(k);
+  auto find = [&](std::int32_t x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  bool merged = false;
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) {
+      const size_t i = static_cast<size_t>(r) * cols + c;
+      if ((kind[i] != 1 && kind[i] != 2) || labels[i] == 0 || distance[i] < params.mergeDistanceQ)
+        continue;
+      const size_t nb[2] = {c + 1 < cols ? i + 1 : i, r + 1 < rows ? i + cols : i};
+      for (size_t j : nb) {
+        if (j == i || (kind[j] != 1 && kind[j] != 2) || labels[j] == 0 || labels[j] == labels[i] ||
+            distance[j] < params.mergeDistanceQ)
           continue;
-        const size_t nb[2] = {c + 1 < cols ? i + 1 : i, r + 1 < rows ? i + cols : i};
-        for (size_t j : nb) {
-          if (j == i || (kind[j] != 1 && kind[j] != 2) || labels[j] == 0 ||
-              labels[j] == labels[i] || distance[j] < params.mergeDistanceQ)
-            continue;
-          if (kind[i] != 2 && kind[j] != 2) continue;  // floors meet only through the ridge
-          const std::int32_t a = find(labels[i]), b = find(labels[j]);
-          if (a != b) {
-            parent[std::max(a, b)] = std::min(a, b);
-            merged = true;
-          }
+        if (kind[i] != 2 && kind[j] != 2) continue;  // floors meet only through the ridge
+        const std::int32_t a = find(labels[i]), b = find(labels[j]);
+        if (a != b) {
+          parent[std::max(a, b)] = std::min(a, b);
+          merged = true;
         }
       }
-    if (merged)
-      for (size_t i = 0; i < n; ++i)
-        if (labels[i] > 0) labels[i] = find(labels[i]);
-  }
+    }
+  if (merged)
+    for (size_t i = 0; i < n; ++i)
+      if (labels[i] > 0) labels[i] = find(labels[i]);
+}
 
-  // 3. Crest pixels: nearest settled neighbour.
+// 3. Crest pixels: nearest settled neighbour.
+void settleCrests(Tile& t) {
+  const size_t n = t.n;
+  const int rows = t.rows, cols = t.cols;
+  const auto& kind = t.kind;
+  auto& labels = t.labels;
+  const InstanceParams& params = t.params;
   const int R = params.radiusPx;
   for (size_t i = 0; i < n; ++i) {
     if (kind[i] != 3) continue;
@@ -334,6 +383,26 @@ int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
     }
     labels[i] = (bestD <= params.crestReach2 && !tie) ? bestLabel : 0;
   }
+}
+
+}  // namespace
+
+int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
+                   const std::uint8_t* distance, const std::uint8_t* valid, int rows, int cols,
+                   const InstanceParams& params, std::vector<std::int32_t>& labels) {
+  const size_t n = static_cast<size_t>(rows) * cols;
+  labels.assign(n, 0);
+  if (n == 0) return 0;
+  Tile t{boundary, distance, rows, cols, n, params, params.markerQ > 0 && distance != nullptr,
+         {},       labels};
+  int count = labelFloors(t, extent, valid);
+  std::vector<std::int32_t> cost;
+  std::vector<std::int64_t> source;
+  floodRidges(t, cost, source);
+  count = settleOrphans(t, cost, source, count);
+  // Floods of two floors that meet deep inside a field are one field (mergeDeepMeetings).
+  if (distance && params.mergeDistanceQ > 0 && !t.markerMode) mergeDeepMeetings(t, count);
+  settleCrests(t);
   return count;
 }
 
