@@ -107,6 +107,78 @@ struct Run {
   PixelWindow mosaicOffset;  // x, y: global pixel of the mosaic's (0, 0)
 };
 
+// Pass 1: band statistics, then the network over `area` grown by the fields halo into a
+// probability mosaic (o.probabilitiesOut, or a temp file `temp` owns), which `mosaic` then reads;
+// false when no date has a valid pixel.
+template <class InArena>
+bool predictPass(const DelineateInput& in, const DelineateOptions& o, const OpenedInput& input,
+                 const PixelWindow& area, Run& run, FieldsContext& ctx, TempFile& temp,
+                 std::unique_ptr<RasterSource>& mosaic, InArena&& inArena) {
+  DelineateReport& rep = run.report;
+  const GridSpec& grid = input.grid;
+  const auto& dates = input.dates;
+  auto t0 = Clock::now();
+  std::vector<std::vector<BandStats>> stats;
+  bool anyValid = false;
+  for (auto& d : dates) {
+    stats.push_back(computeStats(*d));
+    std::vector<double> pp;
+    for (const auto& s : stats.back()) {
+      pp.push_back(s.p2);
+      pp.push_back(s.p98);
+      if (s.validCount > 0) anyValid = true;
+    }
+    rep.bandP2P98.push_back(pp);
+  }
+  rep.statsSeconds = since(t0);
+  if (!anyValid) {
+    rep.allNodata = true;
+    return false;
+  }
+  const PixelWindow predArea = grow(area, ctx.haloPx).intersect(grid.fullWindow());
+  const GridSpec mosaicGrid = grid.subGrid(predArea);
+  std::string path = o.probabilitiesOut;
+  if (path.empty()) {
+    path = tempMosaicPath(o.tempDir);
+    temp.path = path;
+  } else if (!o.overwrite && std::filesystem::exists(path)) {
+    throw UsageError("delineate: probabilities output '" + path +
+                     "' exists. Pass --overwrite to replace it.");
+  }
+  auto t1 = Clock::now();
+  {
+    // Stored as round(p * 254), so GDAL's scale shows p in [0, 1]; 255 is the nodata value of
+    // pixels no date covers (GDAL, QGIS and openRaster honour it; overviews average around it).
+    // Fast compression: the file is read back once (a --probabilities output is rewritten as a
+    // DEFLATE COG on close).
+    GeoTiffWriter writer(path, mosaicGrid, 3, GeoTiffWriter::Type::Byte,
+                         {"extent", "boundary", "distance"}, double{kProbabilityNodata},
+                         GeoTiffWriter::Compression::Fast);
+    writer.setScaleOffset(1.0 / kProbabilityLevels, 0.0);
+    if (!o.probabilitiesOut.empty()) writer.writeCogOnClose();
+    MosaicStats ms;
+    inArena([&] {
+      ms = predictMosaic(dates, stats, *in.predictor,
+                         PixelWindow{predArea.x, predArea.y, predArea.width, predArea.height}, o,
+                         writer);
+    });
+    writer.close();
+    rep.predictTiles = ms.tiles;
+    rep.networkTileX = ms.tileX;
+    rep.networkTileY = ms.tileY;
+    rep.networkPixels = ms.networkPixels;
+    rep.nodataTiles = ms.nodataTiles;
+    rep.nonFinitePixels = ms.nonFinitePixels;
+  }
+  rep.predictSeconds = since(t1);
+  mosaic = openRaster({path}, OpenOptions{});
+  run.mosaicOffset = PixelWindow{predArea.x, predArea.y, 0, 0};
+  ctx.reader.src = mosaic.get();
+  ctx.grid = mosaicGrid;
+  ctx.area = PixelWindow{area.x - predArea.x, area.y - predArea.y, area.width, area.height};
+  return true;
+}
+
 Run runPasses(const DelineateInput& in, const DelineateOptions& o,
               const std::optional<PixelWindow>& forcedWindow) {
   checkOptions(o);
@@ -145,67 +217,8 @@ Run runPasses(const DelineateInput& in, const DelineateOptions& o,
   TempFile temp;
   std::unique_ptr<RasterSource> mosaic;
   if (!probs) {
-    // Pass 1.
-    auto t0 = Clock::now();
-    std::vector<std::vector<BandStats>> stats;
-    bool anyValid = false;
-    for (auto& d : dates) {
-      stats.push_back(computeStats(*d));
-      std::vector<double> pp;
-      for (const auto& s : stats.back()) {
-        pp.push_back(s.p2);
-        pp.push_back(s.p98);
-        if (s.validCount > 0) anyValid = true;
-      }
-      rep.bandP2P98.push_back(pp);
-    }
-    rep.statsSeconds = since(t0);
-    if (!anyValid) {
-      rep.allNodata = true;
-      return run;
-    }
-    const PixelWindow predArea = grow(area, ctx.haloPx).intersect(grid.fullWindow());
-    const GridSpec mosaicGrid = grid.subGrid(predArea);
-    std::string path = o.probabilitiesOut;
-    if (path.empty()) {
-      path = tempMosaicPath(o.tempDir);
-      temp.path = path;
-    } else if (!o.overwrite && std::filesystem::exists(path)) {
-      throw UsageError("delineate: probabilities output '" + path +
-                       "' exists. Pass --overwrite to replace it.");
-    }
-    auto t1 = Clock::now();
-    {
-      // Stored as round(p * 254), so GDAL's scale shows p in [0, 1]; 255 is the nodata value of
-      // pixels no date covers (GDAL, QGIS and openRaster honour it; overviews average around it).
-      // Fast compression: the file is read back once (a --probabilities output is rewritten as a
-      // DEFLATE COG on close).
-      GeoTiffWriter writer(path, mosaicGrid, 3, GeoTiffWriter::Type::Byte,
-                           {"extent", "boundary", "distance"}, double{kProbabilityNodata},
-                           GeoTiffWriter::Compression::Fast);
-      writer.setScaleOffset(1.0 / kProbabilityLevels, 0.0);
-      if (!o.probabilitiesOut.empty()) writer.writeCogOnClose();
-      MosaicStats ms;
-      inArena([&] {
-        ms = predictMosaic(dates, stats, *in.predictor,
-                           PixelWindow{predArea.x, predArea.y, predArea.width, predArea.height}, o,
-                           writer);
-      });
-      writer.close();
-      rep.predictTiles = ms.tiles;
-      rep.networkTileX = ms.tileX;
-      rep.networkTileY = ms.tileY;
-      rep.networkPixels = ms.networkPixels;
-      rep.nodataTiles = ms.nodataTiles;
-      rep.nonFinitePixels = ms.nonFinitePixels;
-    }
-    rep.predictSeconds = since(t1);
-    mosaic = openRaster({path}, OpenOptions{});
+    if (!predictPass(in, o, input, area, run, ctx, temp, mosaic, inArena)) return run;
     probsAreBytes = false;  // read through the scale: p in [0, 1]
-    run.mosaicOffset = PixelWindow{predArea.x, predArea.y, 0, 0};
-    ctx.reader.src = mosaic.get();
-    ctx.grid = mosaicGrid;
-    ctx.area = PixelWindow{area.x - predArea.x, area.y - predArea.y, area.width, area.height};
   } else {
     // An image given beside the probabilities still says where there is data at all.
     if ((!dates.empty() && !hasValidPixels(*dates[0])) || !hasValidPixels(*probs)) {

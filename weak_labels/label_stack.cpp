@@ -75,6 +75,102 @@ Raster<float> LabelStack::window(const PixelWindow& w) const {
   return out;
 }
 
+// The extent, outline and normalised-distance targets on the work grid, painted field by field.
+struct WorkTargets {
+  int WW, WH;
+  std::vector<float> dist;  // normalised distance
+  std::vector<std::uint8_t> extent, outline;
+  std::vector<std::uint8_t> binPlane;  // scratch
+  std::vector<float> dPlane;           // scratch
+
+  WorkTargets(int w, int h)
+      : WW(w),
+        WH(h),
+        dist(static_cast<size_t>(w) * h, 0.0f),
+        extent(static_cast<size_t>(w) * h, 0),
+        outline(static_cast<size_t>(w) * h, 0) {}
+
+  // Field `label` of `inst` inside `box` (work-grid pixels): its outline, its extent beyond
+  // `borderPx` and its distance. True when some extent pixel lies in `grid` (x, y: the work grid's
+  // pad; width, height: the label grid's size).
+  bool paintField(const Raster<std::int32_t>& inst, int label, const PixelWindow& box,
+                  double borderPx, const PixelWindow& grid) {
+    // Crop with a 1-pixel margin; beyond the work grid, replicate (unknown is not "outside").
+    const int cx = box.x - 1, cy = box.y - 1;
+    const int cw = box.width + 2, ch = box.height + 2;
+    binPlane.assign(static_cast<size_t>(ch) * cw, 0);
+    auto bin = [&](int r, int c) -> std::uint8_t& {
+      return binPlane[static_cast<size_t>(r) * cw + c];
+    };
+    for (int r = 0; r < ch; ++r) {
+      const int wr = std::clamp(cy + r, 0, WH - 1);
+      for (int c = 0; c < cw; ++c) {
+        const int wc = std::clamp(cx + c, 0, WW - 1);
+        bin(r, c) = inst.data[static_cast<size_t>(wr) * WW + wc] == label ? 255 : 0;
+      }
+    }
+    post::distanceToZero(binPlane.data(), ch, cw, dPlane);
+    auto d = [&](int r, int c) { return dPlane[static_cast<size_t>(r) * cw + c]; };
+    float dmax = 0;
+    for (int r = 1; r < ch - 1; ++r)
+      for (int c = 1; c < cw - 1; ++c)
+        if (bin(r, c)) dmax = std::max(dmax, d(r, c));
+    bool anyExtent = false;
+    for (int r = 1; r < ch - 1; ++r)
+      for (int c = 1; c < cw - 1; ++c) {
+        if (!bin(r, c)) continue;
+        const int wr = cy + r, wc = cx + c;
+        const float v = d(r, c);
+        // Exact Euclidean transform: 4-neighbour edge pixels get exactly 1.
+        const size_t wi = static_cast<size_t>(wr) * WW + wc;
+        if (v < 1.5f && std::fabs(v - 1.0f) < 1e-4f) outline[wi] = 1;
+        if (v > borderPx + 1e-6) {
+          extent[wi] = 1;
+          const int gr = wr - grid.y, gc = wc - grid.x;
+          if (gr >= 0 && gr < grid.height && gc >= 0 && gc < grid.width) anyExtent = true;
+        }
+        dist[wi] = dmax > 1.0f + 1e-6f ? std::clamp((v - 1.0f) / (dmax - 1.0f), 0.0f, 1.0f) : 0.0f;
+      }
+    return anyExtent;
+  }
+};
+
+// The label stack on `grid` from the work-grid targets (`pad`: where the grid starts in the work
+// grid); `labelled` counts the unmasked pixels.
+LabelStack assemble(const GridSpec& grid, const Raster<std::int32_t>& inst,
+                    const Raster<std::int32_t>& bg, const WorkTargets& t,
+                    const std::vector<std::uint8_t>& boundaryPlane,
+                    const std::vector<int>& inFieldIndex, const PixelWindow& pad,
+                    const std::vector<std::uint8_t>* valid, long long& labelled) {
+  const int W = grid.width(), H = grid.height();
+
+  LabelStack out;
+  out.raster = Raster<float>(4, H, W, 0.0f);
+  out.raster.grid = grid;
+  out.raster.bandNames = kBandNames;
+  out.instance = Raster<std::int32_t>(1, H, W, 0);
+  out.instance.grid = grid;
+  out.instance.bandNames = {"instance"};
+  for (int r = 0; r < H; ++r)
+    for (int c = 0; c < W; ++c) {
+      const int wr = r + pad.y, wc = c + pad.x;
+      const size_t wi = static_cast<size_t>(wr) * t.WW + wc;
+      const size_t gi = static_cast<size_t>(r) * W + c;
+      const bool inField = inst.data[wi] > 0;
+      out.instance.data[gi] = inField ? inFieldIndex[inst.data[wi] - 1] + 1 : 0;
+      bool m = inField || boundaryPlane[wi] || bg.data[wi] > 0;
+      if (valid && !(*valid)[gi]) m = false;
+      out.raster.valid[gi] = valid ? (*valid)[gi] : 1;
+      if (!m) continue;
+      ++labelled;
+      out.raster.at(LabelStack::kMask, r, c) = 1.0f;
+      out.raster.at(LabelStack::kExtent, r, c) = t.extent[wi] ? 1.0f : 0.0f;
+      out.raster.at(LabelStack::kBoundary, r, c) = boundaryPlane[wi] ? 1.0f : 0.0f;
+      out.raster.at(LabelStack::kDistance, r, c) = t.dist[wi];
+    }
+  return out;
+}
+
 LabelStack buildLabelStack(const std::vector<Polygon>& fields, const std::vector<Polygon>& noncrop,
                            const GridSpec& grid, const LabelOptions& options,
                            const std::vector<std::uint8_t>* valid, LabelStats* statsOut) {
@@ -155,57 +251,12 @@ LabelStack buildLabelStack(const std::vector<Polygon>& fields, const std::vector
     }
 
   // Work-grid targets.
-  const size_t workPx = static_cast<size_t>(WH) * WW;
-  std::vector<float> distPlane(workPx, 0.0f);  // normalised distance
-  std::vector<std::uint8_t> extentPlane(workPx, 0), outlinePlane(workPx, 0);
-  auto dist = [&](int r, int c) -> float& { return distPlane[static_cast<size_t>(r) * WW + c]; };
-  auto extent = [&](int r, int c) -> std::uint8_t& {
-    return extentPlane[static_cast<size_t>(r) * WW + c];
-  };
-  auto outline = [&](int r, int c) -> std::uint8_t& {
-    return outlinePlane[static_cast<size_t>(r) * WW + c];
-  };
-  std::vector<std::uint8_t> binPlane;
-  std::vector<float> dPlane;
+  WorkTargets t(WW, WH);
   for (int k = 0; k < nf; ++k) {
     if (x1[k] < 0) continue;
-    const int label = k + 1;
-    // Crop with a 1-pixel margin; beyond the work grid, replicate (unknown is not "outside").
-    const int cx = x0[k] - 1, cy = y0[k] - 1;
-    const int cw = x1[k] - x0[k] + 3, ch = y1[k] - y0[k] + 3;
-    binPlane.assign(static_cast<size_t>(ch) * cw, 0);
-    auto bin = [&](int r, int c) -> std::uint8_t& {
-      return binPlane[static_cast<size_t>(r) * cw + c];
-    };
-    for (int r = 0; r < ch; ++r) {
-      const int wr = std::clamp(cy + r, 0, WH - 1);
-      for (int c = 0; c < cw; ++c) {
-        const int wc = std::clamp(cx + c, 0, WW - 1);
-        bin(r, c) = inst.data[static_cast<size_t>(wr) * WW + wc] == label ? 255 : 0;
-      }
-    }
-    post::distanceToZero(binPlane.data(), ch, cw, dPlane);
-    auto d = [&](int r, int c) { return dPlane[static_cast<size_t>(r) * cw + c]; };
-    float dmax = 0;
-    for (int r = 1; r < ch - 1; ++r)
-      for (int c = 1; c < cw - 1; ++c)
-        if (bin(r, c)) dmax = std::max(dmax, d(r, c));
-    bool anyExtent = false;
-    for (int r = 1; r < ch - 1; ++r)
-      for (int c = 1; c < cw - 1; ++c) {
-        if (!bin(r, c)) continue;
-        const int wr = cy + r, wc = cx + c;
-        const float v = d(r, c);
-        // Exact Euclidean transform: 4-neighbour edge pixels get exactly 1.
-        if (v < 1.5f && std::fabs(v - 1.0f) < 1e-4f) outline(wr, wc) = 1;
-        if (v > st.borderPx + 1e-6) {
-          extent(wr, wc) = 1;
-          const int gr = wr - padT, gc = wc - padL;
-          if (gr >= 0 && gr < H && gc >= 0 && gc < W) anyExtent = true;
-        }
-        dist(wr, wc) =
-            dmax > 1.0f + 1e-6f ? std::clamp((v - 1.0f) / (dmax - 1.0f), 0.0f, 1.0f) : 0.0f;
-      }
+    const bool anyExtent =
+        t.paintField(inst, k + 1, {x0[k], y0[k], x1[k] - x0[k] + 1, y1[k] - y0[k] + 1}, st.borderPx,
+                     {padL, padT, W, H});
     if (inGridPx[k] > 0) {
       ++st.fieldsUsed;
       if (!anyExtent) ++st.fieldsWithoutExtent;
@@ -217,34 +268,10 @@ LabelStack buildLabelStack(const std::vector<Polygon>& fields, const std::vector
     if (x1[k] < 0) ++st.fieldsNoPixel;
 
   std::vector<std::uint8_t> boundaryPlane;
-  post::dilateSquare(outlinePlane.data(), WH, WW, 2 * (options.boundaryPx - 1) + 1, boundaryPlane);
-  auto boundary = [&](int r, int c) { return boundaryPlane[static_cast<size_t>(r) * WW + c]; };
-
-  LabelStack out;
-  out.raster = Raster<float>(4, H, W, 0.0f);
-  out.raster.grid = grid;
-  out.raster.bandNames = kBandNames;
-  out.instance = Raster<std::int32_t>(1, H, W, 0);
-  out.instance.grid = grid;
-  out.instance.bandNames = {"instance"};
+  post::dilateSquare(t.outline.data(), WH, WW, 2 * (options.boundaryPx - 1) + 1, boundaryPlane);
   long long labelled = 0;
-  for (int r = 0; r < H; ++r)
-    for (int c = 0; c < W; ++c) {
-      const int wr = r + padT, wc = c + padL;
-      const size_t wi = static_cast<size_t>(wr) * WW + wc;
-      const size_t gi = static_cast<size_t>(r) * W + c;
-      const bool inField = inst.data[wi] > 0;
-      out.instance.data[gi] = inField ? inFieldIndex[inst.data[wi] - 1] + 1 : 0;
-      bool m = inField || boundary(wr, wc) || bg.data[wi] > 0;
-      if (valid && !(*valid)[gi]) m = false;
-      out.raster.valid[gi] = valid ? (*valid)[gi] : 1;
-      if (!m) continue;
-      ++labelled;
-      out.raster.at(LabelStack::kMask, r, c) = 1.0f;
-      out.raster.at(LabelStack::kExtent, r, c) = extent(wr, wc) ? 1.0f : 0.0f;
-      out.raster.at(LabelStack::kBoundary, r, c) = boundary(wr, wc) ? 1.0f : 0.0f;
-      out.raster.at(LabelStack::kDistance, r, c) = dist(wr, wc);
-    }
+  LabelStack out =
+      assemble(grid, inst, bg, t, boundaryPlane, inFieldIndex, {padL, padT, 0, 0}, valid, labelled);
   st.labelledPx = labelled;
   st.labelledFraction = static_cast<double>(labelled) / (static_cast<double>(W) * H);
   if (statsOut) *statsOut = st;

@@ -168,13 +168,23 @@ StripRenderer::StripRenderer(const Layout& layout, SensorProfile profile, std::v
   }
 }
 
+// The rows y0 .. y0 + rows of strip s's base image: who owns each pixel (blocks, parcels, roads),
+// its surface, then roads and the overlays (shadows, crowns, roofs) on top.
 void StripRenderer::paintBase(int y0, int rows, std::vector<float>& refl,
                               std::vector<std::int32_t>& field) const {
+  const std::vector<std::int32_t> owner = paintOwners(y0, rows, field);
+  paintSurfaces(y0, rows, owner, refl);
+  paintRoads(y0, rows, refl);
+  paintOverlays(y0, rows, refl);
+}
+
+// Owner of each pixel: -1 road, else (block index << 1) or (parcel index << 1 | 1); `field` gets
+// the field ids.
+std::vector<std::int32_t> StripRenderer::paintOwners(int y0, int rows,
+                                                     std::vector<std::int32_t>& field) const {
   const int w = layout_.params.width;
-  const Ctx cx{layout_.params.preset == SynthPreset::Smallholder, layout_.params.gsdM};
   const int s = std::min(strips() - 1, (y0 + kHaloRows) / kStripRows);
   const size_t plane = static_cast<size_t>(rows) * w;
-  // Owner of each pixel: -1 road, else (block index << 1) or (parcel index << 1 | 1).
   std::vector<std::int32_t> owner(plane, -1);
   for (int bi : blocksByStrip_[s]) {
     const ConvexShape& sh = layout_.blocks[bi].shape;
@@ -200,6 +210,14 @@ void StripRenderer::paintBase(int y0, int rows, std::vector<float>& refl,
     }
   }
 
+  return owner;
+}
+
+void StripRenderer::paintSurfaces(int y0, int rows, const std::vector<std::int32_t>& owner,
+                                  std::vector<float>& refl) const {
+  const int w = layout_.params.width;
+  const Ctx cx{layout_.params.preset == SynthPreset::Smallholder, layout_.params.gsdM};
+  const size_t plane = static_cast<size_t>(rows) * w;
   const std::uint64_t roadSeed = seed_ + 101;
   for (int r = 0; r < rows; ++r) {
     const double yc = y0 + r + 0.5;
@@ -251,8 +269,15 @@ void StripRenderer::paintBase(int y0, int rows, std::vector<float>& refl,
       for (int k = 0; k < 4; ++k) refl[k * plane + i] = v[k];
     }
   }
+}
 
-  // Roads and paths: thick segments over the gaps between blocks, antialiased.
+// Roads and paths: thick segments over the gaps between blocks, antialiased.
+void StripRenderer::paintRoads(int y0, int rows, std::vector<float>& refl) const {
+  const int w = layout_.params.width;
+  const Ctx cx{layout_.params.preset == SynthPreset::Smallholder, layout_.params.gsdM};
+  const int s = std::min(strips() - 1, (y0 + kHaloRows) / kStripRows);
+  const size_t plane = static_cast<size_t>(rows) * w;
+  const std::uint64_t roadSeed = seed_ + 101;
   const int rowEnd = y0 + rows;
   for (int ri : roadsByStrip_[s]) {
     const Road& rd = layout_.roads[ri];
@@ -287,8 +312,15 @@ void StripRenderer::paintBase(int y0, int rows, std::vector<float>& refl,
       }
     }
   }
+}
 
-  // Overlays: all shadows first, then crowns and roofs on top.
+// Overlays: all shadows first, then crowns and roofs on top.
+void StripRenderer::paintOverlays(int y0, int rows, std::vector<float>& refl) const {
+  const int w = layout_.params.width;
+  const Ctx cx{layout_.params.preset == SynthPreset::Smallholder, layout_.params.gsdM};
+  const int s = std::min(strips() - 1, (y0 + kHaloRows) / kStripRows);
+  const size_t plane = static_cast<size_t>(rows) * w;
+  const int rowEnd = y0 + rows;
   auto forDisc = [&](double cxp, double cyp, double rad, auto&& fn) {
     const int r0 = std::max(y0, static_cast<int>(std::floor(cyp - rad - 1)));
     const int r1 = std::min(rowEnd, static_cast<int>(std::ceil(cyp + rad + 1)));

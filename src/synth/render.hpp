@@ -41,6 +41,11 @@ class StripRenderer {
  private:
   void paintBase(int y0, int rows, std::vector<float>& refl,
                  std::vector<std::int32_t>& field) const;
+  std::vector<std::int32_t> paintOwners(int y0, int rows, std::vector<std::int32_t>& field) const;
+  void paintSurfaces(int y0, int rows, const std::vector<std::int32_t>& owner,
+                     std::vector<float>& refl) const;
+  void paintRoads(int y0, int rows, std::vector<float>& refl) const;
+  void paintOverlays(int y0, int rows, std::vector<float>& refl) const;
 
   const Layout& layout_;
   SensorSpec sensor_;

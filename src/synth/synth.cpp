@@ -94,20 +94,42 @@ GridSpec sceneGrid(const SynthOptions& o, double gsd) {
   return std::abs(ground - gsd) < 1e-9 * gsd ? gridAt(gsd) : gridAt(gsd * gsd / ground);
 }
 
-}  // namespace
+// The truth polygons: pixel-edge outlines of each field's pixels, with their areas (the
+// summary's area figures; `fieldPixels` counts their pixels).
+void writeTruth(const SynthOptions& o, const SynthOutputs& outputs, const GridSpec& grid,
+                const synth::Layout& layout, double gsd, SynthSummary& summary,
+                long long& fieldPixels) {
+  VectorWriteOptions vo;
+  vo.overwrite = o.overwrite;
+  FieldWriter writer(outputs.truthPath, grid.crs(), {{"area", AttrType::Real}}, vo);
+  const auto& gt = grid.geoTransform();
+  double minHa = 1e300, maxHa = 0, sumHa = 0;
+  for (int pi : layout.fieldParcel) {
+    const synth::Parcel& p = layout.parcels[pi];
+    Field f;
+    f.id = p.id;
+    for (const synth::V2& q : synth::parcelOutline(p, o.width))
+      f.polygon.exterior.push_back({gt[0] + q.x * gt[1], gt[3] + q.y * gt[5]});
+    // Pixels x ground pixel area: the planar area in UTM (whose scale error is < 0.1 %), and
+    // the ground area in Web Mercator.
+    const double areaHa = static_cast<double>(p.pixels) * gsd * gsd / 1e4;
+    f.attrs["area"] = std::round(areaHa * 1e6) / 1e6;
+    minHa = std::min(minHa, areaHa);
+    maxHa = std::max(maxHa, areaHa);
+    sumHa += areaHa;
+    fieldPixels += p.pixels;
+    writer.add(f);
+  }
+  writer.close();
+  if (summary.fields > 0) {
+    summary.minAreaHa = minHa;
+    summary.maxAreaHa = maxHa;
+    summary.meanAreaHa = sumHa / static_cast<double>(summary.fields);
+  }
+}
 
-SynthSummary synthesize(const SynthOptions& o, const SynthOutputs& outputs,
-                        const std::function<void(int, int)>& progress) {
-  const auto start = std::chrono::steady_clock::now();
-  if (o.width < 16 || o.height < 16 || o.width > 200000 || o.height > 200000)
-    throw UsageError("synth: --size " + std::to_string(o.width) + "x" + std::to_string(o.height) +
-                     " is out of range. Use 16 to 200000 pixels per side.");
-  const SensorProfile profile =
-      o.profile ? *o.profile
-                : (o.preset == SynthPreset::LargeFields ? SensorProfile::Naip
-                                                        : SensorProfile::PlanetScope);
-  const synth::SensorSpec sensor = synth::sensorSpec(profile);
-  const double gsd = o.gsdM > 0 ? o.gsdM : sensor.defaultGsdM;
+// Checks the options and returns the spectral index of each output band.
+std::vector<int> checkedBands(const SynthOptions& o, const SynthOutputs& outputs, double gsd) {
   if (!(gsd >= 0.1 && gsd <= 30))
     throw UsageError("synth: --gsd " + std::to_string(o.gsdM) +
                      " is out of range. Use 0.1 to 30 metres.");
@@ -128,6 +150,93 @@ SynthSummary synthesize(const SynthOptions& o, const SynthOutputs& outputs,
   checkOutput(outputs.truthPath, o.overwrite, "--truth");
   if (!outputs.truthRasterPath.empty())
     checkOutput(outputs.truthRasterPath, o.overwrite, "--truth-raster");
+  return bandIdx;
+}
+
+// Strips: workers render ahead (bounded), this thread writes them in order into `scene` (and
+// `inst`). Returns once every worker has stopped; a failure stops the others and lands in
+// renderError / writeError.
+void renderStrips(const synth::StripRenderer& renderer, int threads, GeoTiffWriter& scene,
+                  GeoTiffWriter* inst, const std::function<void(int, int)>& progress,
+                  std::exception_ptr& renderError, std::exception_ptr& writeError) {
+  const int total = renderer.strips();
+  const int workers =
+      std::max(1, threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency()));
+  const int maxAhead = workers;  // strips rendered but not yet written: bounds memory
+  std::mutex mu;
+  std::condition_variable cv;
+  std::map<int, std::pair<Raster<float>, Raster<float>>> ready;
+  int nextClaim = 0, nextWrite = 0;
+  bool failed = false;
+  auto work = [&] {
+    for (;;) {
+      int s;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock,
+                [&] { return failed || nextClaim >= total || nextClaim < nextWrite + maxAhead; });
+        if (failed || nextClaim >= total) return;
+        s = nextClaim++;
+      }
+      try {
+        std::pair<Raster<float>, Raster<float>> out;
+        renderer.render(s, out.first, inst ? &out.second : nullptr);
+        std::lock_guard<std::mutex> lock(mu);
+        ready.emplace(s, std::move(out));
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu);
+        failed = true;
+        if (!renderError) renderError = std::current_exception();
+      }
+      cv.notify_all();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int i = 0; i < workers; ++i) pool.emplace_back(work);
+  try {
+    for (int s = 0; s < total; ++s) {
+      std::pair<Raster<float>, Raster<float>> strip;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return failed || ready.count(s) > 0; });
+        if (failed && ready.count(s) == 0) break;
+        strip = std::move(ready[s]);
+        ready.erase(s);
+      }
+      const int y = s * synth::StripRenderer::kStripRows;
+      scene.write(0, y, strip.first);
+      if (inst) inst->write(0, y, strip.second);
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        nextWrite = s + 1;
+      }
+      cv.notify_all();
+      if (progress) progress(s + 1, total);
+    }
+  } catch (...) {
+    writeError = std::current_exception();
+    std::lock_guard<std::mutex> lock(mu);
+    failed = true;
+  }
+  cv.notify_all();
+  for (std::thread& t : pool) t.join();
+}
+
+}  // namespace
+
+SynthSummary synthesize(const SynthOptions& o, const SynthOutputs& outputs,
+                        const std::function<void(int, int)>& progress) {
+  const auto start = std::chrono::steady_clock::now();
+  if (o.width < 16 || o.height < 16 || o.width > 200000 || o.height > 200000)
+    throw UsageError("synth: --size " + std::to_string(o.width) + "x" + std::to_string(o.height) +
+                     " is out of range. Use 16 to 200000 pixels per side.");
+  const SensorProfile profile =
+      o.profile ? *o.profile
+                : (o.preset == SynthPreset::LargeFields ? SensorProfile::Naip
+                                                        : SensorProfile::PlanetScope);
+  const synth::SensorSpec sensor = synth::sensorSpec(profile);
+  const double gsd = o.gsdM > 0 ? o.gsdM : sensor.defaultGsdM;
+  const std::vector<int> bandIdx = checkedBands(o, outputs, gsd);
 
   const GridSpec grid = sceneGrid(o, gsd);
   synth::LayoutParams lp;
@@ -167,102 +276,14 @@ SynthSummary synthesize(const SynthOptions& o, const SynthOutputs& outputs,
   long long fieldPixels = 0;
   std::thread truthThread([&] {
     try {
-      VectorWriteOptions vo;
-      vo.overwrite = o.overwrite;
-      FieldWriter writer(outputs.truthPath, grid.crs(), {{"area", AttrType::Real}}, vo);
-      const auto& gt = grid.geoTransform();
-      double minHa = 1e300, maxHa = 0, sumHa = 0;
-      for (int pi : layout.fieldParcel) {
-        const synth::Parcel& p = layout.parcels[pi];
-        Field f;
-        f.id = p.id;
-        for (const synth::V2& q : synth::parcelOutline(p, o.width))
-          f.polygon.exterior.push_back({gt[0] + q.x * gt[1], gt[3] + q.y * gt[5]});
-        // Pixels x ground pixel area: the planar area in UTM (whose scale error is < 0.1 %), and
-        // the ground area in Web Mercator.
-        const double areaHa = static_cast<double>(p.pixels) * gsd * gsd / 1e4;
-        f.attrs["area"] = std::round(areaHa * 1e6) / 1e6;
-        minHa = std::min(minHa, areaHa);
-        maxHa = std::max(maxHa, areaHa);
-        sumHa += areaHa;
-        fieldPixels += p.pixels;
-        writer.add(f);
-      }
-      writer.close();
-      if (summary.fields > 0) {
-        summary.minAreaHa = minHa;
-        summary.maxAreaHa = maxHa;
-        summary.meanAreaHa = sumHa / static_cast<double>(summary.fields);
-      }
+      writeTruth(o, outputs, grid, layout, gsd, summary, fieldPixels);
     } catch (...) {
       truthError = std::current_exception();
     }
   });
 
-  // Strips: workers render ahead (bounded), this thread writes them in order.
-  const int total = renderer.strips();
-  const int workers = std::max(
-      1, o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency()));
-  const int maxAhead = workers;  // strips rendered but not yet written: bounds memory
-  std::mutex mu;
-  std::condition_variable cv;
-  std::map<int, std::pair<Raster<float>, Raster<float>>> ready;
-  int nextClaim = 0, nextWrite = 0;
-  bool failed = false;
-  std::exception_ptr renderError;
-  auto work = [&] {
-    for (;;) {
-      int s;
-      {
-        std::unique_lock<std::mutex> lock(mu);
-        cv.wait(lock,
-                [&] { return failed || nextClaim >= total || nextClaim < nextWrite + maxAhead; });
-        if (failed || nextClaim >= total) return;
-        s = nextClaim++;
-      }
-      try {
-        std::pair<Raster<float>, Raster<float>> out;
-        renderer.render(s, out.first, inst ? &out.second : nullptr);
-        std::lock_guard<std::mutex> lock(mu);
-        ready.emplace(s, std::move(out));
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mu);
-        failed = true;
-        if (!renderError) renderError = std::current_exception();
-      }
-      cv.notify_all();
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int i = 0; i < workers; ++i) pool.emplace_back(work);
-  std::exception_ptr writeError;
-  try {
-    for (int s = 0; s < total; ++s) {
-      std::pair<Raster<float>, Raster<float>> strip;
-      {
-        std::unique_lock<std::mutex> lock(mu);
-        cv.wait(lock, [&] { return failed || ready.count(s) > 0; });
-        if (failed && ready.count(s) == 0) break;
-        strip = std::move(ready[s]);
-        ready.erase(s);
-      }
-      const int y = s * synth::StripRenderer::kStripRows;
-      scene.write(0, y, strip.first);
-      if (inst) inst->write(0, y, strip.second);
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        nextWrite = s + 1;
-      }
-      cv.notify_all();
-      if (progress) progress(s + 1, total);
-    }
-  } catch (...) {
-    writeError = std::current_exception();
-    std::lock_guard<std::mutex> lock(mu);
-    failed = true;
-  }
-  cv.notify_all();
-  for (std::thread& t : pool) t.join();
+  std::exception_ptr renderError, writeError;
+  renderStrips(renderer, o.threads, scene, inst.get(), progress, renderError, writeError);
   truthThread.join();
   if (renderError) std::rethrow_exception(renderError);
   if (writeError) std::rethrow_exception(writeError);

@@ -49,34 +49,54 @@ struct Case {
   std::string expect;
 };
 
+// Model files whose cards lie (a 4 GiB size, absurd widths, values of the wrong type).
+void writeBrokenModels(const test::TempDir& dir) {
+  writeModel(dir.file("tiny.fsm"), "{}", 4ull << 30);
+  const std::string card = R"({"architecture":{"type":"residual_unet","width":100000,"depth":4},)"
+                           R"("input_bands":["red","green","blue","nir"]})";
+  writeModel(dir.file("wide.fsm"), card, card.size());
+  const std::string typed =
+      R"({"architecture":{"type":"residual_unet","width":"sixteen","depth":4},)"
+      R"("input_bands":["red"]})";
+  writeModel(dir.file("typed.fsm"), typed, typed.size());
+  const std::string thresholds = R"({"thresholds":{"t_ext":7}})";
+  writeModel(dir.file("thresholds.fsm"), thresholds, thresholds.size());
+  const std::string height = R"({"thresholds":{"t_ext":0.4,"marker_h":"high"}})";
+  writeModel(dir.file("height.fsm"), height, height.size());
+  const std::string gsd = R"({"gsd_range_m":["a","b"],"input_bands":["red"]})";
+  writeModel(dir.file("gsd.fsm"), gsd, gsd.size());
+  const std::string array = R"([1,2,3])";
+  writeModel(dir.file("array.fsm"), array, array.size());
+  const std::string name = R"({"name":{"x":1},"input_bands":["red"]})";
+  writeModel(dir.file("name.fsm"), name, name.size());
+}
+
+// Each case exits with its code and message, as one error line, and writes nothing.
+void expectRefused(const test::TempDir& dir, const std::vector<Case>& cases) {
+  const auto before = names(dir.path());
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const test::CliResult r = test::runCli(c.args);
+    EXPECT_EQ(r.exitCode, c.exitCode) << r.err;
+    EXPECT_NE(r.err.find(c.expect), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
+    // The error is one line, the last: "fieldseg: <message>\n" (notes of the run come before it).
+    const size_t at = r.err.rfind("fieldseg: ");
+    ASSERT_NE(at, std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find('\n', at), r.err.size() - 1) << r.err;
+    EXPECT_EQ(r.err.find("fieldseg: "), at) << "more than one error line: " << r.err;
+    EXPECT_EQ(names(dir.path()), before) << "a refused call wrote a file";
+  }
+}
+
 }  // namespace
 
 TEST(BadInputsSizes, HugeDeclaredWorkAndOutOfRangeNumbersAreRefusedAtOnce) {
   test::TempDir dir;
   const std::string img = dir.file("s.tif"), truth = dir.file("s.geojson");
   ASSERT_NO_FATAL_FAILURE(test::synthSmallholder(img, truth, 256, 5));
-  test::CliResult r;
   writeHugeVrt(dir.file("huge.vrt"), 100000000);
-  writeModel(dir.file("tiny.fsm"), "{}", 4ull << 30);
-  {
-    const std::string card = R"({"architecture":{"type":"residual_unet","width":100000,"depth":4},)"
-                             R"("input_bands":["red","green","blue","nir"]})";
-    writeModel(dir.file("wide.fsm"), card, card.size());
-    const std::string typed =
-        R"({"architecture":{"type":"residual_unet","width":"sixteen","depth":4},)"
-        R"("input_bands":["red"]})";
-    writeModel(dir.file("typed.fsm"), typed, typed.size());
-    const std::string thresholds = R"({"thresholds":{"t_ext":7}})";
-    writeModel(dir.file("thresholds.fsm"), thresholds, thresholds.size());
-    const std::string height = R"({"thresholds":{"t_ext":0.4,"marker_h":"high"}})";
-    writeModel(dir.file("height.fsm"), height, height.size());
-    const std::string gsd = R"({"gsd_range_m":["a","b"],"input_bands":["red"]})";
-    writeModel(dir.file("gsd.fsm"), gsd, gsd.size());
-    const std::string array = R"([1,2,3])";
-    writeModel(dir.file("array.fsm"), array, array.size());
-    const std::string name = R"({"name":{"x":1},"input_bands":["red"]})";
-    writeModel(dir.file("name.fsm"), name, name.size());
-  }
+  writeBrokenModels(dir);
   const std::string out = dir.file("o.geojson");
   const std::vector<Case> cases = {
       {"VRT declaring 1e16 px",
@@ -169,18 +189,5 @@ TEST(BadInputsSizes, HugeDeclaredWorkAndOutOfRangeNumbersAreRefusedAtOnce) {
        2,
        "--gsd: Value 0 not in range"},
   };
-  const auto before = names(dir.path());
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    r = test::runCli(c.args);
-    EXPECT_EQ(r.exitCode, c.exitCode) << r.err;
-    EXPECT_NE(r.err.find(c.expect), std::string::npos) << r.err;
-    EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
-    // The error is one line, the last: "fieldseg: <message>\n" (notes of the run come before it).
-    const size_t at = r.err.rfind("fieldseg: ");
-    ASSERT_NE(at, std::string::npos) << r.err;
-    EXPECT_EQ(r.err.find('\n', at), r.err.size() - 1) << r.err;
-    EXPECT_EQ(r.err.find("fieldseg: "), at) << "more than one error line: " << r.err;
-    EXPECT_EQ(names(dir.path()), before) << "a refused call wrote a file";
-  }
+  expectRefused(dir, cases);
 }

@@ -23,6 +23,7 @@
 #include "aoi.hpp"
 #include "card_thresholds.hpp"
 #include "command.hpp"
+#include "delineate_args.hpp"
 #include "fieldseg/checksum.hpp"
 #include "fieldseg/datetime.hpp"
 #include "fieldseg/delineate.hpp"
@@ -48,104 +49,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-
-struct DelineateArgs {
-  std::vector<std::string> images;
-  std::string model, probabilitiesIn, out, probabilitiesOut, aoi, crs, config, datetime;
-  std::vector<std::string> bands;  ///< one selection for every date, or one per date
-  std::string precision = "auto";
-  int tilePx = 512, haloPx = 64, batch = 4, threads = 0;
-  std::string gsd = "auto";  ///< auto (into the model's GSD range), native, or metres
-  double maxMpx = 4000;
-  /// One per thresholdSpecs() entry, in its order: what the flag gave, else the card's value.
-  std::vector<std::optional<double>> thresholds =
-      std::vector<std::optional<double>>(thresholdSpecs().size());
-  std::optional<double> simplifyM;
-  int tta = 1;
-  bool overwrite = false;
-  GridRunFlags grid;  // batch: --grid mode (grid_run.hpp)
-};
-
-struct ModelInfo {
-  std::string name, version;
-  std::string precision;  ///< the network's resolved precision (fp32 / bf16); empty without one
-  std::string gsdNote;    ///< why the imagery was (or was not) resampled, for the log and run.json
-  json card;
-  std::optional<std::pair<double, double>> gsdRange;  ///< the card's gsd_range_m
-};
-
-struct Timings {
-  double writeS = 0, totalS = 0;
-};
-
-// OUT.run.json: the resolved configuration, the exact inputs (absolute paths, sizes, the model's
-// SHA-256), the outputs, the summary and the timings of this run.
-void writeRunRecord(const DelineateArgs& a, const DelineateOptions& o, const ModelInfo& model,
-                    const DelineateReport& rep, const Timings& t, const std::string& startedUtc) {
-  json j = runRecordHead("delineate", startedUtc);
-  j["config"] = {{"tile_px", o.tilePx},
-                 {"halo_px", o.haloPx},
-                 {"batch", o.batch},
-                 {"threads", o.threads},
-                 {"gsd", a.gsd},
-                 {"gsd_m", o.gsdM > 0 ? json(o.gsdM) : json("native")},
-                 {"gsd_note", model.gsdNote.empty() ? json() : json(model.gsdNote)},
-                 {"bands", o.dateBands.empty() ? json(o.bands) : json(o.dateBands)},
-                 {"tta", a.tta},
-                 {"precision", model.precision.empty() ? json() : json(model.precision)},
-                 {"simplify_m", o.simplifyM},
-                 {"crs", a.crs},
-                 {"datetime", a.datetime.empty() ? json() : json(o.datetime)},
-                 {"overwrite", a.overwrite},
-                 {"fields_halo_px", fieldsHaloMarginPx(o)}};
-  j["config"].update(
-      thresholdsJson(o.thresholds));  // t_ext, t_bound, ... (fieldseg/thresholds.hpp)
-  json images = json::array();
-  for (const auto& img : a.images) {
-    json date = json::array();
-    for (const auto& f : splitList(img)) date.push_back(fileEntry(f));
-    images.push_back(date);
-  }
-  j["inputs"] = {
-      {"images", images},
-      {"probabilities_in", a.probabilitiesIn.empty() ? json() : fileEntry(a.probabilitiesIn)},
-      {"model", a.model.empty() ? json() : fileEntry(a.model)},
-      {"config", a.config.empty() ? json() : fileEntry(a.config)},
-      {"aoi", a.aoi.empty()       ? json()
-              : fs::exists(a.aoi) ? fileEntry(a.aoi)
-                                  : json(a.aoi)}};
-  j["model"] = {{"name", model.name}, {"version", model.version}};
-  if (!a.model.empty()) j["model"]["sha256"] = sha256File(a.model);
-  if (!model.card.is_null()) j["model"]["thresholds"] = model.card.value("thresholds", json());
-  j["outputs"] = {
-      {"fields", fileEntry(a.out)},
-      {"probabilities", a.probabilitiesOut.empty() ? json() : fileEntry(a.probabilitiesOut)}};
-  j["result"] = {{"fields", rep.fieldCount},
-                 {"crs", rep.grid.crs().label()},
-                 {"width", rep.grid.width()},
-                 {"height", rep.grid.height()},
-                 {"window", {rep.window.x, rep.window.y, rep.window.width, rep.window.height}},
-                 {"gsd_m", rep.grid.gsdMeters()},
-                 {"bands", rep.bands},
-                 {"datetime", rep.datetime},
-                 {"predict_tiles", rep.predictTiles},
-                 {"network_tile_px", {rep.networkTileX, rep.networkTileY}},
-                 {"network_pixels", rep.networkPixels},
-                 {"nodata_tiles", rep.nodataTiles},
-                 {"nan_inf_pixels_masked", rep.nonFinitePixels},
-                 {"fields_tiles", rep.tiles},
-                 {"merged_across_tiles", rep.piecesMerged},
-                 {"dropped_below_min_area", rep.droppedSmall},
-                 {"all_nodata", rep.allNodata},
-                 {"band_p2_p98", rep.bandP2P98}};
-  j["timings_s"] = {{"stats", rep.statsSeconds},
-                    {"predict", rep.predictSeconds},
-                    {"fields", rep.fieldsSeconds},
-                    {"write", t.writeS},
-                    {"total", t.totalS}};
-  j["host"] = {{"hardware_threads", std::thread::hardware_concurrency()}};
-  writeTextAtomically(runRecordPath(a.out), j.dump(2), "delineate");
-}
 
 // Every check that can refuse the call before any work: colliding paths, flag combinations,
 // existing outputs, the output folder; removes the temp files of killed runs. Returns the folder
@@ -259,56 +162,52 @@ LoadedModel loadModelInto(const DelineateArgs& a, DelineateOptions& o, Delineate
   return m;
 }
 
-// The warnings a user must see (GSD outside the model's range, NaN/Inf pixels, all nodata) and the
-// one-line summary.
-void logSummary(const DelineateArgs& a, const DelineateOptions& o, const ModelInfo& model,
-                const DelineateReport& rep, double totalS, double writeS) {
-  if (model.gsdRange && o.gsdM <= 0) {
-    const double lo = model.gsdRange->first, hi = model.gsdRange->second;
-    const double gsd = rep.grid.gsdMeters();
-    if (gsd < lo * 0.8 || gsd > hi * 1.25) {
-      char w[256];
-      std::snprintf(
-          w, sizeof w,
-          "delineate: warning: image GSD %.2f m is outside the model's range %.1f-%.1f m; "
-          "expect weaker results (drop --gsd native to resample into the range)",
-          gsd, lo, hi);
-      logLine(w);
+// The dates to read (and o.bands / o.dateBands) from the IMAGEs and --bands.
+DelineateInput inputsFrom(const DelineateArgs& a, DelineateOptions& o) {
+  DelineateInput in;
+  for (const auto& img : a.images)
+    for (auto& date : imageDateFiles(img)) in.dates.push_back(std::move(date));
+  in.probabilitiesIn = a.probabilitiesIn;
+  if (a.bands.size() > 1) {
+    // Per-date bands: one image read once per selection (a two-date 8-band file), or pairwise.
+    if (in.dates.size() == 1) in.dates.assign(a.bands.size(), in.dates.front());
+    if (in.dates.size() != a.bands.size())
+      throw UsageError("delineate: " + std::to_string(a.bands.size()) + " --bands for " +
+                       std::to_string(a.images.size()) +
+                       " images. Give one --bands for all dates, one per IMAGE, or several for one "
+                       "IMAGE that holds several dates.");
+    for (const auto& b : a.bands) o.dateBands.push_back(splitList(b));
+  }
+  if (a.bands.size() == 1) o.bands = splitList(a.bands.front());
+  return in;
+}
+
+// The output file's options: fiboa string ids and version, --overwrite, --crs.
+VectorWriteOptions writeOptionsFrom(const DelineateArgs& a) {
+  VectorWriteOptions wo;
+  wo.overwrite = a.overwrite;
+  wo.stringIds = true;  // fiboa: "id" is a string (tiles/delineate.cpp makes it stable)
+  wo.collectionMetadata = {{"fiboa_version", kFiboaVersion}};
+  if (!a.crs.empty()) {
+    try {
+      wo.crs = Crs::fromUserInput(a.crs);
+    } catch (const DataError& e) {
+      throw UsageError(std::string("delineate: --crs: ") + e.what());
     }
   }
-  if (rep.nonFinitePixels > 0)
-    logLine("delineate: warning: " + std::to_string(rep.nonFinitePixels) +
-            " pixel-dates hold NaN/Inf values; they were masked as nodata (no fields there)");
-  if (rep.allNodata)
-    logLine("delineate: every pixel of the input is nodata: wrote an empty layer to " + a.out);
-  const double mpx = rep.window.area() / 1e6;
-  char line[640];
-  std::snprintf(
-      line, sizeof line,
-      "delineate: %zu fields (%lld merged across tiles, %lld below %.0f m2) from %.2f Mpx "
-      "in %.1f s (predict %.1f s%s, fields %.1f s, write %.1f s) -> %s",
-      static_cast<size_t>(rep.fieldCount), rep.piecesMerged, rep.droppedSmall,
-      o.thresholds.minAreaM2, mpx, totalS, rep.predictSeconds,
-      rep.predictSeconds > 0
-          ? (" = " + std::to_string(mpx / rep.predictSeconds).substr(0, 5) + " Mpx/s").c_str()
-          : "",
-      rep.fieldsSeconds, writeS, a.out.c_str());
-  logLine(line);
-  // -v: each stage's time and rate, and how many pixels the network ran for each output pixel.
-  char detail[512];
-  const double netPx = static_cast<double>(rep.networkPixels);
-  std::snprintf(detail, sizeof detail,
-                "delineate: stages: statistics %.2f s; predict %.2f s (%lld tiles of %dx%d px + "
-                "%d px halo, %.2f network px per output px and date); fields %.2f s (%lld tiles, "
-                "%.2f Mpx/s); write %.2f s (%.0f fields/s); total %.2f s",
-                rep.statsSeconds, rep.predictSeconds, rep.predictTiles, rep.networkTileX,
-                rep.networkTileY, o.haloPx,
-                rep.window.area() > 0 ? netPx / static_cast<double>(rep.window.area()) /
-                                            std::max<size_t>(1, rep.bandP2P98.size())
-                                      : 0.0,
-                rep.fieldsSeconds, rep.tiles, rep.fieldsSeconds > 0 ? mpx / rep.fieldsSeconds : 0.0,
-                writeS, writeS > 0 ? static_cast<double>(rep.fieldCount) / writeS : 0.0, totalS);
-  logLine(detail, true);
+  return wo;
+}
+
+// The attributes of every field delineate writes (tiles/delineate.cpp fills them).
+std::vector<AttrDef> fieldSchema() {
+  return {{"area", AttrType::Real},
+          {"boundary_strength", AttrType::Real},
+          {"confidence", AttrType::Real},
+          {"determination_datetime", AttrType::String},
+          {"determination_method", AttrType::String},
+          {"model", AttrType::String},
+          {"perimeter", AttrType::Real},
+          {"source", AttrType::String}};
 }
 
 void run(const DelineateArgs& a) {
@@ -320,31 +219,14 @@ void run(const DelineateArgs& a) {
   // Keep GDAL's block cache small: the pipeline streams, so a big cache only inflates memory.
   ::setenv("GDAL_CACHEMAX", "64", 0);
 
-  DelineateInput in;
-  for (const auto& img : a.images)
-    for (auto& date : imageDateFiles(img)) in.dates.push_back(std::move(date));
-  in.probabilitiesIn = a.probabilitiesIn;
-  std::vector<std::vector<std::string>> dateBands;
-  if (a.bands.size() > 1) {
-    // Per-date bands: one image read once per selection (a two-date 8-band file), or pairwise.
-    if (in.dates.size() == 1) in.dates.assign(a.bands.size(), in.dates.front());
-    if (in.dates.size() != a.bands.size())
-      throw UsageError("delineate: " + std::to_string(a.bands.size()) + " --bands for " +
-                       std::to_string(a.images.size()) +
-                       " images. Give one --bands for all dates, one per IMAGE, or several for one "
-                       "IMAGE that holds several dates.");
-    for (const auto& b : a.bands) dateBands.push_back(splitList(b));
-  }
-
   DelineateOptions o;
+  DelineateInput in = inputsFrom(a, o);
   o.tilePx = a.tilePx;
   o.haloPx = a.haloPx;
   o.batch = a.batch;
   o.threads = cappedThreads(a.threads, "delineate");
   o.gsdM = parseGsdFlag(a.gsd, "delineate");
   o.maxMpx = a.maxMpx;
-  if (a.bands.size() == 1) o.bands = splitList(a.bands.front());
-  o.dateBands = dateBands;
   // The probabilities go to a temp sibling and are renamed into place only once the fields are
   // written: a killed run never leaves a complete-looking probabilities file that blocks the rerun.
   const std::string probsTemp = a.probabilitiesOut.empty() ? "" : tempSibling(a.probabilitiesOut);
@@ -380,27 +262,8 @@ void run(const DelineateArgs& a) {
   // Grid mode (src/batch): each cell of this shard goes to its own file in --out-dir.
   if (gridMode) return runGridShard(a.grid, in, o);
 
-  VectorWriteOptions wo;
-  wo.overwrite = a.overwrite;
-  wo.stringIds = true;  // fiboa: "id" is a string (tiles/delineate.cpp makes it stable)
-  wo.collectionMetadata = {{"fiboa_version", kFiboaVersion}};
-  if (!a.crs.empty()) {
-    try {
-      wo.crs = Crs::fromUserInput(a.crs);
-    } catch (const DataError& e) {
-      throw UsageError(std::string("delineate: --crs: ") + e.what());
-    }
-  }
   // Fields stream into the writer (one transaction, temp file renamed on close), so memory does
   // not grow with the number of fields and a failure leaves nothing behind.
-  const std::vector<AttrDef> schema{{"area", AttrType::Real},
-                                    {"boundary_strength", AttrType::Real},
-                                    {"confidence", AttrType::Real},
-                                    {"determination_datetime", AttrType::String},
-                                    {"determination_method", AttrType::String},
-                                    {"model", AttrType::String},
-                                    {"perimeter", AttrType::Real},
-                                    {"source", AttrType::String}};
   std::unique_ptr<FieldWriter> writer;
   Crs fieldsCrs;
   double writeS = 0;
@@ -422,7 +285,7 @@ void run(const DelineateArgs& a) {
   // The writer needs the fields' CRS: the first input's (delineate opens the sources again).
   fieldsCrs = firstInput->grid().crs();
   firstInput.reset();
-  writer = std::make_unique<FieldWriter>(a.out, fieldsCrs, schema, wo);
+  writer = std::make_unique<FieldWriter>(a.out, fieldsCrs, fieldSchema(), writeOptionsFrom(a));
   DelineateResult res = delineate(in, o);
   if (bar) bar->finish();
   const auto& rep = res.report;
