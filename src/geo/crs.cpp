@@ -7,8 +7,13 @@
 
 #include "fieldseg/error.hpp"
 #include "fieldseg/geo.hpp"
+#include "gdal_error_scope.hpp"
 
 namespace fieldseg {
+
+using geo::gdalCause;
+using geo::GdalErrorScope;
+
 namespace {
 
 std::string toWkt2(const OGRSpatialReference& srs) {
@@ -39,12 +44,12 @@ Crs Crs::fromUserInput(const std::string& text) {
   std::string in = text;
   // A bare number means an EPSG code.
   if (!in.empty() && in.find_first_not_of("0123456789") == std::string::npos) in = "EPSG:" + in;
-  CPLPushErrorHandler(CPLQuietErrorHandler);
-  OGRErr err = srs.SetFromUserInput(in.c_str());
-  CPLPopErrorHandler();
+  GdalErrorScope errors;
+  const OGRErr err = srs.SetFromUserInput(in.c_str());
   if (err != OGRERR_NONE) {
     throw DataError("geo: cannot parse CRS '" + text +
-                    "': not an EPSG code, WKT or PROJ string. Use e.g. EPSG:32636.");
+                    "': " + gdalCause(errors, "not an EPSG code, WKT or PROJ string") +
+                    ". Use e.g. EPSG:32636.");
   }
   Crs c;
   c.wkt_ = toWkt2(srs);
@@ -91,12 +96,11 @@ CoordTransform::CoordTransform(const Crs& from, const Crs& to) : impl_(std::make
     throw DataError("geo: cannot transform coordinates: a CRS is missing. Give the data a CRS.");
   }
   OGRSpatialReference a = makeSrs(from.wkt()), b = makeSrs(to.wkt());
-  CPLPushErrorHandler(CPLQuietErrorHandler);
+  GdalErrorScope errors;
   impl_->ct = OGRCreateCoordinateTransformation(&a, &b);
-  CPLPopErrorHandler();
   if (!impl_->ct) {
-    throw DataError("geo: no transformation from '" + from.label() + "' to '" + to.label() +
-                    "': PROJ found no operation. Reproject the data first.");
+    throw DataError("geo: no transformation from '" + from.label() + "' to '" + to.label() + "': " +
+                    gdalCause(errors, "PROJ found no operation") + ". Reproject the data first.");
   }
 }
 
@@ -112,9 +116,10 @@ bool CoordTransform::apply(std::vector<Point>& pts) const {
     x[i] = pts[i].x;
     y[i] = pts[i].y;
   }
-  CPLPushErrorHandler(CPLQuietErrorHandler);
-  impl_->ct->Transform(static_cast<int>(pts.size()), x.data(), y.data(), nullptr, ok.data());
-  CPLPopErrorHandler();
+  {
+    GdalErrorScope quiet;  // points outside the target's area come back as !ok
+    impl_->ct->Transform(static_cast<int>(pts.size()), x.data(), y.data(), nullptr, ok.data());
+  }
   bool all = true;
   for (size_t i = 0; i < pts.size(); ++i) {
     if (ok[i] && std::isfinite(x[i]) && std::isfinite(y[i])) {
@@ -146,9 +151,10 @@ WorldBox CoordTransform::applyBox(const WorldBox& b) const {
     y.insert(y.end(), {b.minY, b.maxY, yi, yi});
   }
   std::vector<int> ok(x.size(), 0);
-  CPLPushErrorHandler(CPLQuietErrorHandler);
-  impl_->ct->Transform(static_cast<int>(x.size()), x.data(), y.data(), nullptr, ok.data());
-  CPLPopErrorHandler();
+  {
+    GdalErrorScope quiet;  // points outside the target's area come back as !ok
+    impl_->ct->Transform(static_cast<int>(x.size()), x.data(), y.data(), nullptr, ok.data());
+  }
   WorldBox out;
   out.crs = impl_->to;
   out.minX = out.minY = INFINITY;

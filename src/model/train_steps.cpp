@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "fieldseg/error.hpp"
+#include "fieldseg/temp_files.hpp"
 
 namespace fieldseg::model {
 
@@ -157,14 +158,14 @@ std::string checkpointPath(const std::string& out) { return out + ".ckpt"; }
 std::string curvePath(const std::string& out) { return out + ".curve.csv"; }
 
 void writeCurve(const std::string& path, const json& rows) {
-  std::ofstream f(path, std::ios::trunc);
-  if (!f) throw IoError("model: cannot write learning curve '" + path + "'. Check permissions.");
+  std::ostringstream f;
   f << "epoch,learning_rate,train_loss,val_loss,val_f1,val_mcc,val_iou,epoch_seconds\n";
   for (const auto& r : rows)
     f << r.at("epoch").get<int>() << "," << r.at("lr").get<double>() << ","
       << r.at("train_loss").get<double>() << "," << r.at("val_loss").get<double>() << ","
       << r.at("val_f1").get<double>() << "," << r.at("val_mcc").get<double>() << ","
       << r.at("val_iou").get<double>() << "," << r.at("seconds").get<double>() << "\n";
+  writeFileAtomically(path, f.str());  // a reader (or a killed run) never sees half a curve
 }
 
 void loadCheckpoint(const std::string& ckpt, const TrainConfig& cfg, ResUNet& net,

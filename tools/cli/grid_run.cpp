@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "card_thresholds.hpp"
 #include "command.hpp"
 #include "fieldseg/batch.hpp"
 #include "fieldseg/error.hpp"
@@ -132,16 +133,13 @@ void runGridShard(const GridRunFlags& f, const DelineateInput& input,
   info["command"] = "delineate --grid";
   info["fieldseg_version"] = kVersion;
   info["grid"] = f.grid;
-  info["config"] = {{"cell_halo_px", f.cellHaloPx},
-                    {"tile_px", options.tilePx},
-                    {"halo_px", options.haloPx},
-                    {"gsd_m", options.gsdM},
-                    {"bands", options.bands},
-                    {"t_ext", options.thresholds.tExt},
-                    {"t_bound", options.thresholds.tBound},
-                    {"min_area_m2", options.thresholds.minAreaM2},
-                    {"simplify_m", options.simplifyM},
+  info["config"] = {{"cell_halo_px", f.cellHaloPx}, {"tile_px", options.tilePx},
+                    {"halo_px", options.haloPx},    {"gsd_m", options.gsdM},
+                    {"bands", options.bands},       {"simplify_m", options.simplifyM},
                     {"redo_finished", f.force}};
+  // Every threshold (t_ext, t_bound, t_dist, marker_h, min_area_m2: fieldseg/thresholds.hpp).
+  const nlohmann::json thresholds = thresholdsJson(options.thresholds);
+  for (const auto& [key, value] : thresholds.items()) info["config"][key] = value;
   std::vector<std::string> dates;
   for (const auto& d : input.dates)
     for (const auto& p : d) dates.push_back(p);

@@ -1,4 +1,4 @@
-#include "gdal_error.hpp"
+#include "gdal_error_scope.hpp"
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
@@ -6,7 +6,7 @@
 
 #include <mutex>
 
-namespace fieldseg::io {
+namespace fieldseg::geo {
 namespace {
 
 // Process-wide default: swallow everything. Errors that matter are captured by a GdalErrorScope
@@ -18,8 +18,8 @@ void CPL_STDCALL quietHandler(CPLErr errClass, CPLErrorNum, const char* msg) {
   }
 }
 
-// Installed as soon as the io library is loaded, so even GDAL/OGR calls made before the first
-// initGdal() (vector readers, OSR) stay quiet.
+// Installed as soon as this object is loaded (src/io and src/geo use it), so even GDAL/OGR calls
+// made before the first initGdal() (vector readers, OSR) stay quiet.
 const bool kQuietAtLoad = [] {
   CPLSetErrorHandler(quietHandler);
   return true;
@@ -66,4 +66,4 @@ std::string gdalCause(const GdalErrorScope& scope, const std::string& fallback) 
   return m.empty() ? fallback : m;
 }
 
-}  // namespace fieldseg::io
+}  // namespace fieldseg::geo
