@@ -2,7 +2,7 @@
 // `fieldseg delineate` uses), on random tiles.
 //
 //   bench_predict MODEL [--tile PX[,PX...]] [--batch N] [--threads N] [--warmup W] [--repeat R]
-//   [--precision auto|fp32|bf16]
+//   [--precision auto|fp32|bf16] [--engine fused|reference]
 //
 // For each tile size: W warm-up calls (oneDNN builds its primitives for the shape on the first
 // one), then R timed predict() calls on a batch of N random tiles (values in [-1, 2], as the
@@ -29,9 +29,10 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 [[noreturn]] void usage() {
-  std::fprintf(stderr,
-               "usage: bench_predict MODEL [--tile PX[,PX...]] [--batch N] [--threads N] "
-               "[--warmup W] [--repeat R] [--precision auto|fp32|bf16]\n");
+  std::fprintf(
+      stderr,
+      "usage: bench_predict MODEL [--tile PX[,PX...]] [--batch N] [--threads N] "
+      "[--warmup W] [--repeat R] [--precision auto|fp32|bf16] [--engine fused|reference]\n");
   std::exit(2);
 }
 
@@ -59,7 +60,7 @@ int main(int argc, char** argv) {
   const std::string modelPath = argv[1];
   std::vector<int> tiles{256, 512, 1024};
   int batch = 1, threads = 2, warmup = 2, repeat = 7;
-  std::string precision = "auto";
+  std::string precision = "auto", engine = "fused";
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     if (i + 1 >= argc) usage();
@@ -76,6 +77,8 @@ int main(int argc, char** argv) {
       repeat = std::stoi(v);
     else if (a == "--precision")
       precision = v;
+    else if (a == "--engine")
+      engine = v;
     else
       usage();
   }
@@ -84,6 +87,7 @@ int main(int argc, char** argv) {
     ModelLoadOptions lo;
     lo.threads = threads;
     lo.precision = precision;
+    lo.engine = engine;
     std::unique_ptr<Predictor> predictor = loadModel(modelPath, lo);
     const int nb = static_cast<int>(predictor->inputBands().size());
     const int shownThreads =
@@ -107,10 +111,10 @@ int main(int argc, char** argv) {
       const double median = ms[ms.size() / 2];
       const double mpxs = static_cast<double>(px) * px / (median * 1e3);
       std::printf(
-          "tile %4d batch %d threads %d %s omp_wait=%s: median %8.1f ms/tile (min %8.1f, n=%d) "
+          "tile %4d batch %d threads %d %s %s omp_wait=%s: median %8.1f ms/tile (min %8.1f, n=%d) "
           "%.3f Mpx/s  [checksum %.4f]\n",
-          px, batch, shownThreads, resolvePrecision(lo).c_str(), std::getenv("OMP_WAIT_POLICY"),
-          median, ms.front(), repeat, mpxs, checksum);
+          px, batch, shownThreads, resolvePrecision(lo).c_str(), engine.c_str(),
+          std::getenv("OMP_WAIT_POLICY"), median, ms.front(), repeat, mpxs, checksum);
       std::fflush(stdout);
     }
   } catch (const Error& e) {

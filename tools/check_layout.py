@@ -5,6 +5,7 @@
     GDAL/OGR/CPL  src/io, src/geo          (the raster and vector I/O, the CRS objects)
     OSR/PROJ      src/geo                  (ogr_spatialref.h, ogr_srs_api.h, proj.h)
     LibTorch      src/model
+    oneDNN        src/model                (the fused inference network)
     OpenCV        src/post
     TBB           tiles
     public API    include/fieldseg: none of them
@@ -31,6 +32,7 @@ RULES = {
     "GDAL/OGR": (re.compile(r"^(gdal[a-z_]*\.h|ogr[a-z_]*\.h|cpl_[a-z_]*\.h|gdalwarper\.h|vrtdataset\.h)"),
                  ["src/io", "src/geo"]),
     "LibTorch": (re.compile(r"^(torch/|ATen/|c10/)"), ["src/model"]),
+    "oneDNN": (re.compile(r"^(oneapi/dnnl/|dnnl)"), ["src/model"]),
     "OpenCV": (re.compile(r"^opencv2/"), ["src/post"]),
     "TBB": (re.compile(r"^(tbb/|oneapi/tbb)"), ["tiles"]),
 }

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(cmake g++ make pkg-config libtorch-dev libgdal-dev gdal-bin libopencv-dev libtbb-dev
+PACKAGES=(cmake g++ make pkg-config libtorch-dev libdnnl-dev libgdal-dev gdal-bin libopencv-dev libtbb-dev
   libproj-dev libgtest-dev nlohmann-json3-dev libcli11-dev python3 python3-gdal python3-numpy
   python3-scipy python3-shapely python3-skimage slurm-wlm munge clang-format)
 

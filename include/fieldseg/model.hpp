@@ -14,6 +14,10 @@ struct ModelLoadOptions {
   int threads = 0;             ///< intra-op threads; 0 = all cores
   /// "auto" (bf16 on a CPU that exposes AMX-BF16, fp32 elsewhere), "fp32" or "bf16" (CPU only).
   std::string precision = "auto";
+  /// CPU inference engine: "fused" (the network run directly on oneDNN with its element-wise
+  /// work folded into the convolutions: src/model/onednn_net.hpp) or "reference" (the same
+  /// folded weights through LibTorch ops; the fused engine is tested against it).
+  std::string engine = "fused";
 };
 
 /// True when this CPU exposes AMX-BF16 to programs (Linux: the amx_bf16 flag of /proc/cpuinfo).

@@ -15,6 +15,7 @@
 #include "fieldseg/model.hpp"
 #include "fieldseg/temp_files.hpp"
 #include "net.hpp"
+#include "onednn_net.hpp"
 
 namespace fieldseg {
 namespace model {
@@ -255,13 +256,14 @@ namespace {
 // count, which changes the float summation order). On other devices calls take a mutex.
 class TorchPredictor : public Predictor {
  public:
-  TorchPredictor(ResUNet net, torch::Device device, int concurrency, bool bf16)
+  TorchPredictor(ResUNet net, torch::Device device, int concurrency, bool bf16, bool fused)
       : net_(std::move(net)), device_(device), concurrency_(std::max(1, concurrency)) {
     net_->to(device_);
     net_->eval();
-    // On the CPU, inference runs through the folded channels_last copy (see FoldedResUNet);
-    // net_ stays for other devices.
+    // On the CPU, inference runs through the folded channels_last copy (see FoldedResUNet), and
+    // by default through the fused oneDNN network built from it; net_ stays for other devices.
     if (device_.is_cpu()) folded_.emplace(net_, bf16 ? torch::kBFloat16 : torch::kFloat32);
+    if (folded_ && fused && OneDnnNet::available()) fused_.emplace(*folded_);
   }
   int maxConcurrency() const override { return folded_ ? concurrency_ : 1; }
   std::vector<std::string> inputBands() const override { return net_->spec.inputBands; }
@@ -306,7 +308,8 @@ class TorchPredictor : public Predictor {
         // "Inference speed"). Each tile's result then does not depend on the batch either.
         prob = torch::empty({n, 3, rows, cols}, torch::kFloat32);
         for (int64_t i = 0; i < n; ++i)
-          prob[i].copy_(folded_->predictProbabilities(x.narrow(0, i, 1))[0]);
+          prob[i].copy_((fused_ ? fused_->predictProbabilities(x.narrow(0, i, 1))
+                                : folded_->predictProbabilities(x.narrow(0, i, 1)))[0]);
       } else {
         prob = predictProbabilities(net_, x.to(device_)).to(torch::kCPU).contiguous();
       }
@@ -331,6 +334,7 @@ class TorchPredictor : public Predictor {
  private:
   ResUNet net_;
   std::optional<FoldedResUNet> folded_;
+  std::optional<OneDnnNet> fused_;
   torch::Device device_;
   int concurrency_ = 1;
   std::mutex mutex_;
@@ -365,7 +369,10 @@ std::unique_ptr<Predictor> loadModel(const std::string& path, const ModelLoadOpt
   // CPU: one intra-op thread per tile, `threads` tiles at once (see TorchPredictor).
   model::setThreads(device.is_cpu() ? 1 : threads);
   model::ResUNet net = model::loadNetwork(path);
-  return std::make_unique<model::TorchPredictor>(std::move(net), device, threads, bf16);
+  if (options.engine != "fused" && options.engine != "reference")
+    throw UsageError("model: engine '" + options.engine + "' is not one of fused, reference.");
+  return std::make_unique<model::TorchPredictor>(std::move(net), device, threads, bf16,
+                                                 options.engine == "fused");
 }
 
 void writeModelCard(const std::string& inPath, const std::string& outPath,

@@ -62,6 +62,7 @@ class FoldedResUNet {
   const NetworkSpec& spec() const { return spec_; }
 
  private:
+  friend class OneDnnNet;  // runs these weights directly on oneDNN (onednn_net.hpp)
   struct Conv {
     torch::Tensor weight, bias;
     int64_t padding = 0;
