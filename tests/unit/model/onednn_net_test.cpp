@@ -84,5 +84,16 @@ TEST(OneDnnNet, MatchesTheFoldedNetworkInBf16AndFromTwoThreads) {
   EXPECT_LT((refA - gotA).abs().mean().item<double>(), 2e-3);
 }
 
+TEST(OneDnnNet, ShippedModelGivesTheReferenceProbabilitiesInFp32) {
+  ResUNet net = model::loadNetwork(std::string(FIELDSEG_SOURCE_DIR) + "/models/smallholder.fsm");
+  const model::FoldedResUNet folded(net, torch::kFloat32);
+  const model::OneDnnNet fused(folded);
+  c10::InferenceMode guard;
+  torch::manual_seed(51);
+  const int64_t bands = static_cast<int64_t>(net->spec.inputBands.size());
+  const torch::Tensor x = torch::rand({1, bands, 200, 232}) * 3 - 1;
+  EXPECT_LT(maxAbsDiff(folded.predictProbabilities(x), fused.predictProbabilities(x)), 1e-4);
+}
+
 }  // namespace
 }  // namespace fieldseg
