@@ -19,6 +19,7 @@
 
 #include "card_thresholds.hpp"
 #include "command.hpp"
+#include "config_file.hpp"
 #include "fieldseg/delineate.hpp"
 #include "fieldseg/error.hpp"
 #include "fieldseg/eval.hpp"
@@ -41,6 +42,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 struct CalibrateArgs {
+  std::string config;  ///< --config FILE.json (config_file.hpp)
   std::string model, out, report, bands;
   std::vector<std::string> images, probabilitiesIn, truth;
   std::string tExt = "0.2,0.3,0.35,0.4,0.45,0.5,0.6";
@@ -369,6 +371,7 @@ const Registrar kRegistrar(
     "Grid-search t_ext / t_bound / min area maximising median field IoU; write them into the card",
     61, [](CLI::App& sub) {
       auto a = std::make_shared<CalibrateArgs>();
+      addFlagConfigOption(sub, a->config);
       sub.add_option("--model", a->model, "Model to calibrate (a file or a shipped model name)");
       sub.add_option("--image", a->images,
                      "Validation image(s), one per --truth (a stack of single-band files is a "

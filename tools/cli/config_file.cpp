@@ -56,7 +56,19 @@ json readConfig(const std::string& cmd, const std::string& path) {
 
 }  // namespace
 
-bool takesFlagConfig(const std::string& subcommand) { return subcommand == "delineate"; }
+bool takesFlagConfig(const std::string& subcommand) {
+  static const std::set<std::string> commands = {"delineate", "labels", "evaluate", "calibrate",
+                                                 "grid"};
+  return commands.count(subcommand) > 0;
+}
+
+CLI::Option* addFlagConfigOption(CLI::App& sub, std::string& path) {
+  return sub.add_option(
+      "--config", path,
+      "Read flags from a JSON object whose keys are the flag names without '--' "
+      "(\"overwrite\": true; a positional argument by its name, e.g. \"images\"); "
+      "flags on the command line win; unknown keys are refused");
+}
 
 std::vector<std::string> expandFlagConfig(const CLI::App& app, std::vector<std::string> args) {
   // The subcommand: the first argument naming one.
@@ -84,8 +96,9 @@ std::vector<std::string> expandFlagConfig(const CLI::App& app, std::vector<std::
     std::string key = rawKey;
     std::replace(key.begin(), key.end(), '_', '-');
     const std::string where = cmd + ": --config '" + path + "': \"" + rawKey + "\"";
-    if (key == "images") {
-      if (givenOnCommandLine(*sub->get_option("images"), args, subAt + 1)) continue;
+    // A positional argument (delineate's "images"), by its name.
+    const CLI::Option* pos = sub->get_option_no_throw(key);
+    if (pos && !pos->nonpositional()) {
       const json list = value.is_array() ? value : json::array({value});
       for (const auto& v : list) positionals.push_back(scalarText(v, where));
       continue;
@@ -124,13 +137,16 @@ std::vector<std::string> expandFlagConfig(const CLI::App& app, std::vector<std::
   if (!unknown.empty()) {
     std::string names, known;
     for (const auto& u : unknown) names += (names.empty() ? "\"" : ", \"") + u + "\"";
-    for (const CLI::Option* o : sub->get_options())
-      if (!o->get_lnames().empty() && o->get_lnames()[0] != "help" &&
-          o->get_lnames()[0] != "config")
-        known += (known.empty() ? "" : ", ") + o->get_lnames()[0];
+    for (const CLI::Option* o : sub->get_options()) {
+      const std::string name = o->nonpositional()
+                                   ? (o->get_lnames().empty() ? std::string() : o->get_lnames()[0])
+                                   : o->get_name();
+      if (!name.empty() && name != "help" && name != "config")
+        known += (known.empty() ? "" : ", ") + name;
+    }
     throw UsageError(cmd + ": --config '" + path + "': unknown key" +
                      (unknown.size() > 1 ? "s " : " ") + names +
-                     ". Keys are the flag names without '--': images, " + known + ".");
+                     ". Keys are the flag names without '--': " + known + ".");
   }
   std::vector<std::string> out(args.begin(), args.begin() + static_cast<long>(subAt) + 1);
   out.insert(out.end(), positionals.begin(), positionals.end());

@@ -1,8 +1,11 @@
-// `--config FILE.json` for commands whose flags may also come from a file (delineate): the keys
-// are the flag names without "--" ("tile-px" or "tile_px"), the values what the flag takes
-// (a number, a string, true for a switch, a list for a repeatable flag or a comma-separated
-// value); "images" holds the positional inputs. Flags given on the command line win over the file.
-// Unknown keys are refused, all of them named in one error.
+// `--config FILE.json` for the commands whose flags may also come from a file (delineate, labels,
+// evaluate, calibrate, grid): the keys are the flag names without "--" ("tile-px" or "tile_px"),
+// the values what the flag takes (a number, a string, true for a switch, a list for a repeatable
+// flag or a comma-separated value); a positional argument goes by its name (delineate's
+// "images"). So each option is declared once, as its CLI11 flag (name, type, default, help,
+// validator), and the JSON key, --help and the validation all come from that declaration. Flags
+// given on the command line win over the file. Unknown keys are refused, all of them named in one
+// error.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -19,5 +22,9 @@ bool takesFlagConfig(const std::string& subcommand);
 /// inserted, ready for CLI11. `app` must have its subcommands set up. Throws UsageError for an
 /// unreadable file, a file that is not a JSON object, unknown keys or values of the wrong shape.
 std::vector<std::string> expandFlagConfig(const CLI::App& app, std::vector<std::string> args);
+
+/// Registers `--config FILE.json` on a subcommand that takesFlagConfig() (its value lands in
+/// `path`, for the run record).
+CLI::Option* addFlagConfigOption(CLI::App& sub, std::string& path);
 
 }  // namespace fieldseg::cli

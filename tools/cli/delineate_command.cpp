@@ -23,6 +23,7 @@
 #include "aoi.hpp"
 #include "card_thresholds.hpp"
 #include "command.hpp"
+#include "config_file.hpp"
 #include "delineate_args.hpp"
 #include "fieldseg/checksum.hpp"
 #include "fieldseg/datetime.hpp"
@@ -373,10 +374,7 @@ const Registrar registrar(
               },
               "ISO8601"));
       sub.add_flag("--overwrite", a->overwrite, "Replace existing outputs");
-      sub.add_option("--config", a->config,
-                     "Read flags from a JSON object whose keys are the flag names without '--' "
-                     "(\"tile-px\": 512, \"overwrite\": true, \"images\": [...]); flags on the "
-                     "command line win; unknown keys are refused");
+      addFlagConfigOption(sub, a->config);
       addGridRunOptions(sub, a->grid);
       sub.callback([a] {
         a->model = resolveModel(a->model, "--model");

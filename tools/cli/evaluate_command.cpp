@@ -8,6 +8,7 @@
 
 #include "aoi.hpp"
 #include "command.hpp"
+#include "config_file.hpp"
 #include "fieldseg/error.hpp"
 #include "fieldseg/eval.hpp"
 #include "fieldseg/fields.hpp"
@@ -19,6 +20,7 @@ namespace fieldseg::cli {
 namespace {
 
 struct EvaluateArgs {
+  std::string config;  ///< --config FILE.json (config_file.hpp)
   std::string pred, truth, aoi, perField, predLayer, truthLayer, crs, truthSplit;
   bool partial = false, json = false, jsonFields = false, overwrite = false, noBoundary = false;
   double matchIou = 0.5, boundaryTolM = 5.0, labelBufferM = 5.0, fpMinFraction = 0.5;
@@ -130,6 +132,7 @@ const Registrar kRegistrar(
     "evaluate", "Score predicted field polygons against reference polygons (field IoU, P/R/F1)", 60,
     [](CLI::App& sub) {
       auto a = std::make_shared<EvaluateArgs>();
+      addFlagConfigOption(sub, a->config);
       sub.add_option("--pred", a->pred, "Predicted fields: any OGR vector source")->required();
       sub.add_option("--truth", a->truth, "Reference fields: any OGR vector source")->required();
       sub.add_option("--pred-layer", a->predLayer, "Layer of --pred (default: all layers)");

@@ -7,6 +7,7 @@
 
 #include "aoi.hpp"
 #include "command.hpp"
+#include "config_file.hpp"
 #include "fieldseg/batch.hpp"
 #include "fieldseg/error.hpp"
 #include "fieldseg/raster_source.hpp"
@@ -17,6 +18,7 @@ namespace fieldseg::cli {
 namespace {
 
 struct GridArgs {
+  std::string config;  ///< --config FILE.json (config_file.hpp)
   std::vector<std::string> images;
   std::string aoi;
   double cellM = 10000;
@@ -82,6 +84,7 @@ const Registrar registrar(
     "grid", "Cut an AOI or the union of image footprints into a manifest of cells for array jobs",
     70, [](CLI::App& sub) {
       auto a = std::make_shared<GridArgs>();
+      addFlagConfigOption(sub, a->config);
       sub.add_option("--images", a->images,
                      "Images (paths, VRTs or /vsi* URLs); each cell lists those overlapping it")
           ->expected(1, -1);

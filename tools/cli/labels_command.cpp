@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "command.hpp"
+#include "config_file.hpp"
 #include "fieldseg/error.hpp"
 #include "fieldseg/fields.hpp"
 #include "fieldseg/raster_source.hpp"
@@ -27,6 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct LabelsArgs {
+  std::string config;  ///< --config FILE.json (config_file.hpp)
   std::string image;
   std::string fields;
   std::string noncrop;
@@ -241,6 +243,7 @@ const Registrar kRegistrar(
     "labels", "Weak labels: partial field polygons -> masked training targets and chips", 30,
     [](CLI::App& sub) {
       auto a = std::make_shared<LabelsArgs>();
+      addFlagConfigOption(sub, a->config);
       sub.add_option("--image", a->image, "Image (anything GDAL opens)")->required();
       sub.add_option("--fields", a->fields, "Field polygons (any OGR source, any CRS)")->required();
       sub.add_option("--noncrop", a->noncrop, "Polygons of labelled non-crop background");

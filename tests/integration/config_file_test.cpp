@@ -1,0 +1,73 @@
+// `--config FILE.json` beyond delineate (tools/cli/config_file.hpp): labels, evaluate, calibrate
+// and grid take their flags from a file whose keys are the flag names, with the same result as
+// the flags themselves; the command line wins; unknown keys are refused, named with the keys the
+// command knows, and nothing is written.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "failing_file_env.hpp"
+#include "test_support.hpp"
+
+namespace fieldseg {
+namespace {
+
+using json = nlohmann::json;
+using test::runCli;
+using test::TempDir;
+
+void runOk(const std::vector<std::string>& args) {
+  const auto r = runCli(args);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+}
+
+void writeJson(const std::string& path, const json& j) { std::ofstream(path) << j.dump(); }
+
+TEST(ConfigFile, LabelsEvaluateCalibrateAndGridReadTheirFlagsFromAFile) {
+  TempDir d;
+  const std::string img = d.file("s.tif"), truth = d.file("t.geojson");
+  ASSERT_NO_FATAL_FAILURE(test::synthSmallholder(img, truth, 256, 5));
+
+  // labels: the same bytes from the file as from the flags.
+  runOk({"-q", "labels", "--image", img, "--fields", truth, "--out", d.file("a.tif"),
+         "--boundary-px", "2"});
+  writeJson(d.file("labels.json"),
+            {{"image", img}, {"fields", truth}, {"out", d.file("b.tif")}, {"boundary_px", 2}});
+  runOk({"-q", "labels", "--config", d.file("labels.json")});
+  EXPECT_EQ(test::fileBytes(d.file("a.tif")), test::fileBytes(d.file("b.tif")));
+
+  // evaluate: the same report; a flag on the command line wins over the file.
+  const auto byFlags =
+      runCli({"-q", "evaluate", "--pred", truth, "--truth", truth, "--json", "--match-iou", "0.6"});
+  ASSERT_EQ(byFlags.exitCode, 0) << byFlags.err;
+  writeJson(d.file("eval.json"),
+            {{"pred", truth}, {"truth", truth}, {"json", true}, {"match-iou", 0.9}});
+  const auto byFile =
+      runCli({"-q", "evaluate", "--config", d.file("eval.json"), "--match-iou", "0.6"});
+  ASSERT_EQ(byFile.exitCode, 0) << byFile.err;
+  EXPECT_EQ(json::parse(byFile.out)["objects"], json::parse(byFlags.out)["objects"]);
+
+  // grid: the same manifest.
+  runOk({"-q", "grid", "--images", img, "--cell-m", "400", "--out", d.file("g1.json")});
+  writeJson(d.file("grid.json"), {{"images", {img}}, {"cell_m", 400}, {"out", d.file("g2.json")}});
+  runOk({"-q", "grid", "--config", d.file("grid.json")});
+  EXPECT_EQ(test::readJsonFile(d.file("g1.json"))["cells"],
+            test::readJsonFile(d.file("g2.json"))["cells"]);
+
+  // calibrate: unknown keys refused, every one named, with the keys it knows.
+  writeJson(d.file("cal.json"), {{"probabilities-in", d.file("a.tif")},
+                                 {"truth", truth},
+                                 {"t_extent", 0.4},
+                                 {"colour", "red"}});
+  const auto before = test::entriesOf(d.path());
+  const auto bad = runCli({"calibrate", "--config", d.file("cal.json")});
+  EXPECT_EQ(bad.exitCode, 2);
+  EXPECT_NE(bad.err.find("unknown keys \"colour\", \"t_extent\""), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("probabilities-in"), std::string::npos) << bad.err;
+  EXPECT_EQ(test::entriesOf(d.path()), before) << "a refused call wrote a file";
+}
+
+}  // namespace
+}  // namespace fieldseg
