@@ -28,6 +28,10 @@ class FileEnv {
 /// The installed FileEnv (the plain POSIX one unless a test installed another).
 FileEnv& fileEnv();
 
+/// All `n` bytes of `data` to `fd` through fileEnv().write, across short writes and EINTR; false
+/// with errno set when a write fails.
+bool writeFully(int fd, const char* data, std::size_t n);
+
 /// Installs `env` until this object dies, then restores the previous one (tests).
 class ScopedFileEnv {
  public:

@@ -38,6 +38,19 @@ int FileEnv::rename(const std::string& from, const std::string& to) {
 
 FileEnv& fileEnv() { return *installed().load(); }
 
+bool writeFully(int fd, const char* data, std::size_t n) {
+  while (n > 0) {
+    const long w = fileEnv().write(fd, data, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
 ScopedFileEnv::ScopedFileEnv(FileEnv& env) : previous_(installed().exchange(&env)) {}
 
 ScopedFileEnv::~ScopedFileEnv() { installed().store(previous_); }

@@ -233,17 +233,7 @@ void GeoJsonStream::add(const std::vector<Ring>& rings, const std::vector<Prop>&
 }
 
 void GeoJsonStream::flush() {
-  const char* p = buf_.data();
-  size_t left = buf_.size();
-  while (left > 0) {
-    const long n = fileEnv().write(fd_, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("write", path_);
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
+  if (!writeFully(fd_, buf_.data(), buf_.size())) fail("write", path_);
   buf_.clear();
 }
 

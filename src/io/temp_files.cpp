@@ -94,20 +94,12 @@ void writeFileAtomically(const std::string& path, const std::string& content) {
   const std::string tmp = tempSibling(path);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) failWrite("create", tmp);
-  const char* p = content.data();
-  size_t left = content.size();
-  while (left > 0) {
-    const long n = fileEnv().write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int saved = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      errno = saved;
-      failWrite("write", tmp);
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
+  if (!writeFully(fd, content.data(), content.size())) {
+    const int saved = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    errno = saved;
+    failWrite("write", tmp);
   }
   const bool synced = ::fsync(fd) == 0;
   int saved = errno;

@@ -18,10 +18,7 @@ using json = nlohmann::json;
 using test::runCli;
 using test::TempDir;
 
-void runOk(const std::vector<std::string>& args) {
-  const auto r = runCli(args);
-  ASSERT_EQ(r.exitCode, 0) << r.err;
-}
+using test::runOk;
 
 void writeJson(const std::string& path, const json& j) { std::ofstream(path) << j.dump(); }
 

@@ -30,10 +30,7 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-void runOk(const std::vector<std::string>& args) {
-  const auto r = runCli(args);
-  ASSERT_EQ(r.exitCode, 0) << r.err;
-}
+using test::runOk;
 
 // synth scene + truth, and oracle probabilities from `fieldseg labels`.
 void makeScene(const TempDir& d, const std::string& preset, int size, const std::string& gsd,

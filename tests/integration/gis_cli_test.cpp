@@ -24,10 +24,7 @@ using json = nlohmann::json;
 using test::runCli;
 using test::TempDir;
 
-void runOk(const std::vector<std::string>& args) {
-  const auto r = runCli(args);
-  ASSERT_EQ(r.exitCode, 0) << r.err;
-}
+using test::runOk;
 
 // A synth smallholder scene and oracle probabilities (`fieldseg labels` on its truth).
 void scene(const TempDir& d, int size, const std::string& gsd = "") {

@@ -35,6 +35,13 @@ struct CliResult {
 /// Runs the built `fieldseg` with `args` (each argument shell-quoted), capturing stdout and stderr.
 CliResult runCli(const std::vector<std::string>& args);
 
+/// runCli that must succeed: a fatal test failure with its stderr otherwise (wrap in
+/// ASSERT_NO_FATAL_FAILURE to stop the calling test).
+inline void runOk(const std::vector<std::string>& args) {
+  const CliResult r = runCli(args);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+}
+
 /// The JSON document in `path` (a run record, a GeoJSON file, a grid); throws
 /// std::runtime_error naming the file when it cannot be read or is not JSON.
 nlohmann::json readJsonFile(const std::string& path);

@@ -10,6 +10,7 @@
 #include "fieldseg/error.hpp"
 #include "fieldseg/model.hpp"
 #include "net.hpp"
+#include "randomised_net.hpp"
 #include "test_support.hpp"
 
 namespace fieldseg {
@@ -19,27 +20,8 @@ using model::ResUNet;
 
 constexpr double kTolerance = 1e-4;
 
-// A network whose batch norms are far from the identity (random affine terms and running
-// statistics), so a wrong fold cannot hide behind mean 0 / variance 1.
-ResUNet randomisedNet(const NetworkSpec& spec, uint64_t seed) {
-  torch::manual_seed(seed);
-  ResUNet net(spec);
-  torch::NoGradGuard g;
-  for (auto& m : net->modules(false)) {
-    if (auto* bn = m->as<torch::nn::BatchNorm2dImpl>()) {
-      bn->weight.uniform_(0.5, 1.5);
-      bn->bias.uniform_(-0.3, 0.3);
-      bn->running_mean.uniform_(-0.5, 0.5);
-      bn->running_var.uniform_(0.2, 2.0);
-    }
-  }
-  net->eval();
-  return net;
-}
-
-double maxAbsDiff(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a - b).abs().max().item<double>();
-}
+using test::maxAbsDiff;
+using test::randomisedNet;
 
 TEST(InferenceSpeedups, FoldedNetworkMatchesPlainNetwork) {
   for (const NetworkSpec& spec :

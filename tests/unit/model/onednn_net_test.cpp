@@ -9,31 +9,15 @@
 #include <thread>
 
 #include "net.hpp"
+#include "randomised_net.hpp"
 
 namespace fieldseg {
 namespace {
 
 using model::ResUNet;
 
-ResUNet randomisedNet(const NetworkSpec& spec, uint64_t seed) {
-  torch::manual_seed(seed);
-  ResUNet net(spec);
-  torch::NoGradGuard g;
-  for (auto& m : net->modules(false)) {
-    if (auto* bn = m->as<torch::nn::BatchNorm2dImpl>()) {
-      bn->weight.uniform_(0.5, 1.5);
-      bn->bias.uniform_(-0.3, 0.3);
-      bn->running_mean.uniform_(-0.5, 0.5);
-      bn->running_var.uniform_(0.2, 2.0);
-    }
-  }
-  net->eval();
-  return net;
-}
-
-double maxAbsDiff(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a - b).abs().max().item<double>();
-}
+using test::maxAbsDiff;
+using test::randomisedNet;
 
 TEST(OneDnnNet, MatchesTheFoldedNetworkInFp32) {
   ASSERT_TRUE(model::OneDnnNet::available());
