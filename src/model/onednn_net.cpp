@@ -279,6 +279,17 @@ void shuffleConcat(const char* s, const char* e, char* u, int64_t h, int64_t w, 
 }  // namespace
 
 torch::Tensor OneDnnNet::forward(const torch::Tensor& x) const {
+  try {
+    return run(x);
+  } catch (const dnnl::error& e) {
+    throw Error(
+        std::string("model: oneDNN could not run the fused network: ") + e.what() + " (status " +
+        std::to_string(static_cast<int>(e.status)) +
+        "). Report it with `lscpu`; the reference engine (ModelLoadOptions::engine) avoids it.");
+  }
+}
+
+torch::Tensor OneDnnNet::run(const torch::Tensor& x) const {
   const int64_t h = x.size(2), w = x.size(3);
   if (x.size(0) != 1 || x.size(1) != weights_->inputBands || h % (1 << depth_) || w % (1 << depth_))
     throw DataError("model: OneDnnNet needs one [1," + std::to_string(weights_->inputBands) +

@@ -25,7 +25,8 @@ class OneDnnNet {
  public:
   explicit OneDnnNet(const FoldedResUNet& folded);
   ~OneDnnNet();
-  /// Logits [1,3,H,W] float32 for x [1,bands,H,W] float32; H, W multiples of 2^depth.
+  /// Logits [1,3,H,W] float32 for x [1,bands,H,W] float32; H, W multiples of 2^depth. Throws
+  /// fieldseg::Error when oneDNN refuses a primitive.
   torch::Tensor forward(const torch::Tensor& x) const;
   /// Sigmoid probabilities for any H, W (pads, runs, crops back), contiguous NCHW, as
   /// FoldedResUNet::predictProbabilities.
@@ -34,7 +35,8 @@ class OneDnnNet {
   static bool available();
 
  private:
-  struct Plan;  // the primitives of one input size
+  torch::Tensor run(const torch::Tensor& x) const;  // forward() without the error translation
+  struct Plan;                                      // the primitives of one input size
   std::shared_ptr<const Plan> planFor(int64_t h, int64_t w) const;
   struct Weights;
   std::unique_ptr<Weights> weights_;
