@@ -40,9 +40,9 @@ struct DelineateInput {
 };
 
 struct DelineateOptions {
-  int tilePx = 512;                ///< tile core size (both passes)
+  int tilePx = 512;                ///< network tile core size (the fields pass: fieldsTilePx)
   int haloPx = 64;                 ///< network context around each core in pass 1
-  int batch = 4;                   ///< tiles per predict() call
+  int batch = 1;                   ///< tiles per predict() call (and per pipeline token)
   int threads = 0;                 ///< TBB worker threads; 0 = all cores
   double gsdM = 0;                 ///< resample the imagery on read to this GSD (0 = native)
   std::vector<std::string> bands;  ///< band selection (names or 1-based indices); empty = model's

@@ -20,7 +20,7 @@ struct DelineateArgs {
   std::string model, probabilitiesIn, out, probabilitiesOut, aoi, crs, config, datetime;
   std::vector<std::string> bands;  ///< one selection for every date, or one per date
   std::string precision = "auto";
-  int tilePx = 512, haloPx = 64, batch = 4, threads = 0;
+  int tilePx = 512, haloPx = 64, batch = 1, threads = 0;
   std::string gsd = "auto";  ///< auto (into the model's GSD range), native, or metres
   double maxMpx = 4000;
   /// One per thresholdSpecs() entry, in its order: what the flag gave, else the card's value.
