@@ -24,6 +24,8 @@ using dt = memory::data_type;
 
 namespace {
 
+constexpr size_t kMaxPlans = 8;
+
 const dnnl::engine& cpuEngine() {
   static const dnnl::engine e(dnnl::engine::kind::cpu, 0);
   return e;
@@ -241,6 +243,9 @@ std::shared_ptr<const OneDnnNet::Plan> OneDnnNet::planFor(int64_t h, int64_t w) 
   p->headOut = act(W.head.out, h, w, W.type);
   p->outF32 = memory::desc({1, W.head.out, h, w}, dt::f32, tag::nchw);
   p->outReorder = makeReorder(p->headOut, p->outF32);
+  // Each plan holds a copy of the weights in oneDNN's layout: keep a few sizes, not every one a
+  // long job meets (plans in use stay alive through their shared_ptr).
+  if (plans_.size() >= kMaxPlans) plans_.clear();
   plans_.emplace(std::make_pair(h, w), p);
   return p;
 }
