@@ -64,7 +64,8 @@ def render(path, shown):
         ("initialised from", init_text(t.get("init_model"))),
         ("training", f"{t.get('epochs')} epochs x {t.get('steps_per_epoch')} steps, batch "
                      f"{t.get('config', {}).get('batch_size')}, crop {t.get('config', {}).get('crop_px')} px, "
-                     f"seed {t.get('seed')}, device {t.get('device')}, {t.get('threads')} threads, loss: {t.get('loss')}"),
+                     f"seed {t.get('seed')}, device {t.get('device')}, {t.get('precision', 'fp32')}, "
+                     f"{t.get('threads')} threads, loss: {t.get('loss')}"),
         ("training wall time", f"{t.get('wall_time_s', 0):.0f} s"),
         ("credits", c.get("credits", "")),
         ("licence of the training data", c.get("licence", "see credits")),

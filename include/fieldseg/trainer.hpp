@@ -63,6 +63,9 @@ struct TrainConfig {
   int stepsPerEpoch = 0;  ///< 0 = one pass over the training chips
   int batchSize = 8;
   int cropPx = 128;
+  /// "fp32", or "bf16": the forward and backward passes under LibTorch's CPU autocast (bf16
+  /// convolutions, oneDNN runs them on AMX where the CPU has it); weights, optimiser and loss fp32.
+  std::string precision = "fp32";
   double learningRate = 1e-3;
   double weightDecay = 0.0;
   std::string schedule = "cosine";  ///< "cosine", "step" or "constant"

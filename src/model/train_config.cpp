@@ -96,6 +96,7 @@ const std::vector<KeyBinding>& keyBindings() {
       FIELDSEG_KEY("steps_per_epoch", stepsPerEpoch),
       FIELDSEG_KEY("batch_size", batchSize),
       FIELDSEG_KEY("crop_px", cropPx),
+      FIELDSEG_KEY("precision", precision),
       FIELDSEG_KEY("optimizer.learning_rate", learningRate),
       FIELDSEG_KEY("optimizer.weight_decay", weightDecay),
       FIELDSEG_KEY("optimizer.schedule", schedule),
@@ -157,6 +158,9 @@ void checkValues(const TrainConfig& c, const std::string& where) {
     bad(where, "crop_px",
         std::to_string(c.cropPx) + " is not a positive multiple of 2^depth = " + std::to_string(m),
         "Use e.g. 128 or 256");
+  if (c.precision != "fp32" && c.precision != "bf16")
+    bad(where, "precision", "'" + c.precision + "' is not fp32 or bf16",
+        "Use \"bf16\" on a CPU with AMX (lscpu lists amx_bf16), else \"fp32\"");
   if (!(c.learningRate > 0)) bad(where, "optimizer.learning_rate", "must be > 0", "Use e.g. 1e-3");
   if (c.schedule != "cosine" && c.schedule != "step" && c.schedule != "constant")
     bad(where, "optimizer.schedule", "'" + c.schedule + "' is not a schedule",

@@ -2,6 +2,8 @@
 // per-epoch validation, best-checkpoint keeping, resumable checkpoints and a CSV learning curve.
 // The data lives in train_data.cpp, the pieces of a run in train_steps.cpp; this file strings them
 // together.
+#include <ATen/autocast_mode.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -62,6 +64,7 @@ json buildCard(const TrainRequest& req, const TrainData& d, const json& initInfo
         {"epochs", epochsDone},
         {"steps_per_epoch", steps},
         {"device", req.device},
+        {"precision", cfg.precision},
         {"threads", at::get_num_threads()},
         {"wall_time_s", std::round(wall)}}},
       {"validation", nullptr}};
@@ -75,6 +78,24 @@ json buildCard(const TrainRequest& req, const TrainData& d, const json& initInfo
     card["validation"] = v;
   }
   return card;
+}
+
+// sigmoid(net(x)) in fp32; with `bf16`, the network runs under CPU autocast (bf16 convolutions).
+torch::Tensor forwardProb(ResUNet& net, const torch::Tensor& x, bool bf16) {
+  if (!bf16) return torch::sigmoid(net->forward(x));
+  at::autocast::set_cpu_enabled(true);
+  at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+  torch::Tensor logits;
+  try {
+    logits = net->forward(x);
+  } catch (...) {
+    at::autocast::set_cpu_enabled(false);
+    at::autocast::clear_cache();
+    throw;
+  }
+  at::autocast::set_cpu_enabled(false);
+  at::autocast::clear_cache();
+  return torch::sigmoid(logits.to(torch::kFloat32));
 }
 
 struct EpochResult {
@@ -111,7 +132,7 @@ EpochResult trainEpoch(ResUNet& net, torch::optim::Adam& optim, const TrainConfi
     }
     torch::Tensor x = torch::stack(xs).to(device), y = torch::stack(ys).to(device);
     optim.zero_grad();
-    torch::Tensor prob = torch::sigmoid(net->forward(x));
+    torch::Tensor prob = forwardProb(net, x, cfg.precision == "bf16" && device.is_cpu());
     torch::Tensor loss =
         tanimotoLoss(prob, y.index({Slice(), Slice(0, 3)}), y.index({Slice(), Slice(3, 4)}));
     loss.backward();

@@ -10,7 +10,10 @@
 #   OUTDIR/val_fields.geojson, OUTDIR/train_fields.geojson   the fields of each split, one file
 #
 # Usage: tools/rwanda/make_chips.sh OUTDIR [FIELDSEG_BINARY]
-#   env REALDATA (default ../shared/realdata), CHIPS (only these chips, e.g. "00 01"), MONTHS.
+#   env REALDATA (default ../shared/realdata), CHIPS (only these chips, e.g. "00 01"), MONTHS,
+#   GSD (metres; default native 4.78 m: e.g. GSD=2.388657 labels and chips at twice the resolution, the
+#   imagery resampled bilinearly as delineate --gsd does), CHIP_PX (default 256 at native GSD, scaled
+#   with GSD), BOUNDARY_PX (boundary half-width in pixels at GSD, default 2).
 set -euo pipefail
 out=${1:?usage: tools/rwanda/make_chips.sh OUTDIR [FIELDSEG_BINARY]}
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -44,6 +47,11 @@ for d in sorted(os.listdir(os.path.join(data, "source_train"))):
         vrt.GetRasterBand(i + 1).SetNoDataValue(0)
     vrt = None
 PY
+gsd_args=(); chip_px=${CHIP_PX:-256}
+if [[ -n ${GSD:-} ]]; then
+  gsd_args=(--gsd "$GSD")
+  [[ -n ${CHIP_PX:-} ]] || chip_px=$("$PY" -c "print(round(256 * 4.77731426716 / $GSD))")
+fi
 for s in train val; do
   key=$s; [[ $s == val ]] && key=validation
   mapfile -t chips < <("$PY" -c "import json;print('\n'.join(json.load(open('$split'))['$key']))")
@@ -53,8 +61,8 @@ for s in train val; do
     ln -sf "$data/fields/chip_$c.geojson" "$out/fields/chip_$c.geojson"
     for m in "${months[@]}"; do
       "$fs" -q labels --image "$out/vrt/rw${c}_$m.vrt" --fields "$data/fields/chip_$c.geojson" \
-        --bands red,green,blue,nir --chips "$out/$s" --chip-px 256 --chip-stride 256 \
-        --min-labelled 0 --overwrite
+        --bands red,green,blue,nir --chips "$out/$s" --chip-px "$chip_px" --chip-stride "$chip_px" \
+        --boundary-px "${BOUNDARY_PX:-2}" "${gsd_args[@]}" --min-labelled 0 --overwrite
     done
   done
   files=()

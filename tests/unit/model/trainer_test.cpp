@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -38,6 +39,8 @@ TEST(TrainConfig, RejectsUnknownKeysAndListsValidOnes) {
   }
   EXPECT_THROW(parseTrainConfig(R"({"train_manifests": ["m"], "crop_px": 100})", "x"), UsageError);
   EXPECT_THROW(parseTrainConfig(R"({"train_manifests": []})", "x"), UsageError);
+  EXPECT_THROW(parseTrainConfig(R"({"train_manifests": ["m"], "precision": "fp16"})", "x"),
+               UsageError);
   EXPECT_THROW(parseTrainConfig(R"({"train_manifests": ["m"], "network": {"widht": 3}})", "x"),
                UsageError);
   EXPECT_THROW(
@@ -105,6 +108,47 @@ TEST(Trainer, WritesModelCardAndCurve) {
   EvalSummary e = evaluateModel(r.outPath, {manifest}, 0.5, "cpu", 1);
   EXPECT_EQ(e.chips, 6);
   EXPECT_EQ(e.scores.tp + e.scores.fp + e.scores.fn + e.scores.tn, 6LL * 48 * 36);
+}
+
+// The train_loss column of a learning curve CSV.
+std::vector<double> trainLosses(const std::string& curvePath) {
+  std::ifstream f(curvePath);
+  std::string line;
+  std::getline(f, line);  // header: epoch,learning_rate,train_loss,...
+  std::vector<double> out;
+  while (std::getline(f, line)) {
+    std::stringstream ss(line);
+    std::string cell;
+    for (int i = 0; i < 3; ++i) std::getline(ss, cell, ',');
+    out.push_back(std::stod(cell));
+  }
+  return out;
+}
+
+// bf16 autocast trains like fp32 (the same seed gives a learning curve within bf16 rounding of
+// fp32's) and the card says which precision trained the model.
+TEST(Trainer, Bf16AutocastTrainsLikeFp32AndIsRecordedOnTheCard) {
+  test::TempDir tmp;
+  std::string manifest = test::writeSyntheticChips(tmp.path(), 6, 48, 3);
+  std::vector<std::vector<double>> curves;
+  for (const char* precision : {"fp32", "bf16"}) {
+    nlohmann::json cfg = nlohmann::json::parse(test::tinyConfig(manifest, rgb(), 3));
+    cfg["precision"] = precision;
+    TrainRequest r;
+    r.config = parseTrainConfig(cfg.dump(), "tiny.json");
+    r.outPath = tmp.file(std::string(precision) + ".fsm");
+    r.threads = 1;
+    trainModel(r);
+    curves.push_back(trainLosses(r.outPath + ".curve.csv"));
+    nlohmann::json card = nlohmann::json::parse(readModelCard(r.outPath));
+    EXPECT_EQ(card["training"]["precision"], precision);
+  }
+  ASSERT_EQ(curves[0].size(), 3u);
+  ASSERT_EQ(curves[1].size(), 3u);
+  for (size_t e = 0; e < 3; ++e) {
+    EXPECT_TRUE(std::isfinite(curves[1][e]));
+    EXPECT_NEAR(curves[1][e], curves[0][e], 0.03) << "epoch " << e + 1;
+  }
 }
 
 TEST(Trainer, DeterministicForASeedAndResumable) {
