@@ -66,5 +66,48 @@ TEST(ConfigFile, LabelsEvaluateCalibrateAndGridReadTheirFlagsFromAFile) {
   EXPECT_EQ(test::entriesOf(d.path()), before) << "a refused call wrote a file";
 }
 
+// Each run record's "flags" come from the same declarations (resolvedFlags): every flag as given
+// or defaulted, typed, and fed back as --config it repeats the run byte for byte.
+TEST(ConfigFile, RunRecordFlagsAreTheDeclaredFlagsAndRepeatTheRun) {
+  TempDir d;
+  const std::string img = d.file("s.tif"), truth = d.file("t.geojson");
+  ASSERT_NO_FATAL_FAILURE(test::synthSmallholder(img, truth, 256, 5));
+
+  // labels: given flags as given, defaults as declared, switches as booleans.
+  runOk({"-q", "labels", "--image", img, "--fields", truth, "--out", d.file("a.tif"),
+         "--boundary-px", "3"});
+  json flags = test::readJsonFile(d.file("a.tif.run.json"))["flags"];
+  EXPECT_EQ(flags["image"], img);
+  EXPECT_EQ(flags["boundary-px"], 3);
+  EXPECT_EQ(flags["chip-px"], 256);        // declared default
+  EXPECT_EQ(flags["min-labelled"], 0.05);  // declared default, a number
+  EXPECT_EQ(flags["overwrite"], false);    // a switch
+  EXPECT_FALSE(flags.contains("config"));
+  EXPECT_FALSE(flags.contains("help"));
+  flags["out"] = d.file("b.tif");
+  writeJson(d.file("again.json"), flags);
+  runOk({"-q", "labels", "--config", d.file("again.json")});
+  EXPECT_EQ(test::fileBytes(d.file("a.tif")), test::fileBytes(d.file("b.tif")));
+
+  // delineate (oracle probabilities): the record's flags repeat the run.
+  runOk({"-q", "delineate", "--probabilities-in", d.file("a.tif"), "--out", d.file("f1.geojson"),
+         "--t-ext", "0.45", "--tile-px", "256"});
+  flags = test::readJsonFile(d.file("f1.geojson.run.json"))["flags"];
+  EXPECT_EQ(flags["t-ext"], 0.45);
+  EXPECT_EQ(flags["tile-px"], 256);
+  EXPECT_EQ(flags["halo-px"], 64);
+  flags["out"] = d.file("f2.geojson");
+  writeJson(d.file("again2.json"), flags);
+  runOk({"-q", "delineate", "--config", d.file("again2.json")});
+  EXPECT_EQ(test::fileBytes(d.file("f1.geojson")), test::fileBytes(d.file("f2.geojson")));
+
+  // grid: its record beside the manifest.
+  runOk({"-q", "grid", "--images", img, "--cell-m", "400", "--out", d.file("g.json")});
+  flags = test::readJsonFile(d.file("g.json.run.json"))["flags"];
+  EXPECT_EQ(flags["cell-m"], 400);
+  EXPECT_EQ(flags["shard-mode"], "round-robin");
+  EXPECT_EQ(flags["images"], json::array({img}));
+}
+
 }  // namespace
 }  // namespace fieldseg

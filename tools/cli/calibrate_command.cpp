@@ -54,6 +54,8 @@ struct CalibrateArgs {
   int threads = 0, tilePx = 512;
   std::string gsd = "auto";  ///< auto (into the model's GSD range), native, or metres
   double maxMpx = 1000;
+  nlohmann::json
+      flags;  ///< every flag as resolved (resolvedFlags): the report's and the card's record
 };
 
 std::vector<double> parseAxis(const std::string& text, const ThresholdSpec& spec) {
@@ -283,6 +285,7 @@ void reportResults(const CalibrateArgs& a, const Plan& plan, const CalibrationRe
   }
   if (!a.report.empty()) {
     json all = summary;
+    all["flags"] = a.flags;
     all["grid"] = jgrid;
     writeTextAtomically(a.report, all.dump(2), "calibrate");
   }
@@ -291,6 +294,7 @@ void reportResults(const CalibrateArgs& a, const Plan& plan, const CalibrationRe
     card["thresholds"] = thresholdsJson(best.thresholds);
     json cal = summary;
     cal["grid_cells"] = res.cells.size();
+    cal["flags"] = a.flags;
     card["calibration"] = cal;
     writeModelCard(a.model, a.out, card.dump(2));
     logLine("calibrate: wrote '" + a.out + "' with the chosen thresholds in its card");
@@ -410,7 +414,8 @@ const Registrar kRegistrar(
           "grid, so the choice never scores below them on this data. Ties: higher mean IoU, then "
           "the earlier cell. Every grid cell re-runs only the post-processing on the stored "
           "probabilities.");
-      sub.callback([a] {
+      sub.callback([a, &sub] {
+        a->flags = resolvedFlags(sub);
         a->model = resolveModel(a->model, "--model");
         run(*a);
       });

@@ -54,7 +54,76 @@ json readConfig(const std::string& cmd, const std::string& path) {
   return j;
 }
 
+// A flag's text as JSON: a number where the whole text is one (so a record reads back as the
+// flag's type), else the string.
+json typedValue(const std::string& text) {
+  if (!text.empty()) {
+    try {
+      size_t used = 0;
+      const double v = std::stod(text, &used);
+      if (used == text.size()) {
+        const bool integral = text.find_first_of(".eE") == std::string::npos;
+        return integral ? json(static_cast<long long>(v)) : json(v);
+      }
+    } catch (const std::exception&) {
+    }
+  }
+  return text;
+}
+
+// Whether `value` passes the option's checks (ranges, choices): a default that is a sentinel
+// outside them ("-1 = one pixel") is not a value the flag takes, so the record leaves it out.
+bool passesChecks(CLI::Option& o, const std::string& value) {
+  for (int i = 0;; ++i) {
+    CLI::Validator* v = nullptr;
+    try {
+      v = o.get_validator(i);
+    } catch (const CLI::OptionNotFound&) {
+      return true;
+    }
+    std::string copy = value;
+    if (!(*v)(copy).empty()) return false;
+  }
+}
+
 }  // namespace
+
+json resolvedFlags(CLI::App& sub) {
+  json j = json::object();
+  for (CLI::Option* o : sub.get_options()) {
+    const std::string name = o->nonpositional()
+                                 ? (o->get_lnames().empty() ? std::string() : o->get_lnames()[0])
+                                 : o->get_name();
+    if (name.empty() || name == "help" || name == "config") continue;
+    if (o->get_expected_max() == 0) {  // a switch
+      j[name] = o->count() > 0;
+      continue;
+    }
+    if (o->count() > 0) {
+      const std::vector<std::string>& r = o->results();
+      if (o->get_expected_max() > 1 || r.size() > 1) {
+        json list = json::array();
+        for (const auto& v : r) list.push_back(typedValue(v));
+        j[name] = list;
+      } else {
+        j[name] = typedValue(r.empty() ? std::string() : r.back());
+      }
+      continue;
+    }
+    const std::string def = o->get_default_str();
+    if (def.size() >= 2 && def.front() == '[' && def.back() == ']') {  // a list's default
+      json list = json::array();
+      std::stringstream ss(def.substr(1, def.size() - 2));
+      std::string item;
+      while (std::getline(ss, item, ','))
+        if (!item.empty()) list.push_back(typedValue(item));
+      if (!list.empty()) j[name] = list;
+    } else if (!def.empty() && passesChecks(*o, def)) {
+      j[name] = typedValue(def);
+    }
+  }
+  return j;
+}
 
 bool takesFlagConfig(const std::string& subcommand) {
   static const std::set<std::string> commands = {"delineate", "labels", "evaluate", "calibrate",

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -26,5 +27,13 @@ std::vector<std::string> expandFlagConfig(const CLI::App& app, std::vector<std::
 /// Registers `--config FILE.json` on a subcommand that takesFlagConfig() (its value lands in
 /// `path`, for the run record).
 CLI::Option* addFlagConfigOption(CLI::App& sub, std::string& path);
+
+/// What every flag and positional argument of `sub` resolved to after parsing, keyed as `--config`
+/// takes them (flag names without "--", positionals by name): the value given, else the declared
+/// default; numbers as numbers, switches as true/false, repeatable options as lists; options with
+/// neither a value nor a default (or a default outside the flag's checks, a sentinel such as
+/// "-1 = one pixel") are left out. It is the "flags" object of each run record, so a
+/// run record's flags are themselves a `--config` file that repeats the run.
+nlohmann::json resolvedFlags(CLI::App& sub);
 
 }  // namespace fieldseg::cli

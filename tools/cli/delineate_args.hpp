@@ -29,7 +29,8 @@ struct DelineateArgs {
   std::optional<double> simplifyM;
   int tta = 1;
   bool overwrite = false;
-  GridRunFlags grid;  // batch: --grid mode (grid_run.hpp)
+  GridRunFlags grid;     // batch: --grid mode (grid_run.hpp)
+  nlohmann::json flags;  ///< every flag as resolved (config_file.hpp, resolvedFlags), for run.json
 };
 
 struct ModelInfo {

@@ -376,7 +376,8 @@ const Registrar registrar(
       sub.add_flag("--overwrite", a->overwrite, "Replace existing outputs");
       addFlagConfigOption(sub, a->config);
       addGridRunOptions(sub, a->grid);
-      sub.callback([a] {
+      sub.callback([a, &sub] {
+        a->flags = resolvedFlags(sub);
         a->model = resolveModel(a->model, "--model");
         run(*a);
       });

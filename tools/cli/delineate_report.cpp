@@ -38,6 +38,7 @@ void writeRunRecord(const DelineateArgs& a, const DelineateOptions& o, const Mod
                  {"fields_halo_px", fieldsHaloMarginPx(o)}};
   j["config"].update(
       thresholdsJson(o.thresholds));  // t_ext, t_bound, ... (fieldseg/thresholds.hpp)
+  j["flags"] = a.flags;               // as declared and given: a --config file that repeats the run
   json images = json::array();
   for (const auto& img : a.images) {
     json date = json::array();

@@ -13,6 +13,7 @@
 #include "fieldseg/raster_source.hpp"
 #include "guards.hpp"
 #include "log.hpp"
+#include "run_record.hpp"
 
 namespace fieldseg::cli {
 namespace {
@@ -28,6 +29,7 @@ struct GridArgs {
   std::string shardMode = "round-robin";
   std::string out;
   bool overwrite = false;
+  nlohmann::json flags;  ///< every flag as resolved (resolvedFlags), for the run record
 };
 
 Point parseOrigin(const std::string& text) {
@@ -69,6 +71,11 @@ void run(const GridArgs& a) {
   if (!a.aoi.empty()) aoi = readAoi(a.aoi, "grid");
   batch::GridManifest g = batch::buildGrid(footprints, aoi, o, a.aoi);
   batch::writeGrid(g, a.out, a.overwrite);
+  nlohmann::json j = runRecordHead("grid");
+  j["flags"] = a.flags;
+  j["outputs"] = {{"grid", fileEntry(a.out)}};
+  j["result"] = {{"cells", g.cells.size()}, {"uncovered_cells", g.uncoveredCells.size()}};
+  writeTextAtomically(runRecordPath(a.out), j.dump(2), "grid");
   char cell[32];
   std::snprintf(cell, sizeof(cell), "%g", g.cellM);
   std::string msg = "grid: " + std::to_string(g.cells.size()) + " cells of " + cell + " m in " +
@@ -109,7 +116,10 @@ const Registrar registrar(
           ->capture_default_str();
       sub.add_option("--out", a->out, "Output manifest (grid.json)")->required();
       sub.add_flag("--overwrite", a->overwrite, "Replace an existing --out");
-      sub.callback([a] { run(*a); });
+      sub.callback([a, &sub] {
+        a->flags = resolvedFlags(sub);
+        run(*a);
+      });
     });
 
 }  // namespace

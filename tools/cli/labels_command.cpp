@@ -21,6 +21,7 @@
 #include "fieldseg/weak_labels.hpp"
 #include "guards.hpp"
 #include "log.hpp"
+#include "run_record.hpp"
 
 namespace fieldseg::cli {
 namespace {
@@ -45,6 +46,7 @@ struct LabelsArgs {
   double minLabelled = 0.05;
   std::string scales = "1";
   bool overwrite = false;
+  nlohmann::json flags;  ///< every flag as resolved (resolvedFlags), for the run record
 };
 
 std::vector<int> parseScales(const std::string& text) {
@@ -145,7 +147,17 @@ void writeLabelsTif(const LabelsArgs& a, const GridSpec& grid, const LabelStack&
   w.setMetadata("boundary_px", std::to_string(a.boundaryPx));
   w.setMetadata("labelled_fraction", fmt("%.6f", st.labelledFraction));
   w.close();
-  logLine("labels: wrote " + a.out);
+  nlohmann::json j = runRecordHead("labels");
+  j["flags"] = a.flags;
+  j["inputs"] = {{"image", fileEntry(a.image)},
+                 {"fields", fileEntry(a.fields)},
+                 {"noncrop", a.noncrop.empty() ? nlohmann::json() : fileEntry(a.noncrop)}};
+  j["outputs"] = {{"labels", fileEntry(a.out)}};
+  j["result"] = {{"width", grid.width()},     {"height", grid.height()},
+                 {"gsd_m", grid.gsdMeters()}, {"fields_used", st.fieldsUsed},
+                 {"border_px", st.borderPx},  {"labelled_fraction", st.labelledFraction}};
+  writeTextAtomically(runRecordPath(a.out), j.dump(2), "labels");
+  logLine("labels: wrote " + a.out + " (and its run record " + runRecordPath(a.out) + ")");
 }
 
 void run(const LabelsArgs& a) {
@@ -275,7 +287,10 @@ const Registrar kRegistrar(
                      "Also label/chip at these multiples of the GSD, e.g. 1,2,3")
           ->capture_default_str();
       sub.add_flag("--overwrite", a->overwrite, "Replace existing outputs");
-      sub.callback([a] { run(*a); });
+      sub.callback([a, &sub] {
+        a->flags = resolvedFlags(sub);
+        run(*a);
+      });
     });
 
 }  // namespace

@@ -73,12 +73,17 @@ int main(int argc, char** argv) {
     cli::setLogFormat(logFormat == "json" ? cli::LogFormat::Json : cli::LogFormat::Text);
   });
 
+  // Every option keeps its declared default as text: --help shows it and each run record's "flags"
+  // (config_file.hpp, resolvedFlags) records it, from the one declaration.
+  app.option_defaults()->always_capture_default();
   auto& entries = cli::registry();
   std::sort(entries.begin(), entries.end(),
             [](const cli::Entry& a, const cli::Entry& b) { return a.order < b.order; });
   for (auto& e : entries) {
     CLI::App* sub = app.add_subcommand(e.name, e.description);
     e.setup(*sub);
+    for (CLI::Option* o : sub->get_options())  // an empty list's default says nothing in --help
+      if (o->get_default_str() == "[]") o->default_str("");
   }
   try {
     // `delineate --config FILE.json`: the file's flags join the command line (config_file.hpp).
