@@ -22,11 +22,15 @@ using test::runOk;
 
 void writeJson(const std::string& path, const json& j) { std::ofstream(path) << j.dump(); }
 
-TEST(ConfigFile, LabelsEvaluateCalibrateAndGridReadTheirFlagsFromAFile) {
+// A 256 px synthetic scene and its truth in a temp folder, for each test.
+class ConfigFile : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(test::synthSmallholder(img, truth, 256, 5)); }
   TempDir d;
   const std::string img = d.file("s.tif"), truth = d.file("t.geojson");
-  ASSERT_NO_FATAL_FAILURE(test::synthSmallholder(img, truth, 256, 5));
+};
 
+TEST_F(ConfigFile, LabelsEvaluateCalibrateAndGridReadTheirFlagsFromAFile) {
   // labels: the same bytes from the file as from the flags.
   runOk({"-q", "labels", "--image", img, "--fields", truth, "--out", d.file("a.tif"),
          "--boundary-px", "2"});
@@ -68,11 +72,7 @@ TEST(ConfigFile, LabelsEvaluateCalibrateAndGridReadTheirFlagsFromAFile) {
 
 // Each run record's "flags" come from the same declarations (resolvedFlags): every flag as given
 // or defaulted, typed, and fed back as --config it repeats the run byte for byte.
-TEST(ConfigFile, RunRecordFlagsAreTheDeclaredFlagsAndRepeatTheRun) {
-  TempDir d;
-  const std::string img = d.file("s.tif"), truth = d.file("t.geojson");
-  ASSERT_NO_FATAL_FAILURE(test::synthSmallholder(img, truth, 256, 5));
-
+TEST_F(ConfigFile, RunRecordFlagsAreTheDeclaredFlagsAndRepeatTheRun) {
   // labels: given flags as given, defaults as declared, switches as booleans.
   runOk({"-q", "labels", "--image", img, "--fields", truth, "--out", d.file("a.tif"),
          "--boundary-px", "3"});
