@@ -6,7 +6,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
 
 #include "failing_file_env.hpp"
 #include "test_support.hpp"
@@ -107,6 +111,44 @@ TEST_F(ConfigFile, RunRecordFlagsAreTheDeclaredFlagsAndRepeatTheRun) {
   EXPECT_EQ(flags["cell-m"], 400);
   EXPECT_EQ(flags["shard-mode"], "round-robin");
   EXPECT_EQ(flags["images"], json::array({img}));
+}
+
+// The flags a command declares, as its --help lists them (positionals by name), without help and
+// config.
+std::set<std::string> declaredFlags(const std::string& command) {
+  const auto r = runCli({command, "--help"});
+  EXPECT_EQ(r.exitCode, 0) << r.err;
+  std::set<std::string> out;
+  const std::regex flag(R"(^  (?:-[a-z],)?--([a-z0-9-]+))"), positional(R"(^  ([a-z]+) TEXT)");
+  std::istringstream lines(r.out);
+  std::string line;
+  std::smatch m;
+  while (std::getline(lines, line))
+    if (std::regex_search(line, m, flag) || std::regex_search(line, m, positional))
+      if (m[1] != "help" && m[1] != "config") out.insert(m[1]);
+  return out;
+}
+
+// configs/README.md documents the --config keys of every command that takes them: its list for
+// each command is exactly what the command declares.
+TEST(ConfigFileDocs, ReadmeListsEveryDeclaredFlag) {
+  std::ifstream f(std::string(FIELDSEG_SOURCE_DIR) + "/configs/README.md");
+  ASSERT_TRUE(f) << "configs/README.md not found";
+  std::map<std::string, std::set<std::string>> documented;
+  std::string line;
+  const std::regex item(R"(^- `([a-z-]+)`: (.*)$)");
+  std::smatch m;
+  while (std::getline(f, line))
+    if (std::regex_match(line, m, item)) {
+      std::istringstream keys(m[2].str());
+      std::string k;
+      while (std::getline(keys, k, ','))
+        documented[m[1]].insert(k.substr(k.find_first_not_of(' ')));
+    }
+  for (const std::string cmd : {"delineate", "labels", "evaluate", "calibrate", "grid"}) {
+    ASSERT_TRUE(documented.count(cmd)) << "configs/README.md has no key list for " << cmd;
+    EXPECT_EQ(documented[cmd], declaredFlags(cmd)) << cmd;
+  }
 }
 
 }  // namespace
