@@ -276,7 +276,7 @@ DelineateResult finish(const DelineateInput& in, const DelineateOptions& o, Run&
     const std::int64_t W = run.mosaicGrid.width();
     f.attrs["id"] = "r" + std::to_string(bf.firstPixel / W + run.mosaicOffset.y) + "c" +
                     std::to_string(bf.firstPixel % W + run.mosaicOffset.x);
-    f.attrs["determination_method"] = std::string("auto-imagery");
+    f.attrs["determination_method"] = std::string("auto-imagery");  // delineateFieldSchema()
     if (!run.report.datetime.empty()) f.attrs["determination_datetime"] = run.report.datetime;
     f.attrs["model"] = model;
     f.attrs["source"] = source;
@@ -324,6 +324,17 @@ DelineateResult delineateOwned(const DelineateInput& input, const PixelWindow& c
   DelineateResult res = finish(input, options, run, keep);
   if (droppedIncomplete) *droppedIncomplete = dropped;
   return res;
+}
+
+std::vector<AttrDef> delineateFieldSchema() {
+  return {{"area", AttrType::Real},
+          {"boundary_strength", AttrType::Real},
+          {"confidence", AttrType::Real},
+          {"determination_datetime", AttrType::String},
+          {"determination_method", AttrType::String},
+          {"model", AttrType::String},
+          {"perimeter", AttrType::Real},
+          {"source", AttrType::String}};
 }
 
 }  // namespace fieldseg

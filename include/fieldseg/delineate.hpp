@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "fieldseg/field_writer.hpp"
 #include "fieldseg/fields.hpp"
 #include "fieldseg/geo.hpp"
 #include "fieldseg/predictor.hpp"
@@ -118,5 +119,11 @@ DelineateResult delineateOwned(const DelineateInput& input, const PixelWindow& c
 /// instance rules' reach for these thresholds (more in marker mode, t_dist > 0) plus one, rounded
 /// up to a multiple of 8.
 int fieldsHaloMarginPx(const DelineateOptions& options);
+
+/// The attributes every field of delineate() carries besides `id`, with their types: the one
+/// declaration the writers' schema comes from. area (ha), perimeter (m), confidence and
+/// boundary_strength come from src/post's FieldBuilder; determination_method,
+/// determination_datetime (when the imagery has a date), model and source from delineate().
+std::vector<AttrDef> delineateFieldSchema();
 
 }  // namespace fieldseg

@@ -199,18 +199,6 @@ VectorWriteOptions writeOptionsFrom(const DelineateArgs& a) {
   return wo;
 }
 
-// The attributes of every field delineate writes (tiles/delineate.cpp fills them).
-std::vector<AttrDef> fieldSchema() {
-  return {{"area", AttrType::Real},
-          {"boundary_strength", AttrType::Real},
-          {"confidence", AttrType::Real},
-          {"determination_datetime", AttrType::String},
-          {"determination_method", AttrType::String},
-          {"model", AttrType::String},
-          {"perimeter", AttrType::Real},
-          {"source", AttrType::String}};
-}
-
 void run(const DelineateArgs& a) {
   const bool gridMode = gridRunRequested(a.grid);
   const fs::path outDir = checkBeforeWork(a, gridMode);
@@ -286,7 +274,8 @@ void run(const DelineateArgs& a) {
   // The writer needs the fields' CRS: the first input's (delineate opens the sources again).
   fieldsCrs = firstInput->grid().crs();
   firstInput.reset();
-  writer = std::make_unique<FieldWriter>(a.out, fieldsCrs, fieldSchema(), writeOptionsFrom(a));
+  writer =
+      std::make_unique<FieldWriter>(a.out, fieldsCrs, delineateFieldSchema(), writeOptionsFrom(a));
   DelineateResult res = delineate(in, o);
   if (bar) bar->finish();
   const auto& rep = res.report;

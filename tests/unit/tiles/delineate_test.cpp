@@ -93,6 +93,24 @@ TEST(Delineate, OracleProbabilitiesGiveTheTruthBack) {
     EXPECT_GE(std::get<double>(fld.attrs.at("area")) * 1e4, 100.0);
   }
   EXPECT_EQ(res.fields.fields.size(), ious.size());
+  // Every attribute is declared in the schema the writers use, with its type; each field carries
+  // all of them but the date (these probabilities have none).
+  std::map<std::string, AttrType> schema;
+  for (const AttrDef& d : delineateFieldSchema()) schema[d.name] = d.type;
+  for (const auto& fld : res.fields.fields) {
+    size_t declared = 0;
+    for (const auto& [key, value] : fld.attrs) {
+      if (key == "id") continue;
+      ASSERT_TRUE(schema.count(key)) << "'" << key << "' is not in delineateFieldSchema()";
+      const AttrType want = std::holds_alternative<double>(value)        ? AttrType::Real
+                            : std::holds_alternative<std::string>(value) ? AttrType::String
+                                                                         : AttrType::Integer64;
+      EXPECT_EQ(schema[key], want) << key;
+      ++declared;
+    }
+    EXPECT_EQ(declared, schema.size() - 1) << "field " << fld.id;  // all but the datetime
+    EXPECT_FALSE(fld.attrs.count("determination_datetime"));
+  }
 }
 
 TEST(Delineate, SameOutputForTileSizesAndThreads) {
