@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "field_builder.hpp"
@@ -104,6 +106,115 @@ TEST(Instances, MarkersAreThePeaksTopsAndShallowDipsDoNotSplit) {
   EXPECT_EQ(
       labelInstances(s.ext.data(), s.bnd.data(), s.dst.data(), nullptr, s.rows, s.cols, p, labels),
       1);
+}
+
+// A rows x cols plane of rectangular fields of 6-240 px (recursive splits, seeded), each with
+// extent 230 inside, a boundary line on its outline broken by gaps, a distance peak at its centre,
+// plus lanes of background and a little deterministic noise: floods, crests and marker searches
+// of every reach occur.
+struct FieldPlane {
+  int rows, cols;
+  std::vector<std::uint8_t> ext, bnd, dst;
+  FieldPlane(int r, int c, unsigned seed) : rows(r), cols(c) {
+    const size_t n = static_cast<size_t>(rows) * cols;
+    ext.assign(n, 20);
+    bnd.assign(n, 10);
+    dst.assign(n, 0);
+    unsigned state = seed;
+    auto rnd = [&state](int m) {
+      state = state * 1103515245u + 12345u;
+      return static_cast<int>((state >> 8) % static_cast<unsigned>(m));
+    };
+    split(0, 0, rows, cols, rnd);
+    for (size_t i = 0; i < n; ++i)
+      ext[i] = static_cast<std::uint8_t>(std::clamp(ext[i] + rnd(21) - 10, 0, 255));
+  }
+  template <class R>
+  void split(int r0, int c0, int h, int w, R& rnd) {
+    if ((h > 240 || w > 240 || rnd(4) > 0) && (h >= 14 || w >= 14)) {
+      if (h >= w && h >= 14) {
+        const int k = 6 + rnd(h - 12);
+        split(r0, c0, k, w, rnd);
+        split(r0 + k, c0, h - k, w, rnd);
+        return;
+      }
+      if (w >= 14) {
+        const int k = 6 + rnd(w - 12);
+        split(r0, c0, h, k, rnd);
+        split(r0, c0 + k, h, w - k, rnd);
+        return;
+      }
+    }
+    if (rnd(8) == 0) return;                          // a lane or fallow: background
+    const int ridge = rnd(3) == 0 ? 2 + rnd(12) : 0;  // some fields: a wide faint boundary band
+    for (int r = r0; r < r0 + h; ++r)
+      for (int c = c0; c < c0 + w; ++c) {
+        const size_t i = static_cast<size_t>(r) * cols + c;
+        const int d = std::min({r - r0, r0 + h - 1 - r, c - c0, c0 + w - 1 - c});
+        ext[i] = 230;
+        if (d == 0 && rnd(10) > 1) bnd[i] = 240;  // about one outline pixel in five is a gap
+        if (d > 0 && d < ridge) bnd[i] = 80;
+        dst[i] =
+            static_cast<std::uint8_t>(std::min(255, 255 * d / std::max(1, std::min(h, w) / 2)));
+      }
+  }
+};
+
+// What tiling relies on (tiles/README.md): a pixel's label depends on the input within
+// instanceMarginPx() only, up to which marker component it belongs to. So labelling a window
+// grown by the margin gives, inside the window, the same field / background pixels, and each of
+// its labels lies inside one label of the whole plane (components joined only outside the crop
+// are joined again by the seam merge). The fields halo of tiles/ is derived from the same margin
+// (fieldsHaloMarginPx). Measured when this test was written: with a quarter of the margin both
+// modes fail here, with half of it they still pass (the bound is conservative on these planes), so
+// a rule whose reach outgrows the margin by about 2x or more is caught.
+TEST(Instances, LabelsInsideAWindowDependOnlyOnTheMargin) {
+  const FieldPlane s(600, 600, 7);
+  for (const bool markers : {false, true}) {
+    InstanceParams p;
+    if (markers) p.markerQ = quantizeThreshold(0.1);
+    std::vector<std::int32_t> whole;
+    labelInstances(s.ext.data(), s.bnd.data(), s.dst.data(), nullptr, s.rows, s.cols, p, whole);
+    const int m = instanceMarginPx(p);
+    // Windows of kWin px on a grid, each labelled again from its crop (the window grown by the
+    // margin, inside the plane).
+    constexpr int kWin = 40;
+    std::set<std::int32_t> seen;
+    size_t fieldPixels = 0;
+    int windows = 0;
+    for (int r0 = m; r0 + kWin + m <= s.rows; r0 += 24)
+      for (int q0 = m; q0 + kWin + m <= s.cols; q0 += 24) {
+        ++windows;
+        const int cr0 = r0 - m, cq0 = q0 - m, cn = kWin + 2 * m;
+        std::vector<std::uint8_t> e, b, d;
+        for (int r = cr0; r < cr0 + cn; ++r)
+          for (int c = cq0; c < cq0 + cn; ++c) {
+            const size_t i = static_cast<size_t>(r) * s.cols + c;
+            e.push_back(s.ext[i]);
+            b.push_back(s.bnd[i]);
+            d.push_back(s.dst[i]);
+          }
+        std::vector<std::int32_t> crop;
+        labelInstances(e.data(), b.data(), d.data(), nullptr, cn, cn, p, crop);
+        std::map<std::int32_t, std::int32_t> inWhole;  // crop label -> the whole plane's label
+        for (int r = r0; r < r0 + kWin; ++r)
+          for (int c = q0; c < q0 + kWin; ++c) {
+            const std::int32_t lw = whole[static_cast<size_t>(r) * s.cols + c];
+            const std::int32_t lc = crop[static_cast<size_t>(r - cr0) * cn + (c - cq0)];
+            ASSERT_EQ(lw == 0, lc == 0)
+                << (markers ? "markers" : "floors") << " at " << r << "," << c;
+            if (lc == 0) continue;
+            ++fieldPixels;
+            seen.insert(lw);
+            const auto [it, fresh] = inWhole.emplace(lc, lw);
+            ASSERT_EQ(it->second, lw) << (markers ? "markers" : "floors") << ": crop label " << lc
+                                      << " spans two fields at " << r << "," << c;
+          }
+      }
+    EXPECT_GE(windows, 4);
+    EXPECT_GT(fieldPixels, 4000u);
+    EXPECT_GT(seen.size(), 10u) << "the windows should hold many fields";
+  }
 }
 
 TEST(SeamMerge, AnInstanceCutByACoreEdgeIsOneGroup) {
