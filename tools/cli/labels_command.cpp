@@ -36,14 +36,15 @@ struct LabelsArgs {
   std::string layer;
   std::string split;
   double gsdM = 0, maxMpx = 250;
-  double borderM = -1;
-  int boundaryPx = 2;
+  // The label and chip defaults are the library's (LabelOptions, ChipOptions): declared once.
+  double borderM = LabelOptions{}.borderM;
+  int boundaryPx = LabelOptions{}.boundaryPx;
   std::string bands;
   std::string out;
   std::string chips;
-  int chipPx = 256;
-  int chipStride = 192;
-  double minLabelled = 0.05;
+  int chipPx = ChipOptions{}.chipPx;
+  int chipStride = ChipOptions{}.stridePx;
+  double minLabelled = ChipOptions{}.minLabelled;
   std::string scales = "1";
   bool overwrite = false;
   nlohmann::json flags;  ///< every flag as resolved (resolvedFlags), for the run record
