@@ -1,6 +1,7 @@
 #include "config_file.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -57,12 +58,13 @@ json readConfig(const std::string& cmd, const std::string& path) {
 // A flag's text as JSON: a number where the whole text is one (so a record reads back as the
 // flag's type), else the string.
 json typedValue(const std::string& text) {
-  if (!text.empty()) {
+  // Decimal numbers only: "inf", "nan" or "0x10" stay strings.
+  if (!text.empty() && text.find_first_not_of("0123456789+-.eE") == std::string::npos) {
     try {
       size_t used = 0;
       const double v = std::stod(text, &used);
-      if (used == text.size()) {
-        const bool integral = text.find_first_of(".eE") == std::string::npos;
+      if (used == text.size() && std::isfinite(v)) {
+        const bool integral = text.find_first_of(".eE") == std::string::npos && std::fabs(v) < 9e15;
         return integral ? json(static_cast<long long>(v)) : json(v);
       }
     } catch (const std::exception&) {
