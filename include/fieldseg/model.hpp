@@ -12,7 +12,8 @@ namespace fieldseg {
 struct ModelLoadOptions {
   std::string device = "cpu";  ///< "cpu" or "cuda"
   int threads = 0;             ///< intra-op threads; 0 = all cores
-  /// "auto" (bf16 on a CPU that exposes AMX-BF16, fp32 elsewhere), "fp32" or "bf16" (CPU only).
+  /// "auto" (bf16 on a CPU with native bf16 dot products, cpuNativeBf16(); fp32 elsewhere), "fp32"
+  /// or "bf16" (CPU only).
   std::string precision = "auto";
   /// CPU inference engine: "fused" (the network run directly on oneDNN with its element-wise
   /// work folded into the convolutions: src/model/onednn_net.hpp) or "reference" (the same
@@ -20,8 +21,10 @@ struct ModelLoadOptions {
   std::string engine = "fused";
 };
 
-/// True when this CPU exposes AMX-BF16 to programs (Linux: the amx_bf16 flag of /proc/cpuinfo).
-bool cpuHasAmxBf16();
+/// The CPU's native bf16 instructions that oneDNN runs bf16 convolutions on: "amx_bf16" (AMX
+/// tiles exposed by the OS), else "avx512_bf16" (vdpbf16ps), else "" (bf16 would be emulated).
+/// Linux: the flags of /proc/cpuinfo.
+std::string cpuNativeBf16();
 /// The precision loadModel runs `options` with: "fp32" or "bf16". Throws UsageError for an unknown
 /// name or bf16 on a non-CPU device.
 std::string resolvePrecision(const ModelLoadOptions& options);

@@ -84,11 +84,23 @@ void transferWeights(ResUNet& dst, ResUNet& src, const std::string& srcPath) {
   auto copyInto = [&](const std::string& name, torch::Tensor& t, const torch::Tensor& s) {
     const bool inputLayer = name == "enc0.conv1.weight" || name == "enc0.skip.weight";
     if (inputLayer && (srcBands != dstBands)) {
+      // A band the source lacks starts as the mean of the source's weights. A time stack's band
+      // "red@2021_03" starts as the source's "red" divided by the stack's number of "red@" bands,
+      // so the new layer first sees the stack's mean image.
       torch::Tensor mean = s.mean(1);
+      auto base = [](const std::string& n) { return n.substr(0, n.find('@')); };
       for (size_t b = 0; b < dstBands.size(); ++b) {
         auto it = std::find(srcBands.begin(), srcBands.end(), dstBands[b]);
+        double share = 1.0;
+        if (it == srcBands.end() && dstBands[b].find('@') != std::string::npos) {
+          it = std::find(srcBands.begin(), srcBands.end(), base(dstBands[b]));
+          share = 1.0 / static_cast<double>(std::count_if(
+                            dstBands.begin(), dstBands.end(), [&](const std::string& d) {
+                              return d.find('@') != std::string::npos && base(d) == base(dstBands[b]);
+                            }));
+        }
         torch::Tensor w = it == srcBands.end() ? mean : s.select(1, it - srcBands.begin());
-        t.select(1, static_cast<int64_t>(b)).copy_(w);
+        t.select(1, static_cast<int64_t>(b)).copy_(w * share);
       }
       return;
     }

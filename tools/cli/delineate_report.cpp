@@ -10,6 +10,7 @@
 #include "command.hpp"
 #include "delineate_args.hpp"
 #include "fieldseg/checksum.hpp"
+#include "fieldseg/model.hpp"
 #include "log.hpp"
 #include "run_record.hpp"
 
@@ -31,6 +32,7 @@ void writeRunRecord(const DelineateArgs& a, const DelineateOptions& o, const Mod
                  {"bands", o.dateBands.empty() ? json(o.bands) : json(o.dateBands)},
                  {"tta", a.tta},
                  {"precision", model.precision.empty() ? json() : json(model.precision)},
+                 {"cpu_bf16", model.precision == "bf16" ? json(cpuNativeBf16()) : json()},
                  {"simplify_m", o.simplifyM},
                  {"crs", a.crs},
                  {"datetime", a.datetime.empty() ? json() : json(o.datetime)},

@@ -13,7 +13,10 @@
 #   env REALDATA (default ../shared/realdata), CHIPS (only these chips, e.g. "00 01"), MONTHS,
 #   GSD (metres; default native 4.78 m: e.g. GSD=2.388657 labels and chips at twice the resolution, the
 #   imagery resampled bilinearly as delineate --gsd does), CHIP_PX (default 256 at native GSD, scaled
-#   with GSD), BOUNDARY_PX (boundary half-width in pixels at GSD, default 2).
+#   with GSD), BOUNDARY_PX (boundary half-width in pixels at GSD, default 2),
+#   STACK=1 (the months as one time stack: OUTDIR/vrt/rw<chip>_stack.vrt has 4 bands per month, named
+#   red@<yyyy_mm>, ..., nir@<yyyy_mm>, and each chip is one sample with all of them; for networks whose
+#   input_bands are such a stack; score with MONTHS=stack tools/rwanda/score.sh).
 set -euo pipefail
 out=${1:?usage: tools/rwanda/make_chips.sh OUTDIR [FIELDSEG_BINARY]}
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -46,7 +49,28 @@ for d in sorted(os.listdir(os.path.join(data, "source_train"))):
         vrt.GetRasterBand(i + 1).SetDescription(n)
         vrt.GetRasterBand(i + 1).SetNoDataValue(0)
     vrt = None
+if os.environ.get("STACK"):
+    chips = sorted({f[2:4] for f in os.listdir(os.path.join(out, "vrt")) if f.startswith("rw") and not f.endswith("_stack.vrt")})
+    for chip in chips:
+        dst = os.path.join(out, "vrt", f"rw{chip}_stack.vrt")
+        srcs, names = [], []
+        for month in months:
+            d = os.path.join(data, "source_train", f"nasa_rwanda_field_boundary_competition_source_train_{chip}_{month}")
+            for i, n in zip((3, 2, 1, 4), ("red", "green", "blue", "nir")):
+                srcs.append(os.path.join(d, f"B0{i}.tif"))
+                names.append(f"{n}@{month}")
+        vrt = gdal.BuildVRT(dst, srcs, separate=True)
+        for i, n in enumerate(names):
+            vrt.GetRasterBand(i + 1).SetDescription(n)
+            vrt.GetRasterBand(i + 1).SetNoDataValue(0)
+        vrt = None
 PY
+bands=red,green,blue,nir
+if [[ -n ${STACK:-} ]]; then
+  bands=$(for m in "${months[@]}"; do printf 'red@%s,green@%s,blue@%s,nir@%s,' "$m" "$m" "$m" "$m"; done)
+  bands=${bands%,}
+  months=(stack)
+fi
 gsd_args=(); chip_px=${CHIP_PX:-256}
 if [[ -n ${GSD:-} ]]; then
   gsd_args=(--gsd "$GSD")
@@ -61,7 +85,7 @@ for s in train val; do
     ln -sf "$data/fields/chip_$c.geojson" "$out/fields/chip_$c.geojson"
     for m in "${months[@]}"; do
       "$fs" -q labels --image "$out/vrt/rw${c}_$m.vrt" --fields "$data/fields/chip_$c.geojson" \
-        --bands red,green,blue,nir --chips "$out/$s" --chip-px "$chip_px" --chip-stride "$chip_px" \
+        --bands "$bands" --chips "$out/$s" --chip-px "$chip_px" --chip-stride "$chip_px" \
         --boundary-px "${BOUNDARY_PX:-2}" "${gsd_args[@]}" --min-labelled 0 --overwrite
     done
   done

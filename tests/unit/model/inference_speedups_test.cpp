@@ -123,7 +123,7 @@ TEST(InferenceSpeedups, Bf16PredictorStaysCloseToFp32) {
 TEST(InferenceSpeedups, PrecisionNamesResolve) {
   EXPECT_EQ(resolvePrecision({"cpu", 1, "fp32"}), "fp32");
   EXPECT_EQ(resolvePrecision({"cpu", 1, "bf16"}), "bf16");
-  EXPECT_EQ(resolvePrecision({"cpu", 1, "auto"}), cpuHasAmxBf16() ? "bf16" : "fp32");
+  EXPECT_EQ(resolvePrecision({"cpu", 1, "auto"}), cpuNativeBf16().empty() ? "fp32" : "bf16");
   EXPECT_EQ(resolvePrecision({"cuda", 1, "auto"}), "fp32");
   EXPECT_THROW(resolvePrecision({"cuda", 1, "bf16"}), UsageError);
   EXPECT_THROW(resolvePrecision({"cpu", 1, "fp16"}), UsageError);

@@ -1,6 +1,7 @@
 // Network, loss and model-file tests at the LibTorch level (small nets, 64x64 inputs).
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 
@@ -191,6 +192,40 @@ TEST(ModelFile, RejectsOtherFiles) {
   EXPECT_THROW(readModelCard(tmp.file("missing.bin")), IoError);
   EXPECT_THROW(loadModel(tmp.file("x.bin")), DataError);
   EXPECT_THROW(loadModel(tmp.file("x.bin"), ModelLoadOptions{"tpu", 1}), UsageError);
+}
+
+// A time stack's bands ("red@<date>") start as the init model's band shared over the dates, so the
+// first layer sees the stack's mean image; a band the init model lacks starts as its mean, shared.
+TEST(Transfer, TimeStackBandsShareTheInitModelsBandOverDates) {
+  test::TempDir tmp;
+  std::filesystem::create_directories(tmp.path() + "/rgb");
+  std::filesystem::create_directories(tmp.path() + "/stack");
+  std::string manifest = test::writeSyntheticChips(tmp.path() + "/rgb", 4, 48, 2);
+  TrainRequest a;
+  a.config = parseTrainConfig(test::tinyConfig(manifest, {"red", "green", "blue"}, 1), "a");
+  a.outPath = tmp.file("rgb.fsm");
+  a.threads = 1;
+  trainModel(a);
+
+  const std::vector<std::string> stack{"red@2021_03", "green@2021_03", "red@2021_08", "nir@2021_08"};
+  std::string stackManifest = test::writeSyntheticChips(tmp.path() + "/stack", 4, 48, 2, 1, stack);
+  TrainRequest b;
+  b.config = parseTrainConfig(test::tinyConfig(stackManifest, stack, 0), "b");
+  b.initModel = a.outPath;
+  b.outPath = tmp.file("stack.fsm");
+  b.threads = 1;
+  trainModel(b);  // epochs 0: the written weights are exactly the transferred ones
+
+  ResUNet src = model::loadNetwork(a.outPath);
+  ResUNet dst = model::loadNetwork(b.outPath);
+  for (const char* layer : {"enc0.conv1.weight", "enc0.skip.weight"}) {
+    torch::Tensor s = src->named_parameters()[layer], d = dst->named_parameters()[layer];
+    ASSERT_EQ(d.size(1), 4);
+    EXPECT_TRUE(torch::allclose(d.select(1, 0), s.select(1, 0) / 2)) << layer << " red@03";
+    EXPECT_TRUE(torch::allclose(d.select(1, 2), s.select(1, 0) / 2)) << layer << " red@08";
+    EXPECT_TRUE(torch::allclose(d.select(1, 1), s.select(1, 1))) << layer << " green@03 (one date)";
+    EXPECT_TRUE(torch::allclose(d.select(1, 3), s.mean(1))) << layer << " nir@08 = mean";
+  }
 }
 
 TEST(Transfer, InitFromModelWithOtherBandsMapsByName) {

@@ -22,8 +22,9 @@ inline GridSpec chipGrid(int size, double gsd) {
 /// Writes `count` chips of size x size into dir/img, dir/lbl and dir/manifest.jsonl. Chip i comes
 /// from source image "scene<i % scenes>.tif". Returns the manifest path.
 inline std::string writeSyntheticChips(const std::string& dir, int count, int size, int scenes,
-                                       unsigned seed = 1) {
-  const std::vector<std::string> bands{"blue", "green", "red", "nir"};
+                                       unsigned seed = 1,
+                                       const std::vector<std::string>& bands = {"blue", "green",
+                                                                                "red", "nir"}) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> noise(-0.03f, 0.03f);
   std::ofstream manifest(dir + "/manifest.jsonl");
