@@ -46,6 +46,7 @@ mkdir -p "$work"
 
 echo "bench_e2e: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1), $(nproc) CPUs," \
   "AMX-BF16 $(grep -q amx_bf16 /proc/cpuinfo && echo yes || echo no)," \
+  "AVX512-BF16 $(grep -q avx512_bf16 /proc/cpuinfo && echo yes || echo no)," \
   "AVX-512 $(grep -q avx512f /proc/cpuinfo && echo yes || echo no); threads $threads;" \
   "$("$fieldseg" --version)"
 fma="$(dirname "$fieldseg")/bench_fma"

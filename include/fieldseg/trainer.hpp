@@ -47,7 +47,15 @@ struct AugmentConfig {
   double hazeProb = 0.0;  ///< probability of haze: v -> (1-a) v + a, a uniform in [0, hazeMax]
   double hazeMax = 0.0;
   double noiseStd = 0.0;  ///< additive Gaussian noise, std uniform in [0, noiseStd]
+  /// For a time stack (input bands "red@2021_03", ..., timeStackBands() > 0): each sample's dates
+  /// in a random order, so the network cannot tie a layer to one date (regularises a stack
+  /// trained on few chips; the first layer starts shared over the dates).
+  bool shuffleDates = false;
 };
+
+/// Bands per date when `bands` is a time stack: "base@date" names, the same bases in the same
+/// order for every date, at least two dates. 0 otherwise.
+int timeStackBands(const std::vector<std::string>& bands);
 
 struct TrainConfig {
   std::string name = "model";

@@ -116,6 +116,7 @@ const std::vector<KeyBinding>& keyBindings() {
       FIELDSEG_KEY("augment.haze_prob", augment.hazeProb),
       FIELDSEG_KEY("augment.haze_max", augment.hazeMax),
       FIELDSEG_KEY("augment.noise_std", augment.noiseStd),
+      FIELDSEG_KEY("augment.shuffle_dates", augment.shuffleDates),
       FIELDSEG_KEY("freeze_encoder_epochs", freezeEncoderEpochs),
       FIELDSEG_KEY("freeze_batchnorm", freezeBatchnorm),
       FIELDSEG_KEY("validation.threshold", valThreshold),
@@ -190,6 +191,10 @@ void checkValues(const TrainConfig& c, const std::string& where) {
     bad(where, "augment.gamma", "must be in [0, 2]", "Use e.g. 0.2");
   if (!(c.augment.noiseStd >= 0 && c.augment.noiseStd <= 1))
     bad(where, "augment.noise_std", "must be in [0, 1]", "Use e.g. 0.03");
+  if (c.augment.shuffleDates && timeStackBands(c.network.inputBands) == 0)
+    bad(where, "augment.shuffle_dates", "needs network.input_bands to be a time stack",
+        "Name the bands base@date, the same bases for every date (e.g. red@2021_03, "
+        "nir@2021_03, red@2021_08, nir@2021_08), or drop augment.shuffle_dates");
   if (c.valThreshold <= 0 || c.valThreshold >= 1)
     bad(where, "validation.threshold", "must be in (0, 1)", "Use 0.5");
   if (c.valHoldoutEveryNth < 0)
@@ -236,6 +241,34 @@ std::vector<std::string> trainConfigKeys() {
   std::vector<std::string> out;
   for (const auto& k : keyBindings()) out.push_back(k.path);
   return out;
+}
+
+int timeStackBands(const std::vector<std::string>& bands) {
+  auto split = [](const std::string& n) {
+    const size_t at = n.find('@');
+    return at == std::string::npos ? std::pair<std::string, std::string>{}
+                                   : std::pair{n.substr(0, at), n.substr(at + 1)};
+  };
+  if (bands.empty()) return 0;
+  size_t per = 0;
+  while (per < bands.size() && split(bands[per]).second == split(bands[0]).second &&
+         !split(bands[per]).first.empty())
+    ++per;
+  if (per == 0 || split(bands[0]).second.empty() || bands.size() % per || bands.size() / per < 2)
+    return 0;
+  std::set<std::string> dates;
+  for (size_t i = 0; i < bands.size(); ++i) {
+    const auto [base, date] = split(bands[i]);
+    const auto [firstBase, firstDate] = split(bands[i % per]);
+    (void)firstDate;
+    if (base.empty() || date.empty() || base != firstBase) return 0;
+    if (i % per == 0) {
+      if (!dates.insert(date).second) return 0;  // a date twice
+    } else if (date != split(bands[i - 1]).second) {
+      return 0;
+    }
+  }
+  return static_cast<int>(per);
 }
 
 TrainConfig parseTrainConfig(const std::string& jsonText, const std::string& where) {

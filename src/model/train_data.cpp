@@ -235,6 +235,17 @@ Sample augment(const Chip& chip, const TrainConfig& cfg, std::mt19937_64& rng) {
     img = ((img * c + b).clamp(-1, 2) * valid);
   }
   img = degradeSensor(img, a, rng);
+  if (a.shuffleDates) {
+    const int64_t per = timeStackBands(cfg.network.inputBands);
+    const int64_t dates = img.size(0) / per;
+    std::vector<int64_t> order(static_cast<size_t>(dates));
+    for (int64_t d = 0; d < dates; ++d) order[static_cast<size_t>(d)] = d;
+    std::shuffle(order.begin(), order.end(), rng);
+    std::vector<int64_t> idx;
+    for (int64_t d : order)
+      for (int64_t b = 0; b < per; ++b) idx.push_back(d * per + b);
+    img = img.index_select(0, torch::tensor(idx, torch::kLong));
+  }
   return {img.contiguous(), lab.contiguous()};
 }
 
