@@ -1,5 +1,6 @@
 #include "fields_pass.hpp"
 
+#include <malloc.h>  // mallopt: glibc (Debian 12)
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_pipeline.h>
@@ -8,9 +9,6 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 #include "fieldseg/tile_plan.hpp"
 #include "seam_merge.hpp"
@@ -86,14 +84,12 @@ TileOut processTile(const FieldsContext& ctx, const TileSpec& tile,
 // blocks up to 256 MB in the heap lets the next tile reuse them. Set at the fields pass, after the
 // predict pass (the run's peak), so the network's buffers are not what gets retained.
 void keepFreedTileBuffers() {
-#if defined(__GLIBC__)
   static const bool once = [] {
     mallopt(M_MMAP_THRESHOLD, 256 << 20);
     mallopt(M_TRIM_THRESHOLD, 512 << 20);
     return true;
   }();
   (void)once;
-#endif
 }
 
 int fieldsTilePx(const PixelWindow& area, int tilePx) {

@@ -94,10 +94,11 @@ void transferWeights(ResUNet& dst, ResUNet& src, const std::string& srcPath) {
         double share = 1.0;
         if (it == srcBands.end() && dstBands[b].find('@') != std::string::npos) {
           it = std::find(srcBands.begin(), srcBands.end(), base(dstBands[b]));
-          share = 1.0 / static_cast<double>(std::count_if(
-                            dstBands.begin(), dstBands.end(), [&](const std::string& d) {
-                              return d.find('@') != std::string::npos && base(d) == base(dstBands[b]);
-                            }));
+          share =
+              1.0 / static_cast<double>(
+                        std::count_if(dstBands.begin(), dstBands.end(), [&](const std::string& d) {
+                          return d.find('@') != std::string::npos && base(d) == base(dstBands[b]);
+                        }));
         }
         torch::Tensor w = it == srcBands.end() ? mean : s.select(1, it - srcBands.begin());
         t.select(1, static_cast<int64_t>(b)).copy_(w * share);

@@ -337,7 +337,8 @@ const Registrar registrar(
           ->capture_default_str()
           ->check(CLI::IsMember({1, 2, 4, 8}));
       sub.add_option("--precision", a->precision,
-                     "Network arithmetic: auto (bf16 where the CPU has AMX-BF16 or AVX512-BF16, else fp32), "
+                     "Network arithmetic: auto (bf16 where the CPU has AMX-BF16 or AVX512-BF16, "
+                     "else fp32), "
                      "fp32 or bf16 (CPU only)")
           ->capture_default_str()
           ->check(CLI::IsMember({"auto", "fp32", "bf16"}));

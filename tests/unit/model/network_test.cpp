@@ -207,7 +207,8 @@ TEST(Transfer, TimeStackBandsShareTheInitModelsBandOverDates) {
   a.threads = 1;
   trainModel(a);
 
-  const std::vector<std::string> stack{"red@2021_03", "green@2021_03", "red@2021_08", "nir@2021_08"};
+  const std::vector<std::string> stack{"red@2021_03", "green@2021_03", "red@2021_08",
+                                       "nir@2021_08"};
   std::string stackManifest = test::writeSyntheticChips(tmp.path() + "/stack", 4, 48, 2, 1, stack);
   TrainRequest b;
   b.config = parseTrainConfig(test::tinyConfig(stackManifest, stack, 0), "b");

@@ -14,18 +14,19 @@ namespace {
 TEST(TimeStack, BandsPerDateOnlyForAWholeStack) {
   EXPECT_EQ(timeStackBands({"red@03", "nir@03", "red@08", "nir@08"}), 2);
   EXPECT_EQ(timeStackBands({"red@03", "red@04", "red@08"}), 1);
-  EXPECT_EQ(timeStackBands({"red", "green", "blue"}), 0);            // not a stack
-  EXPECT_EQ(timeStackBands({"red@03", "nir@03"}), 0);                // one date
+  EXPECT_EQ(timeStackBands({"red", "green", "blue"}), 0);                  // not a stack
+  EXPECT_EQ(timeStackBands({"red@03", "nir@03"}), 0);                      // one date
   EXPECT_EQ(timeStackBands({"red@03", "nir@03", "nir@08", "red@08"}), 0);  // other order
-  EXPECT_EQ(timeStackBands({"red@03", "nir@03", "red@08"}), 0);      // a band missing
+  EXPECT_EQ(timeStackBands({"red@03", "nir@03", "red@08"}), 0);            // a band missing
   EXPECT_EQ(timeStackBands({"red@03", "nir@03", "red@03", "nir@03"}), 0);  // a date twice
   EXPECT_EQ(timeStackBands({"red@03", "red", "red@08", "red"}), 0);
 }
 
 TEST(TimeStack, ShuffleDatesNeedsAStack) {
-  EXPECT_THROW(parseTrainConfig(R"({"train_manifests": ["m.jsonl"], "augment": {"shuffle_dates": true}})",
-                                "test.json"),
-               UsageError);
+  EXPECT_THROW(
+      parseTrainConfig(R"({"train_manifests": ["m.jsonl"], "augment": {"shuffle_dates": true}})",
+                       "test.json"),
+      UsageError);
   TrainConfig ok = parseTrainConfig(
       R"({"train_manifests": ["m.jsonl"], "augment": {"shuffle_dates": true},
           "network": {"input_bands": ["red@03", "nir@03", "red@08", "nir@08", "red@10", "nir@10"]}})",
@@ -43,7 +44,8 @@ TEST(TimeStack, ShuffleDatesPermutesWholeDates) {
           "network": {"input_bands": ["red@03", "nir@03", "red@08", "nir@08", "red@10", "nir@10"]}})",
       "test.json");
   model::Chip chip;
-  chip.image = torch::arange(1, 7, torch::kFloat32).view({6, 1, 1}).expand({6, 16, 16}).contiguous();
+  chip.image =
+      torch::arange(1, 7, torch::kFloat32).view({6, 1, 1}).expand({6, 16, 16}).contiguous();
   chip.label = torch::ones({4, 16, 16});
   std::set<std::vector<int>> orders;
   for (unsigned seed = 0; seed < 40; ++seed) {
