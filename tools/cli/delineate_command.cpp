@@ -142,6 +142,7 @@ LoadedModel loadModelInto(const DelineateArgs& a, DelineateOptions& o, Delineate
     lo.threads = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
     lo.precision = a.precision;
     model.precision = resolvePrecision(lo);
+    if (model.precision == "bf16") model.cpuBf16 = cpuNativeBf16();
     predictor = loadModel(a.model, lo);
     in.predictor = predictor.get();
     if (a.tta > 1) {

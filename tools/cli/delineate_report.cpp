@@ -10,7 +10,6 @@
 #include "command.hpp"
 #include "delineate_args.hpp"
 #include "fieldseg/checksum.hpp"
-#include "fieldseg/model.hpp"
 #include "log.hpp"
 #include "run_record.hpp"
 
@@ -32,7 +31,7 @@ void writeRunRecord(const DelineateArgs& a, const DelineateOptions& o, const Mod
                  {"bands", o.dateBands.empty() ? json(o.bands) : json(o.dateBands)},
                  {"tta", a.tta},
                  {"precision", model.precision.empty() ? json() : json(model.precision)},
-                 {"cpu_bf16", model.precision == "bf16" ? json(cpuNativeBf16()) : json()},
+                 {"cpu_bf16", model.cpuBf16.empty() ? json() : json(model.cpuBf16)},
                  {"simplify_m", o.simplifyM},
                  {"crs", a.crs},
                  {"datetime", a.datetime.empty() ? json() : json(o.datetime)},
