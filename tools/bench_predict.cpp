@@ -22,6 +22,7 @@
 
 #include "fieldseg/error.hpp"
 #include "fieldseg/model.hpp"
+#include "fieldseg/trainer.hpp"
 
 using namespace fieldseg;
 using Clock = std::chrono::steady_clock;
@@ -51,6 +52,7 @@ std::vector<int> parseList(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  fieldseg::enableTorchModels();  // --engine reference runs through LibTorch
   // Same OpenMP wait policy as `fieldseg` (tools/cli/main.cpp), so figures compare.
   if (std::getenv("OMP_WAIT_POLICY") == nullptr) {
     setenv("OMP_WAIT_POLICY", "passive", 1);

@@ -3,7 +3,7 @@
 
 PyTorch + rasterio + scikit-image, the way a research notebook runs the same method: rasterio reads
 the bands, per-band 2-98 % percentile scaling (fieldseg's scene_p2_p98 rule), the same residual
-U-Net with the weights of a fieldseg model file (a PyTorch replica of src/model/network.cpp,
+U-Net with the weights of a fieldseg model file (a PyTorch replica of src/model/torch/network.cpp,
 eval mode) over 512 px tiles with a 64 px halo, probabilities mosaicked in memory, then the
 marker-controlled watershed of tools/rwanda/skimage_instances.py (h-maxima of the smoothed distance
 flooding the boundary inside extent > t_ext), GDAL polygonize and one GeoJSON file.

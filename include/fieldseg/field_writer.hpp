@@ -4,7 +4,9 @@
 //
 // The writer owns a temp file next to the target (same folder); close() commits the single
 // transaction and renames it into place. Destroying a writer that was not closed deletes the temp
-// file. Not thread-safe: use one writer from one thread.
+// file. Not thread-safe: use one writer from one thread (with VectorWriteOptions::threads > 1 it
+// formats GeoJSON on threads of its own, in batches: an error of a field may then surface at a
+// later add() or at close()).
 #pragma once
 
 #include <memory>
@@ -42,12 +44,16 @@ class FieldWriter {
   /// Appends one field (its polygon in `fieldsCrs`). Attributes not in the schema are ignored;
   /// schema attributes missing from the field are written as null. Throws DataError / IoError.
   void add(const Field& field);
+  /// The same, taking the field (no copy when batches are formatted in parallel).
+  void add(Field&& field);
   /// Commits, closes and renames into place. Throws IoError.
   void close();
   long long count() const;
 
  private:
-  void addJson(const Field& field, const std::vector<Ring>& rings);
+  void checkWritable(const Field& field) const;
+  void addJson(const Field& field);
+  void addPending(Field&& field);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -67,6 +67,9 @@ struct VectorWriteOptions {
   /// GeoJSON / GeoJSONSeq through OGR's drivers instead of fieldseg's own writer (the same bytes,
   /// about 10x slower): for the cross-check test.
   bool viaOgr = false;
+  /// Threads that reproject and format GeoJSON / GeoJSONSeq (fieldseg's own writer), in batches
+  /// of fields written in order: the bytes do not depend on it. 1 = one field at a time.
+  int threads = 1;
 };
 
 /// Writes by extension: .geojson/.json (RFC 7946), .geojsonl/.geojsons (GeoJSONSeq), .gpkg, .fgb.

@@ -1,5 +1,6 @@
 // How raw band values become network input: the one definition, used by training
-// (src/model/trainer.cpp) and by inference (tiles/delineate.cpp), so the two cannot drift apart.
+// (src/model/torch/trainer.cpp) and by inference (tiles/delineate.cpp), so the two cannot drift
+// apart.
 //
 // Per band, with the scene's 2nd and 98th percentiles p2, p98 (BandStats, or a manifest's
 // band_stats): clamp((v - p2) / max(p98 - p2, 1e-6), -1, 2), computed in double and stored as

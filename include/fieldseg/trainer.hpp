@@ -165,4 +165,9 @@ EvalSummary evaluateModel(const std::string& modelPath, const std::vector<std::s
                           double threshold = 0.5, const std::string& device = "cpu",
                           int threads = 0);
 
+/// Lets loadModel (fieldseg/model.hpp) use LibTorch for what the fused engine does not run: the
+/// reference engine, devices other than the CPU, version 1 weights. Defined by the LibTorch
+/// library (src/model/torch); `fieldseg-torch`, bench_predict and the model tests call it once.
+void enableTorchModels();
+
 }  // namespace fieldseg

@@ -200,35 +200,48 @@ GeoJsonStream::~GeoJsonStream() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void GeoJsonStream::add(const std::vector<Ring>& rings, const std::vector<Prop>& props) {
-  if (!sequence_ && count_ > 0) buf_ += ",\n";
-  buf_ += "{ \"type\": \"Feature\", \"properties\": { ";
+void GeoJsonStream::format(std::string& out, const std::vector<Ring>& rings,
+                           const std::vector<Prop>& props, bool sequence, bool first) {
+  if (!sequence && !first) out += ",\n";
+  out += "{ \"type\": \"Feature\", \"properties\": { ";
   for (size_t i = 0; i < props.size(); ++i) {
-    if (i) buf_ += ", ";
-    appendString(buf_, *props[i].name, sequence_);
-    buf_ += ": ";
+    if (i) out += ", ";
+    appendString(out, *props[i].name, sequence);
+    out += ": ";
     if (props[i].value)
-      appendValue(buf_, props[i].type, *props[i].value, sequence_);
+      appendValue(out, props[i].type, *props[i].value, sequence);
     else
-      buf_ += "null";
+      out += "null";
   }
-  buf_ += props.empty() ? "}, " : " }, ";
-  buf_ += "\"geometry\": { \"type\": \"Polygon\", \"coordinates\": [ ";
+  out += props.empty() ? "}, " : " }, ";
+  out += "\"geometry\": { \"type\": \"Polygon\", \"coordinates\": [ ";
   for (size_t r = 0; r < rings.size(); ++r) {
-    buf_ += r ? ", [ " : "[ ";
+    out += r ? ", [ " : "[ ";
     const Ring& ring = rings[r];
     for (size_t i = 0; i < ring.size(); ++i) {
-      buf_ += i ? ", [ " : "[ ";
-      appendCoordinate(buf_, ring[i].x, 7);
-      buf_ += ", ";
-      appendCoordinate(buf_, ring[i].y, 7);
-      buf_ += " ]";
+      out += i ? ", [ " : "[ ";
+      appendCoordinate(out, ring[i].x, 7);
+      out += ", ";
+      appendCoordinate(out, ring[i].y, 7);
+      out += " ]";
     }
-    buf_ += " ]";
+    out += " ]";
   }
-  buf_ += " ] } }";
-  if (sequence_) buf_ += '\n';
+  out += " ] } }";
+  if (sequence) out += '\n';
+}
+
+void GeoJsonStream::add(const std::vector<Ring>& rings, const std::vector<Prop>& props) {
+  format(buf_, rings, props, sequence_, count_ == 0);
   ++count_;
+  if (buf_.size() >= kFlushBytes) flush();
+}
+
+void GeoJsonStream::addFormatted(const std::string& text, long long n) {
+  if (n <= 0) return;
+  if (!sequence_ && count_ > 0) buf_ += ",\n";
+  buf_ += text;
+  count_ += n;
   if (buf_.size() >= kFlushBytes) flush();
 }
 

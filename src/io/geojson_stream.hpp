@@ -38,6 +38,12 @@ class GeoJsonStream {
   /// One feature: `rings` are lon/lat, closed and oriented (exterior first); `props` in order.
   /// Throws IoError when a write fails.
   void add(const std::vector<Ring>& rings, const std::vector<Prop>& props);
+  /// Appends one feature's text to `out` as add() writes it, for features formatted elsewhere
+  /// (in parallel): `first` = no separator before it.
+  static void format(std::string& out, const std::vector<Ring>& rings,
+                     const std::vector<Prop>& props, bool sequence, bool first);
+  /// Writes `n` features formatted by format() (the first with first = true). Throws IoError.
+  void addFormatted(const std::string& text, long long n);
   /// Writes the end of the collection, flushes and closes. Throws IoError.
   void finish();
 

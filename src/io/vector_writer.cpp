@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 
+#include "field_writer_impl.hpp"
 #include "fieldseg/error.hpp"
 #include "fieldseg/field_writer.hpp"
 #include "fieldseg/fields.hpp"
@@ -51,11 +52,6 @@ std::string jsonString(const std::string& v) {
   return out + "\"";
 }
 
-struct Format {
-  std::string driver;
-  bool geographicOnly = false;  // RFC 7946 family: always WGS84 lon/lat
-};
-
 std::string lowerExt(const std::string& path) {
   std::string ext = fs::path(path).extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(),
@@ -63,7 +59,7 @@ std::string lowerExt(const std::string& path) {
   return ext;
 }
 
-Format formatFor(const std::string& path) {
+VectorFormat formatFor(const std::string& path) {
   const std::string ext = lowerExt(path);
   if (ext == ".geojson" || ext == ".json") return {"GeoJSON", true};
   if (ext == ".geojsonl" || ext == ".geojsons") return {"GeoJSONSeq", true};
@@ -72,27 +68,6 @@ Format formatFor(const std::string& path) {
   throw UsageError(
       "io: unsupported vector output extension '" + ext + "' of '" + path +
       "': no writer for it. Use .geojson, .json, .geojsonl, .geojsons, .gpkg or .fgb.");
-}
-
-double signedArea(const Ring& r) {
-  double a = 0;
-  const size_t n = r.size();
-  for (size_t i = 0; i < n; ++i) {
-    const Point& p = r[i];
-    const Point& q = r[(i + 1) % n];
-    a += p.x * q.y - q.x * p.y;
-  }
-  return 0.5 * a;
-}
-
-// `in` oriented (exterior CCW, holes CW) and closed (last point = first).
-Ring orientedRing(const Ring& in, bool ccw) {
-  Ring r = in;
-  if (r.size() > 1 && r.front().x == r.back().x && r.front().y == r.back().y) r.pop_back();
-  const double a = signedArea(r);
-  if ((ccw && a < 0) || (!ccw && a > 0)) std::reverse(r.begin(), r.end());
-  if (!r.empty()) r.push_back(r.front());
-  return r;
 }
 
 OGRLinearRing* makeRing(const Ring& in) {
@@ -133,41 +108,23 @@ std::vector<AttrDef> attrSchemaOf(const FieldSet& fields) {
   return out;
 }
 
-struct FieldWriter::Impl {
-  std::string path;
-  std::string tempPath;
-  Format format;
-  std::vector<AttrDef> schema;
-  std::optional<CoordTransform> transform;
-  GDALDataset* ds = nullptr;
-  OGRLayer* layer = nullptr;
-  OGRSpatialReference* srs = nullptr;
-  bool inTransaction = false;
-  long long count = 0;
-  int idIndex = -1;
-  bool stringIds = false;
-  std::vector<int> attrIndex;
-  std::unique_ptr<io::GeoJsonStream> json;  // GeoJSON / GeoJSONSeq without OGR
-
-  void openOgr(const VectorWriteOptions& options);
-
-  void abandon() {
-    json.reset();
-    if (ds) {
-      GDALClose(ds);
-      ds = nullptr;
-    }
-    if (srs) {
-      geo::releaseSrs(srs);
-      srs = nullptr;
-    }
-    if (!tempPath.empty()) {
-      std::error_code ec;
-      fs::remove(tempPath, ec);
-      tempPath.clear();
-    }
+void FieldWriter::Impl::abandon() {
+  json.reset();
+  pending.clear();
+  if (ds) {
+    GDALClose(ds);
+    ds = nullptr;
   }
-};
+  if (srs) {
+    geo::releaseSrs(srs);
+    srs = nullptr;
+  }
+  if (!tempPath.empty()) {
+    std::error_code ec;
+    fs::remove(tempPath, ec);
+    tempPath.clear();
+  }
+}
 
 // The OGR dataset and layer of a GPKG / FlatGeobuf (or viaOgr GeoJSON) writer, in m.tempPath.
 void FieldWriter::Impl::openOgr(const VectorWriteOptions& options) {
@@ -266,6 +223,8 @@ FieldWriter::FieldWriter(const std::string& path, const Crs& fieldsCrs, std::vec
       throw DataError("io: cannot write '" + path + "' in " + outCrs.label() +
                       ": the fields have no CRS. Give the field set a CRS.");
     if (!fieldsCrs.sameAs(outCrs)) m.transform.emplace(fieldsCrs, outCrs);
+    m.fieldsCrs = fieldsCrs;
+    m.outCrs = outCrs;
     m.srs = geo::newSrs(outCrs);
     if (!m.srs) {
       m.abandon();
@@ -291,6 +250,7 @@ FieldWriter::FieldWriter(const std::string& path, const Crs& fieldsCrs, std::vec
   }
 
   m.stringIds = options.stringIds;
+  m.threads = std::max(1, options.threads);
   if (m.format.geographicOnly && !options.viaOgr) {
     try {
       m.json = std::make_unique<io::GeoJsonStream>(m.tempPath, m.format.driver == "GeoJSONSeq",
@@ -310,16 +270,37 @@ FieldWriter::~FieldWriter() {
   if (impl_) impl_->abandon();
 }
 
-long long FieldWriter::count() const { return impl_->count; }
+long long FieldWriter::count() const {
+  return impl_->count + static_cast<long long>(impl_->pending.size());
+}
+
+void FieldWriter::add(Field&& field) {
+  Impl& m = *impl_;
+  if (!m.json || m.threads <= 1) return add(static_cast<const Field&>(field));
+  checkWritable(field);
+  addPending(std::move(field));
+}
+
+void FieldWriter::checkWritable(const Field& field) const {
+  const Impl& m = *impl_;
+  if (!m.layer && !m.json)
+    throw IoError("io: FieldWriter for '" + m.path + "' is closed. Open a new one.");
+  if (field.polygon.exterior.size() < 3)
+    throw DataError("io: field " + std::to_string(field.id) + " for '" + m.path +
+                    "' has fewer than 3 exterior points. Drop degenerate fields before writing.");
+}
 
 void FieldWriter::add(const Field& field) {
   Impl& m = *impl_;
-  if (!m.layer && !m.json)
-    throw IoError("io: FieldWriter for '" + m.path + "' is closed. Open a new one.");
+  checkWritable(field);
+  if (m.json) {
+    if (m.threads > 1)
+      addPending(Field(field));
+    else
+      addJson(field);
+    return;
+  }
   Polygon poly = field.polygon;
-  if (poly.exterior.size() < 3)
-    throw DataError("io: field " + std::to_string(field.id) + " for '" + m.path +
-                    "' has fewer than 3 exterior points. Drop degenerate fields before writing.");
   if (m.transform) {
     bool ok = m.transform->apply(poly.exterior);
     for (Ring& h : poly.holes) ok = m.transform->apply(h) && ok;
@@ -330,10 +311,6 @@ void FieldWriter::add(const Field& field) {
   std::vector<Ring> rings{orientedRing(poly.exterior, true)};
   for (const Ring& h : poly.holes)
     if (h.size() >= 3) rings.push_back(orientedRing(h, false));
-  if (m.json) {
-    addJson(field, rings);
-    return;
-  }
   OGRPolygon ogrPoly;
   for (const Ring& r : rings) ogrPoly.addRingDirectly(makeRing(r));
 
@@ -383,35 +360,10 @@ void FieldWriter::add(const Field& field) {
   ++m.count;
 }
 
-void FieldWriter::addJson(const Field& field, const std::vector<Ring>& rings) {
-  Impl& m = *impl_;
-  static const std::string idName = "id";
-  AttrValue id = field.id;
-  if (m.stringIds) {
-    auto it = field.attrs.find("id");
-    const std::string* s =
-        it == field.attrs.end() ? nullptr : std::get_if<std::string>(&it->second);
-    id = s ? *s : std::to_string(field.id);
-  }
-  std::vector<io::GeoJsonStream::Prop> props;
-  props.reserve(m.schema.size() + 1);
-  props.push_back({&idName, m.stringIds ? AttrType::String : AttrType::Integer64, &id});
-  for (const AttrDef& a : m.schema) {
-    auto it = field.attrs.find(a.name);
-    props.push_back({&a.name, a.type, it == field.attrs.end() ? nullptr : &it->second});
-  }
-  try {
-    m.json->add(rings, props);
-  } catch (...) {
-    m.abandon();
-    throw;
-  }
-  ++m.count;
-}
-
 void FieldWriter::close() {
   Impl& m = *impl_;
   if (m.json) {
+    m.flushPending();
     try {
       m.json->finish();
     } catch (...) {

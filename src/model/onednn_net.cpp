@@ -9,6 +9,7 @@
 #include "onednn_net.hpp"
 
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -29,30 +30,6 @@ constexpr size_t kMaxPlans = 8;
 const dnnl::engine& cpuEngine() {
   static const dnnl::engine e(dnnl::engine::kind::cpu, 0);
   return e;
-}
-
-// One folded convolution's weights: OIHW in the network's dtype, bias as float32.
-struct ConvW {
-  torch::Tensor weight, bias;
-  int64_t out = 0, in = 0, k = 1;
-};
-
-ConvW convW(const torch::Tensor& weight, const torch::Tensor& bias) {
-  ConvW c;
-  c.weight = weight.contiguous();
-  c.bias = bias.to(torch::kFloat32).contiguous();
-  c.out = c.weight.size(0);
-  c.in = c.weight.size(1);
-  c.k = c.weight.size(2);
-  return c;
-}
-
-// Rows of a [4c, in, 1, 1] up-sampling conv reordered from (c, a, b) to (a, b, c).
-ConvW upW(const torch::Tensor& weight, const torch::Tensor& bias) {
-  const int64_t c = weight.size(0) / 4;
-  torch::Tensor w = weight.contiguous().view({c, 4, -1}).transpose(0, 1).reshape(weight.sizes());
-  torch::Tensor b = bias.contiguous().view({c, 4}).transpose(0, 1).reshape({4 * c});
-  return convW(w, b);
 }
 
 struct Buffer {
@@ -77,10 +54,7 @@ struct Buffer {
 struct OneDnnNet::Weights {
   dt type = dt::f32;
   size_t elem = 4;
-  std::vector<ConvW> enc1, enc2, encSkip, dec1, dec2, decSkip, up;
-  std::vector<bool> encHasSkip, decHasSkip;
-  ConvW head;
-  int64_t inputBands = 0;
+  FoldedWeights f;
 };
 
 // A convolution primitive with its reordered weights.
@@ -111,7 +85,7 @@ memory::desc act(int64_t c, int64_t h, int64_t w, dt type) {
 }
 
 // conv (k x k, stride 1, "same" padding) on NHWC activations; `sum`: add what dst holds first.
-Conv makeConv(const ConvW& cw, int64_t h, int64_t w, dt type, bool relu, bool sum) {
+Conv makeConv(const ConvWeights& cw, int64_t h, int64_t w, dt type, bool relu, bool sum) {
   const auto& eng = cpuEngine();
   Conv c;
   c.src = act(cw.in, h, w, type);
@@ -131,13 +105,15 @@ Conv makeConv(const ConvW& cw, int64_t h, int64_t w, dt type, bool relu, bool su
   dnnl::convolution_forward::primitive_desc pd(d, attr, eng);
   c.prim = dnnl::convolution_forward(pd);
   c.scratch = pd.scratchpad_desc().get_size();
-  const memory::desc wPlain({cw.out, cw.in, cw.k, cw.k}, type, tag::oihw);
-  memory wUser(wPlain, eng, cw.weight.data_ptr());
+  // The weights hold values of the network's dtype already (folded_weights.hpp): the reorder from
+  // float32 to bf16 is exact.
+  const memory::desc wPlain({cw.out, cw.in, cw.k, cw.k}, dt::f32, tag::oihw);
+  memory wUser(wPlain, eng, const_cast<float*>(cw.weight.data()));
   c.weights = memory(pd.weights_desc(), eng);
   dnnl::stream s(eng);
   dnnl::reorder(wUser, c.weights).execute(s, wUser, c.weights);
   c.bias = memory(bDesc, eng);
-  std::memcpy(c.bias.get_data_handle(), cw.bias.data_ptr<float>(), sizeof(float) * cw.out);
+  std::memcpy(c.bias.get_data_handle(), cw.bias.data(), sizeof(float) * cw.out);
   s.wait();
   return c;
 }
@@ -149,29 +125,16 @@ dnnl::reorder makeReorder(const memory::desc& from, const memory::desc& to) {
 
 }  // namespace
 
-OneDnnNet::OneDnnNet(const FoldedResUNet& f) : weights_(std::make_unique<Weights>()) {
-  Weights& W = *weights_;
-  depth_ = f.spec_.depth;
-  W.type = f.dtype_ == torch::kBFloat16 ? dt::bf16 : dt::f32;
-  W.elem = f.dtype_ == torch::kBFloat16 ? 2 : 4;
-  W.inputBands = static_cast<int64_t>(f.spec_.inputBands.size());
-  for (const auto& b : f.enc_) {
-    W.enc1.push_back(convW(b.conv1.weight, b.conv1.bias));
-    W.enc2.push_back(convW(b.conv2.weight, b.conv2.bias));
-    W.encHasSkip.push_back(b.hasSkip);
-    W.encSkip.push_back(b.hasSkip ? convW(b.skip.weight, b.skip.bias) : ConvW{});
-  }
-  for (const auto& b : f.dec_) {
-    W.dec1.push_back(convW(b.conv1.weight, b.conv1.bias));
-    W.dec2.push_back(convW(b.conv2.weight, b.conv2.bias));
-    W.decHasSkip.push_back(b.hasSkip);
-    W.decSkip.push_back(b.hasSkip ? convW(b.skip.weight, b.skip.bias) : ConvW{});
-  }
-  for (const auto& u : f.up_) W.up.push_back(upW(u.weight, u.bias));
-  W.head = convW(f.head_.weight, f.head_.bias);
+OneDnnNet::OneDnnNet(FoldedWeights f) : weights_(std::make_unique<Weights>()) {
+  depth_ = f.depth;
+  weights_->type = f.bf16 ? dt::bf16 : dt::f32;
+  weights_->elem = f.bf16 ? 2 : 4;
+  weights_->f = std::move(f);
 }
 
 OneDnnNet::~OneDnnNet() = default;
+
+int64_t OneDnnNet::inputBands() const { return weights_->f.inputBands; }
 
 bool OneDnnNet::available() {
   try {
@@ -187,6 +150,7 @@ std::shared_ptr<const OneDnnNet::Plan> OneDnnNet::planFor(int64_t h, int64_t w) 
   auto it = plans_.find({h, w});
   if (it != plans_.end()) return it->second;
   const Weights& W = *weights_;
+  const FoldedWeights& F = W.f;
   static std::atomic<std::uint64_t> serials{0};
   auto p = std::make_shared<Plan>();
   p->serial = ++serials;
@@ -195,16 +159,16 @@ std::shared_ptr<const OneDnnNet::Plan> OneDnnNet::planFor(int64_t h, int64_t w) 
   for (int i = 0; i <= depth_; ++i) {
     p->hs.push_back(h >> i);
     p->ws.push_back(w >> i);
-    p->ch.push_back(W.enc2[i].out);
+    p->ch.push_back(F.enc[i].conv2.out);
   }
   const auto& eng = cpuEngine();
   auto track = [&](const Conv& c) { p->scratch = std::max(p->scratch, c.scratch); };
   for (int i = 0; i <= depth_; ++i) {
     const int64_t hi = p->hs[i], wi = p->ws[i];
-    p->enc1.push_back(makeConv(W.enc1[i], hi, wi, W.type, true, false));
-    p->encSkip.push_back(W.encHasSkip[i] ? makeConv(W.encSkip[i], hi, wi, W.type, false, false)
-                                         : Conv{});
-    p->enc2.push_back(makeConv(W.enc2[i], hi, wi, W.type, true, true));
+    p->enc1.push_back(makeConv(F.enc[i].conv1, hi, wi, W.type, true, false));
+    p->encSkip.push_back(F.enc[i].hasSkip ? makeConv(F.enc[i].skip, hi, wi, W.type, false, false)
+                                          : Conv{});
+    p->enc2.push_back(makeConv(F.enc[i].conv2, hi, wi, W.type, true, true));
     track(p->enc1.back());
     track(p->enc2.back());
     track(p->encSkip.back());
@@ -225,23 +189,23 @@ std::shared_ptr<const OneDnnNet::Plan> OneDnnNet::planFor(int64_t h, int64_t w) 
   }
   for (int i = 0; i < depth_; ++i) {
     const int64_t hi = p->hs[i], wi = p->ws[i];
-    p->up.push_back(makeConv(W.up[i], p->hs[i + 1], p->ws[i + 1], W.type, false, false));
-    p->dec1.push_back(makeConv(W.dec1[i], hi, wi, W.type, true, false));
-    p->decSkip.push_back(W.decHasSkip[i] ? makeConv(W.decSkip[i], hi, wi, W.type, false, false)
-                                         : Conv{});
-    p->dec2.push_back(makeConv(W.dec2[i], hi, wi, W.type, true, true));
+    p->up.push_back(makeConv(F.up[i], p->hs[i + 1], p->ws[i + 1], W.type, false, false));
+    p->dec1.push_back(makeConv(F.dec[i].conv1, hi, wi, W.type, true, false));
+    p->decSkip.push_back(F.dec[i].hasSkip ? makeConv(F.dec[i].skip, hi, wi, W.type, false, false)
+                                          : Conv{});
+    p->dec2.push_back(makeConv(F.dec[i].conv2, hi, wi, W.type, true, true));
     track(p->up.back());
     track(p->dec1.back());
     track(p->dec2.back());
     track(p->decSkip.back());
   }
-  p->head = makeConv(W.head, h, w, W.type, false, false);
+  p->head = makeConv(F.head, h, w, W.type, false, false);
   track(p->head);
-  p->inF32 = memory::desc({1, W.inputBands, h, w}, dt::f32, tag::nchw);
-  p->inAct = act(W.inputBands, h, w, W.type);
+  p->inF32 = memory::desc({1, F.inputBands, h, w}, dt::f32, tag::nchw);
+  p->inAct = act(F.inputBands, h, w, W.type);
   p->inReorder = makeReorder(p->inF32, p->inAct);
-  p->headOut = act(W.head.out, h, w, W.type);
-  p->outF32 = memory::desc({1, W.head.out, h, w}, dt::f32, tag::nchw);
+  p->headOut = act(F.head.out, h, w, W.type);
+  p->outF32 = memory::desc({1, F.head.out, h, w}, dt::f32, tag::nchw);
   p->outReorder = makeReorder(p->headOut, p->outF32);
   // Each plan holds a copy of the weights in oneDNN's layout: keep a few sizes, not every one a
   // long job meets (plans in use stay alive through their shared_ptr).
@@ -289,9 +253,9 @@ void shuffleConcat(const char* s, const char* e, char* u, int64_t h, int64_t w, 
 
 }  // namespace
 
-torch::Tensor OneDnnNet::forward(const torch::Tensor& x) const {
+std::vector<float> OneDnnNet::forward(const float* x, int64_t h, int64_t w) const {
   try {
-    return run(x);
+    return run(x, h, w);
   } catch (const dnnl::error& e) {
     throw Error(
         std::string("model: oneDNN could not run the fused network: ") + e.what() + " (status " +
@@ -300,14 +264,14 @@ torch::Tensor OneDnnNet::forward(const torch::Tensor& x) const {
   }
 }
 
-torch::Tensor OneDnnNet::run(const torch::Tensor& x) const {
-  const int64_t h = x.size(2), w = x.size(3);
-  if (x.size(0) != 1 || x.size(1) != weights_->inputBands || h % (1 << depth_) || w % (1 << depth_))
-    throw DataError("model: OneDnnNet needs one [1," + std::to_string(weights_->inputBands) +
+std::vector<float> OneDnnNet::run(const float* x, int64_t h, int64_t w) const {
+  if (h <= 0 || w <= 0 || h % (1 << depth_) || w % (1 << depth_))
+    throw DataError("model: OneDnnNet needs one [" + std::to_string(weights_->f.inputBands) +
                     ",H,W] tile with H, W multiples of " + std::to_string(1 << depth_) + ".");
   const auto plan = planFor(h, w);
   const Plan& p = *plan;
   const Weights& W = *weights_;
+  const FoldedWeights& F = W.f;
   const auto& eng = cpuEngine();
   Buffers& B = threadBuffers();
   auto bytes = [&](int64_t c, int level) {
@@ -331,8 +295,8 @@ torch::Tensor OneDnnNet::run(const torch::Tensor& x) const {
     B.dec = Buffer(decMax);
     B.cat = Buffer(catMax);
     B.ts = Buffer(tsMax);
-    B.in = Buffer(static_cast<size_t>(W.inputBands * h * w) * W.elem);
-    B.head = Buffer(static_cast<size_t>(W.head.out * h * w) * W.elem);
+    B.in = Buffer(static_cast<size_t>(F.inputBands * h * w) * W.elem);
+    B.head = Buffer(static_cast<size_t>(F.head.out * h * w) * W.elem);
     B.scratch = Buffer(std::max<size_t>(p.scratch, 64));
   }
   dnnl::stream s(eng);
@@ -356,15 +320,14 @@ torch::Tensor OneDnnNet::run(const torch::Tensor& x) const {
       std::memcpy(dst, src, srcBytes);
     run(c2, B.ts.data, dst);
   };
-  const torch::Tensor xf = x.to(torch::kFloat32).contiguous();
-  p.inReorder.execute(
-      s, {{DNNL_ARG_FROM, mem(p.inF32, xf.data_ptr())}, {DNNL_ARG_TO, mem(p.inAct, B.in.data)}});
-  block(p.enc1[0], p.enc2[0], p.encSkip[0], W.encHasSkip[0], B.in.data, B.enc[0].data, B.in.bytes);
+  p.inReorder.execute(s, {{DNNL_ARG_FROM, mem(p.inF32, const_cast<float*>(x))},
+                          {DNNL_ARG_TO, mem(p.inAct, B.in.data)}});
+  block(p.enc1[0], p.enc2[0], p.encSkip[0], F.enc[0].hasSkip, B.in.data, B.enc[0].data, B.in.bytes);
   for (int i = 1; i <= depth_; ++i) {
     p.pool[i - 1].execute(s, {{DNNL_ARG_SRC, mem(p.poolSrc[i - 1], B.enc[i - 1].data)},
                               {DNNL_ARG_DST, mem(p.poolDst[i - 1], B.pooled.data)},
                               {DNNL_ARG_SCRATCHPAD, scratch}});
-    block(p.enc1[i], p.enc2[i], p.encSkip[i], W.encHasSkip[i], B.pooled.data, B.enc[i].data,
+    block(p.enc1[i], p.enc2[i], p.encSkip[i], F.enc[i].hasSkip, B.pooled.data, B.enc[i].data,
           bytes(p.ch[i - 1], i));
   }
   void* y = B.enc[depth_].data;
@@ -373,23 +336,42 @@ torch::Tensor OneDnnNet::run(const torch::Tensor& x) const {
     s.wait();
     shuffleConcat(static_cast<const char*>(B.ts.data), static_cast<const char*>(B.enc[i].data),
                   static_cast<char*>(B.cat.data), p.hs[i + 1], p.ws[i + 1], p.ch[i], W.elem);
-    block(p.dec1[i], p.dec2[i], p.decSkip[i], W.decHasSkip[i], B.cat.data, B.dec.data,
+    block(p.dec1[i], p.dec2[i], p.decSkip[i], F.dec[i].hasSkip, B.cat.data, B.dec.data,
           bytes(2 * p.ch[i], i));
     y = B.dec.data;
   }
   run(p.head, y, B.head.data);
-  torch::Tensor out = torch::empty({1, W.head.out, h, w}, torch::kFloat32);
-  p.outReorder.execute(s, {{DNNL_ARG_FROM, mem(p.headOut, B.head.data)},
-                           {DNNL_ARG_TO, mem(p.outF32, out.data_ptr())}});
+  std::vector<float> out(static_cast<size_t>(F.head.out * h * w));
+  p.outReorder.execute(
+      s, {{DNNL_ARG_FROM, mem(p.headOut, B.head.data)}, {DNNL_ARG_TO, mem(p.outF32, out.data())}});
   s.wait();
   return out;
 }
 
-torch::Tensor OneDnnNet::predictProbabilities(const torch::Tensor& x) const {
-  const int64_t h = x.size(2), w = x.size(3);
-  torch::Tensor logits = forward(padToMultiple(x, 1 << depth_));
-  using torch::indexing::Slice;
-  return torch::sigmoid(logits.index({Slice(), Slice(), Slice(0, h), Slice(0, w)})).contiguous();
+std::vector<float> OneDnnNet::predictProbabilities(const float* x, int64_t h, int64_t w) const {
+  const int64_t m = int64_t(1) << depth_;
+  const int64_t hp = (h + m - 1) / m * m, wp = (w + m - 1) / m * m;
+  const int64_t bands = weights_->f.inputBands;
+  std::vector<float> padded;
+  const float* in = x;
+  if (hp != h || wp != w) {  // zero padding at the bottom and right
+    padded.assign(static_cast<size_t>(bands * hp * wp), 0.f);
+    for (int64_t b = 0; b < bands; ++b)
+      for (int64_t r = 0; r < h; ++r)
+        std::memcpy(&padded[static_cast<size_t>((b * hp + r) * wp)], x + (b * h + r) * w,
+                    sizeof(float) * static_cast<size_t>(w));
+    in = padded.data();
+  }
+  const std::vector<float> logits = forward(in, hp, wp);
+  const int64_t heads = weights_->f.head.out;
+  std::vector<float> prob(static_cast<size_t>(heads * h * w));
+  for (int64_t c = 0; c < heads; ++c)
+    for (int64_t r = 0; r < h; ++r) {
+      const float* src = &logits[static_cast<size_t>((c * hp + r) * wp)];
+      float* dst = &prob[static_cast<size_t>((c * h + r) * w)];
+      for (int64_t k = 0; k < w; ++k) dst[k] = 1.f / (1.f + std::exp(-src[k]));
+    }
+  return prob;
 }
 
 }  // namespace fieldseg::model

@@ -31,7 +31,7 @@
 #include "log.hpp"
 #include "model_names.hpp"
 #include "run_record.hpp"
-#ifdef FIELDSEG_WITH_TORCH
+#ifdef FIELDSEG_WITH_MODEL
 #include "fieldseg/model.hpp"
 #endif
 
@@ -171,7 +171,7 @@ json modelPass(const CalibrateArgs& a, const Plan& plan, const DelineateOptions&
                const ScratchDir& scratch, Thresholds& defaults, std::vector<std::string>& probs) {
   json card;
   if (!plan.withModel) return card;
-#ifdef FIELDSEG_WITH_TORCH
+#ifdef FIELDSEG_WITH_MODEL
   const bool runNetwork = plan.runNetwork;
   const std::size_t n = plan.n;
   {
@@ -289,7 +289,7 @@ void reportResults(const CalibrateArgs& a, const Plan& plan, const CalibrationRe
     all["grid"] = jgrid;
     writeTextAtomically(a.report, all.dump(2), "calibrate");
   }
-#ifdef FIELDSEG_WITH_TORCH
+#ifdef FIELDSEG_WITH_MODEL
   if (!a.out.empty()) {
     card["thresholds"] = thresholdsJson(best.thresholds);
     json cal = summary;
@@ -300,7 +300,7 @@ void reportResults(const CalibrateArgs& a, const Plan& plan, const CalibrationRe
     logLine("calibrate: wrote '" + a.out + "' with the chosen thresholds in its card");
   }
 #endif
-#ifndef FIELDSEG_WITH_TORCH
+#ifndef FIELDSEG_WITH_MODEL
   (void)card;
 #endif
 }

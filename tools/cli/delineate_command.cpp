@@ -41,7 +41,7 @@
 #include "log.hpp"
 #include "model_names.hpp"
 #include "run_record.hpp"
-#ifdef FIELDSEG_WITH_TORCH
+#ifdef FIELDSEG_WITH_MODEL
 #include "fieldseg/model.hpp"
 #endif
 
@@ -126,7 +126,7 @@ LoadedModel loadModelInto(const DelineateArgs& a, DelineateOptions& o, Delineate
   std::unique_ptr<Predictor>& predictor = m.predictor;
   std::unique_ptr<Predictor>& ttaPredictor = m.tta;
   if (!a.model.empty()) {
-#ifdef FIELDSEG_WITH_TORCH
+#ifdef FIELDSEG_WITH_MODEL
     if (!fs::exists(a.model))
       throw IoError("delineate: cannot open model '" + a.model + "': no such file.");
     try {
@@ -259,7 +259,7 @@ void run(const DelineateArgs& a) {
   double writeS = 0;
   o.sink = [&](Field&& f) {
     const auto tw = Clock::now();
-    writer->add(f);
+    writer->add(std::move(f));
     writeS += std::chrono::duration<double>(Clock::now() - tw).count();
   };
 
@@ -275,8 +275,10 @@ void run(const DelineateArgs& a) {
   // The writer needs the fields' CRS: the first input's (delineate opens the sources again).
   fieldsCrs = firstInput->grid().crs();
   firstInput.reset();
-  writer =
-      std::make_unique<FieldWriter>(a.out, fieldsCrs, delineateFieldSchema(), writeOptionsFrom(a));
+  VectorWriteOptions wo = writeOptionsFrom(a);
+  // GeoJSON is reprojected and formatted on the worker threads, in batches (same bytes).
+  wo.threads = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
+  writer = std::make_unique<FieldWriter>(a.out, fieldsCrs, delineateFieldSchema(), wo);
   DelineateResult res = delineate(in, o);
   if (bar) bar->finish();
   const auto& rep = res.report;

@@ -15,7 +15,7 @@
 #include "fieldseg/raster_source.hpp"
 #include "guards.hpp"
 #include "model_names.hpp"
-#ifdef FIELDSEG_WITH_TORCH
+#ifdef FIELDSEG_WITH_MODEL
 #include "fieldseg/model.hpp"
 #endif
 
@@ -186,7 +186,7 @@ void run(const InfoOptions& o) {
                      " must be > 0. Give the longer side of the statistics sample in pixels.");
   }
   for (auto paths : groups) {
-#ifdef FIELDSEG_WITH_TORCH
+#ifdef FIELDSEG_WITH_MODEL
     // A shipped model's bare name (`fieldseg info smallholder`), when no such file is here.
     if (paths.size() == 1 && !std::filesystem::exists(paths[0]) &&
         paths[0].find('/') == std::string::npos) {

@@ -16,6 +16,9 @@
 #include "config_file.hpp"
 #include "fieldseg/error.hpp"
 #include "fieldseg/version.hpp"
+#ifdef FIELDSEG_WITH_TORCH
+#include "fieldseg/trainer.hpp"
+#endif
 #include "log.hpp"
 #include "run_record.hpp"
 
@@ -27,21 +30,54 @@ std::vector<Entry>& registry() {
 }  // namespace fieldseg::cli
 
 namespace {
-// LibTorch's OpenMP runtime (libgomp) reads OMP_WAIT_POLICY once, when it is loaded, before main().
-// Spinning idle workers cost 10-40x in training and inference wherever TBB workers or other
-// processes share the cores, so unless the user chose a policy, re-execute once with the passive
-// one.
+// The OpenMP runtime of oneDNN and LibTorch (libgomp) reads OMP_WAIT_POLICY once, when it is
+// loaded, before main(). Spinning idle workers cost 10-40x in training and inference wherever TBB
+// workers or other processes share the cores, so unless the user chose a policy, re-execute once
+// with the passive one.
 void ensurePassiveOpenMp(char** argv) {
   if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
   setenv("OMP_WAIT_POLICY", "passive", 1);
   execv("/proc/self/exe", argv);
   // execv only returns on failure: carry on with the default policy.
 }
+
+#ifndef FIELDSEG_WITH_TORCH
+// `fieldseg` runs inference on the fused engine without loading LibTorch (about 1 s and 110 MiB
+// of every run). What needs LibTorch (training, the reference engine, a GPU) re-executes as
+// `fieldseg-torch`, built beside it from the same sources, with the same arguments.
+bool needsTorch(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const std::string next = i + 1 < argc ? argv[i + 1] : "";
+    if (a == "train") return true;
+    if ((a == "--engine" && next == "reference") || a == "--engine=reference") return true;
+    if ((a == "--device" && !next.empty() && next != "cpu") ||
+        (a.rfind("--device=", 0) == 0 && a != "--device=cpu"))
+      return true;
+  }
+  return false;
+}
+
+void handOffToTorch(int argc, char** argv) {
+  if (!needsTorch(argc, argv)) return;
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return;
+  const std::string torchExe = (self.parent_path() / "fieldseg-torch").string();
+  if (access(torchExe.c_str(), X_OK) != 0) return;  // the command then says what is missing
+  execv(torchExe.c_str(), argv);
+}
+#endif
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace fieldseg;
   ensurePassiveOpenMp(argv);
+#ifdef FIELDSEG_WITH_TORCH
+  enableTorchModels();
+#else
+  handOffToTorch(argc, argv);
+#endif
   cli::setCommandLine(argc, argv);
   CLI::App app{"fieldseg: crop-field polygons from satellite imagery"};
   app.set_version_flag("--version", std::string("fieldseg ") + kVersion);

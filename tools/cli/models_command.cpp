@@ -8,7 +8,7 @@
 #include "command.hpp"
 #include "fieldseg/error.hpp"
 #include "model_names.hpp"
-#ifdef FIELDSEG_WITH_TORCH
+#ifdef FIELDSEG_WITH_MODEL
 #include "fieldseg/model.hpp"
 #endif
 
@@ -23,7 +23,7 @@ struct ModelsArgs {
 };
 
 json cardOf(const std::string& path) {
-#ifdef FIELDSEG_WITH_TORCH
+#ifdef FIELDSEG_WITH_MODEL
   return json::parse(readModelCard(path));
 #else
   (void)path;

@@ -59,7 +59,8 @@ void run(const TrainArgs& a) {
 #ifndef FIELDSEG_WITH_TORCH
   (void)a;
   throw UsageError(
-      "train: this fieldseg was built without LibTorch. Rebuild with -DFIELDSEG_WITH_TORCH=ON.");
+      "train: needs LibTorch, and no `fieldseg-torch` is installed beside this fieldseg. "
+      "Rebuild with -DFIELDSEG_WITH_TORCH=ON (it builds both).");
 #else
   {
     std::vector<NamedPath> inputs{{"--config", a.config}, {"--init", a.init}};

@@ -10,7 +10,7 @@ chips, which matters when the folder travels) and the crop is listed in DST_DIR/
 --materialise then writes those image chips from the PNGs (with GDAL, or Pillow where GDAL is
 missing, e.g. on a GPU machine) and checks nothing is left to write.
 
-The .fsc format (src/model/chip_file.hpp) needs no GDAL to read, so fieldseg-train (this folder's
+The .fsc format (src/model/torch/chip_file.hpp) needs no GDAL to read, so fieldseg-train (this folder's
 CMake project) can train on a machine that has LibTorch only. The packing is lossless for integer
 rasters (u8 / u16) and for 0/1 label bands; other bands in [0, 1] (the distance target) are
 quantised to 1/65535; anything else is stored as float32. Invalid pixels become 0 in every band,

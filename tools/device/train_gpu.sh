@@ -32,10 +32,11 @@ if ! { cmake -S tools/device -B $B -G Ninja -DCMAKE_PREFIX_PATH="$prefix" \
   mkdir -p $B/generated/fieldseg
   sed 's/@PROJECT_VERSION@/0.1.0/' include/fieldseg/version.hpp.in > $B/generated/fieldseg/version.hpp
   flags=(-std=c++17 -O2 -D_GLIBCXX_USE_CXX11_ABI=$abi -DFIELDSEG_WITH_TORCH=1 -DFIELDSEG_NO_GDAL=1
-         -Iinclude -Isrc/model -Itools/cli -I$B/generated -isystem "$D/include"
+         -Iinclude -Isrc/model -Isrc/model/torch -Itools/cli -I$B/generated -isystem "$D/include"
          -isystem "$tp/include" -isystem "$tp/include/torch/csrc/api/include")
   objs=()
-  for f in src/model/*.cpp tools/cli/main.cpp tools/cli/log.cpp tools/cli/train_command.cpp; do
+  for f in src/model/torch/*.cpp src/model/model_file.cpp src/model/precision.cpp \
+           src/model/train_config.cpp tools/cli/main.cpp tools/cli/log.cpp tools/cli/train_command.cpp; do
     o=$B/$(basename "$f" .cpp).o; objs+=("$o")
     g++ "${flags[@]}" -c "$f" -o "$o" >> "$R/build.log" 2>&1 &
   done

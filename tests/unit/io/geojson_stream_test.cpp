@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <random>
 
 #include "failing_file_env.hpp"
@@ -120,4 +121,36 @@ TEST(GeoJsonStream, SameBytesAsGdalForAnEmptySet) {
   FieldSet one = variedFields(Crs::wgs84(), 10, 10, 0.001, 1);
   expectSameBytes(one, ".geojson", o, "one field");
   expectSameBytes(one, ".geojsonl", o, "one field");
+}
+
+// VectorWriteOptions::threads: batches of fields reprojected and formatted on several threads give
+// the bytes of the one-field-at-a-time writer, for several batches (4096 fields each) and for the
+// tail of a batch, through add(const Field&) and add(Field&&), in both formats.
+TEST(GeoJsonStream, ThreadedBatchesWriteTheSameBytes) {
+  FieldSet fields = variedFields(Crs::fromEpsg(32736), 712345.5, 9812345.25, 4.77, 9001);
+  for (Field& f : fields.fields) f.attrs["id"] = "r" + std::to_string(f.id) + "c1";
+  VectorWriteOptions o;
+  o.stringIds = true;
+  o.collectionMetadata = {{"fiboa_version", "0.2.0"}};
+  for (const std::string ext : {".geojson", ".geojsonl"}) {
+    SCOPED_TRACE(ext);
+    TempDir dir;
+    writeFields(fields, dir.file("one" + ext), o);
+    for (int threads : {2, 3}) {
+      VectorWriteOptions t = o;
+      t.threads = threads;
+      FieldWriter w(dir.file("t" + ext), fields.crs, attrSchemaOf(fields), t);
+      for (size_t i = 0; i < fields.fields.size(); ++i) {
+        if (i % 2)
+          w.add(fields.fields[i]);
+        else
+          w.add(Field(fields.fields[i]));
+      }
+      EXPECT_EQ(w.count(), 9001);
+      w.close();
+      EXPECT_TRUE(fileBytes(dir.file("one" + ext)) == fileBytes(dir.file("t" + ext)))
+          << threads << " threads";
+      std::filesystem::remove(dir.file("t" + ext));
+    }
+  }
 }

@@ -1,4 +1,4 @@
-// Sensor degradations of training crops (src/model/sensor_degrade.hpp).
+// Sensor degradations of training crops (src/model/torch/sensor_degrade.hpp).
 #include "sensor_degrade.hpp"
 
 #include <gtest/gtest.h>

@@ -90,7 +90,7 @@ torch::Tensor channelsLast(const torch::Tensor& t) {
 namespace {
 // oneDNN for every CPU float convolution. ATen's own choice sends 1x1 convolutions to its slower
 // native kernel when the calling thread has ONE intra-op thread, which is how inference runs
-// (src/model/model_file.cpp): measured 2x slower per tile on the 2-core host.
+// (torch_model_file.cpp): measured 2x slower per tile on the 2-core host.
 torch::Tensor conv(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b,
                    int64_t padding) {
   if (x.device().is_cpu() && x.scalar_type() == torch::kFloat && at::hasMKLDNN())

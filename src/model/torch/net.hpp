@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "fieldseg/trainer.hpp"
+#include "model_blob.hpp"
 
 namespace fieldseg::model {
 
@@ -62,7 +63,6 @@ class FoldedResUNet {
   const NetworkSpec& spec() const { return spec_; }
 
  private:
-  friend class OneDnnNet;  // runs these weights directly on oneDNN (onednn_net.hpp)
   struct Conv {
     torch::Tensor weight, bias;
     int64_t padding = 0;
@@ -97,19 +97,10 @@ void accumulateScores(const torch::Tensor& prob, const torch::Tensor& target,
 torch::Device parseDevice(const std::string& device);
 void setThreads(int threads);
 
-// ---- model file: magic "FSGMODEL", u32 version, u64 card length, card, u64 weights length,
-// weights.
-struct ModelBlob {
-  std::string card;     ///< JSON text
-  std::string weights;  ///< torch::save archive of the ResUNet
-};
-ModelBlob readModelBlob(const std::string& path);
-void writeModelBlob(const std::string& path, const ModelBlob& blob);  ///< via <path>.tmp + rename
+// ---- model file (model_blob.hpp has the container): the ResUNet's weights as a version 2
+// weights section, and back (version 1 archives too).
 std::string saveWeights(ResUNet& net);
 void loadWeights(ResUNet& net, const std::string& weights, const std::string& what);
-/// The NetworkSpec recorded in a card ("architecture" + "input_bands"). Throws DataError.
-NetworkSpec specFromCard(const nlohmann::json& card, const std::string& what);
-nlohmann::json architectureJson(const NetworkSpec& spec);
 /// Builds the network stored in a model file (on the CPU, eval mode).
 ResUNet loadNetwork(const std::string& path, nlohmann::json* card = nullptr);
 
