@@ -43,17 +43,18 @@ void ensurePassiveOpenMp(char** argv) {
 
 #ifndef FIELDSEG_WITH_TORCH
 // `fieldseg` runs inference on the fused engine without loading LibTorch (about 1 s and 110 MiB
-// of every run). What needs LibTorch (training, the reference engine, a GPU) re-executes as
-// `fieldseg-torch`, built beside it from the same sources, with the same arguments.
+// of every run). `train` needs LibTorch: it re-executes as `fieldseg-torch`, built beside it from
+// the same sources, with the same arguments. The subcommand is the first argument that is neither
+// a global option nor the value of --log-format.
 bool needsTorch(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    const std::string next = i + 1 < argc ? argv[i + 1] : "";
-    if (a == "train") return true;
-    if ((a == "--engine" && next == "reference") || a == "--engine=reference") return true;
-    if ((a == "--device" && !next.empty() && next != "cpu") ||
-        (a.rfind("--device=", 0) == 0 && a != "--device=cpu"))
-      return true;
+    if (a == "--log-format") {
+      ++i;
+      continue;
+    }
+    if (!a.empty() && a[0] == '-') continue;
+    return a == "train";
   }
   return false;
 }

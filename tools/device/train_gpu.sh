@@ -36,7 +36,9 @@ if ! { cmake -S tools/device -B $B -G Ninja -DCMAKE_PREFIX_PATH="$prefix" \
          -isystem "$tp/include" -isystem "$tp/include/torch/csrc/api/include")
   objs=()
   for f in src/model/torch/*.cpp src/model/model_file.cpp src/model/precision.cpp \
-           src/model/train_config.cpp tools/cli/main.cpp tools/cli/log.cpp tools/cli/train_command.cpp; do
+           src/model/train_config.cpp tools/cli/main.cpp tools/cli/log.cpp tools/cli/train_command.cpp \
+           tools/cli/model_names.cpp tools/cli/config_file.cpp tools/cli/guards.cpp \
+           tools/cli/run_record.cpp src/io/temp_files.cpp src/io/file_env.cpp; do
     o=$B/$(basename "$f" .cpp).o; objs+=("$o")
     g++ "${flags[@]}" -c "$f" -o "$o" >> "$R/build.log" 2>&1 &
   done
