@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <thread>
 
 #include "fieldseg/error.hpp"
 #include "fieldseg/geometry.hpp"
@@ -41,6 +42,9 @@ OpenedInput openInputs(const DelineateInput& in, const DelineateOptions& o) {
     OpenOptions oo;
     oo.bands = bands;
     oo.gsdM = o.gsdM;
+    // The statistics' decimated read decodes the whole scene: on the worker threads too.
+    oo.readThreads =
+        o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
     dates.push_back(openRaster(files, oo));
     const auto& got = dates.back()->bands();
     if (in.predictor && got.size() != in.predictor->inputBands().size()) {

@@ -61,6 +61,9 @@ struct OpenOptions {
   /// Resample on read to this GSD in metres (average when coarser, bilinear when finer). 0 =
   /// native.
   double gsdM = 0;
+  /// Threads readDecimated() may use: it reads its output in four row bands, each through its own
+  /// GDAL handle, concurrently when this is > 1 (the values do not depend on it).
+  int readThreads = 1;
 };
 
 /// Opens one raster (anything GDAL opens, including /vsicurl/, /vsis3/, /vsizip/ paths), or stacks

@@ -99,6 +99,7 @@ class GdalRasterSource : public RasterSource {
   GridSpec nativeGrid_;
   GridSpec grid_;
   double factor_ = 1.0;  // target pixel size / native pixel size
+  int readThreads_ = 1;  // OpenOptions::readThreads
   std::vector<StackBand> stack_;
   std::vector<int> selected_;  // indices into stack_
   std::vector<BandInfo> selectedInfo_;

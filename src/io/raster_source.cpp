@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <exception>
 #include <limits>
 #include <mutex>
+#include <thread>
 
 #include "fieldseg/error.hpp"
 #include "gdal_error.hpp"
@@ -20,7 +22,7 @@ namespace io {
 
 GdalRasterSource::GdalRasterSource(const std::vector<std::string>& paths,
                                    const OpenOptions& options, const io::StacImage* stac)
-    : paths_(paths) {
+    : paths_(paths), readThreads_(std::max(1, options.readThreads)) {
   if (paths.empty()) throw UsageError("io: no raster given. Pass at least one image path.");
   auto first = std::make_unique<Handles>();
   for (size_t f = 0; f < paths.size(); ++f) {
@@ -289,10 +291,32 @@ Raster<float> GdalRasterSource::readDecimated(int maxSidePx) const {
       GridSpec(ow, oh, {g[0], g[1] * fx, g[2] * fy, g[3], g[4] * fx, g[5] * fy}, nativeGrid_.crs());
   for (const auto& b : selectedInfo_) out.bandNames.push_back(b.name);
   // Nearest neighbour keeps real pixel values (averaging would shrink the percentile spread) and
-  // lets GDAL pick an overview when the file has one.
-  auto lease = acquire();
-  readBlock(**lease, out, 0, 0, ow, oh, {0.0, static_cast<double>(W)},
-            {0.0, static_cast<double>(H)}, GRIORA_NearestNeighbour);
+  // lets GDAL pick an overview when the file has one. Four row bands, always the same ones (each
+  // output row samples source row (r + 0.5) fy either way), read by up to readThreads_ threads,
+  // each with its own handle: decoding a compressed scene is most of the time.
+  constexpr int kParts = 4;
+  const int parts = std::min(kParts, oh);
+  auto readPart = [&](int k) {
+    const int r0 = oh * k / parts, r1 = oh * (k + 1) / parts;
+    auto lease = acquire();
+    readBlock(**lease, out, 0, r0, ow, r1 - r0, {0.0, static_cast<double>(W)},
+              {r0 * fy, (r1 - r0) * fy}, GRIORA_NearestNeighbour);
+  };
+  const int threads = std::min(readThreads_, parts);
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(threads));
+  auto worker = [&](int t) {
+    try {
+      for (int k = t; k < parts; k += threads) readPart(k);
+    } catch (...) {
+      errors[static_cast<size_t>(t)] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(worker, t);
+  worker(0);
+  for (auto& th : pool) th.join();
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
   return out;
 }
 

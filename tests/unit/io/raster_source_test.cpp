@@ -377,6 +377,42 @@ TEST(RasterSource, DecimatedReadUsesOverviews) {
   EXPECT_EQ(full.at(0, 4, 3), pattern(3, 4));
 }
 
+// readDecimated reads four row bands (concurrently with OpenOptions::readThreads): every output
+// pixel is the nearest source pixel, (r + 0.5) f, as one whole-image read gives it, also where the
+// factor is not an integer, whatever the thread count.
+TEST(RasterSource, DecimatedReadInRowBandsIsNearestSamplingForAnyThreadCount) {
+  TempDir tmp;
+  FixtureSpec s;
+  s.width = 301;
+  s.height = 203;
+  s.type = GDT_UInt16;
+  for (int b = 0; b < 2; ++b) {
+    FixtureBand fb;
+    fb.value = [b](int c, int r) { return 1 + c + 301 * r + b * 7; };
+    s.bands.push_back(fb);
+  }
+  const std::string path = tmp.file("dec.tif");
+  writeFixture(path, s);
+  std::vector<Raster<float>> got;
+  for (int threads : {1, 3}) {
+    OpenOptions o;
+    o.readThreads = threads;
+    got.push_back(openRaster({path}, o)->readDecimated(70));
+  }
+  const Raster<float>& d = got[0];
+  ASSERT_EQ(d.cols, 70);
+  ASSERT_EQ(d.rows, 47);
+  EXPECT_EQ(got[1].data, d.data);
+  EXPECT_EQ(got[1].valid, d.valid);
+  const double fx = 301.0 / 70, fy = 203.0 / 47;
+  for (int b = 0; b < 2; ++b)
+    for (int r = 0; r < d.rows; ++r)
+      for (int c = 0; c < d.cols; ++c) {
+        const int sc = static_cast<int>((c + 0.5) * fx), sr = static_cast<int>((r + 0.5) * fy);
+        ASSERT_EQ(d.at(b, r, c), 1 + sc + 301 * sr + b * 7) << b << " " << r << " " << c;
+      }
+}
+
 TEST(RasterSource, ConcurrentReadsFromManyThreadsMatchSerialReads) {
   TempDir tmp;
   FixtureSpec s;
