@@ -2,11 +2,10 @@
 // a time, or, with VectorWriteOptions::threads > 1, batches of fields reprojected, oriented and
 // formatted on several threads and written in order (the bytes do not depend on the thread count).
 #include <algorithm>
-#include <exception>
-#include <thread>
 
 #include "field_writer_impl.hpp"
 #include "fieldseg/error.hpp"
+#include "run_threads.hpp"
 
 namespace fieldseg {
 namespace {
@@ -106,28 +105,18 @@ void FieldWriter::Impl::flushPending() {
     threadTransforms.emplace_back(fieldsCrs, outCrs);
   const bool sequence = format.driver == "GeoJSONSeq";
   std::vector<std::string> text(parts);
-  std::vector<std::exception_ptr> errors(parts);
-  auto work = [&](size_t t) {
-    try {
-      const CoordTransform* ct = !transform ? nullptr
-                                 : t == 0   ? &*transform
-                                            : &threadTransforms[t - 1];
-      AttrValue id;
-      for (size_t i = n * t / parts; i < n * (t + 1) / parts; ++i) {
-        const std::vector<Ring> rings = preparedRings(pending[i], ct, path);
-        io::GeoJsonStream::format(text[t], rings, propsOf(pending[i], schema, stringIds, id),
-                                  sequence, i == n * t / parts);
-      }
-    } catch (...) {
-      errors[t] = std::current_exception();
+  io::runOnThreads(static_cast<int>(parts), [&](int ti) {
+    const size_t t = static_cast<size_t>(ti);
+    const CoordTransform* ct = !transform ? nullptr
+                               : t == 0   ? &*transform
+                                          : &threadTransforms[t - 1];
+    AttrValue id;
+    for (size_t i = n * t / parts; i < n * (t + 1) / parts; ++i) {
+      const std::vector<Ring> rings = preparedRings(pending[i], ct, path);
+      io::GeoJsonStream::format(text[t], rings, propsOf(pending[i], schema, stringIds, id),
+                                sequence, i == n * t / parts);
     }
-  };
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < parts; ++t) pool.emplace_back(work, t);
-  work(0);
-  for (auto& th : pool) th.join();
-  for (const auto& e : errors)
-    if (e) std::rethrow_exception(e);
+  });
   try {
     for (size_t t = 0; t < parts; ++t)
       json->addFormatted(text[t], static_cast<long long>(n * (t + 1) / parts - n * t / parts));

@@ -7,15 +7,14 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <exception>
 #include <limits>
 #include <mutex>
-#include <thread>
 
 #include "fieldseg/error.hpp"
 #include "gdal_error.hpp"
 #include "gdal_raster_source.hpp"
 #include "ogr_srs.hpp"
+#include "run_threads.hpp"
 
 namespace fieldseg {
 namespace io {
@@ -303,20 +302,9 @@ Raster<float> GdalRasterSource::readDecimated(int maxSidePx) const {
               {r0 * fy, (r1 - r0) * fy}, GRIORA_NearestNeighbour);
   };
   const int threads = std::min(readThreads_, parts);
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(threads));
-  auto worker = [&](int t) {
-    try {
-      for (int k = t; k < parts; k += threads) readPart(k);
-    } catch (...) {
-      errors[static_cast<size_t>(t)] = std::current_exception();
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(worker, t);
-  worker(0);
-  for (auto& th : pool) th.join();
-  for (const auto& e : errors)
-    if (e) std::rethrow_exception(e);
+  io::runOnThreads(threads, [&](int t) {
+    for (int k = t; k < parts; k += threads) readPart(k);
+  });
   return out;
 }
 
