@@ -16,7 +16,8 @@ namespace model {
 namespace {
 
 constexpr char kMagic[8] = {'F', 'S', 'G', 'M', 'O', 'D', 'E', 'L'};
-// Version 2 stores the weights as plain tensors (see saveWeights); version 1 files still load.
+// Version 2 stores the weights as plain tensors (tensorWeights); version 1 files (a LibTorch
+// archive) still load through src/model/torch.
 constexpr std::uint32_t kFormatVersion = 2;
 constexpr std::uint32_t kOldestReadable = 1;
 constexpr char kTensorMagic[8] = {'F', 'S', 'G', 'T', 'E', 'N', 'S', '1'};
