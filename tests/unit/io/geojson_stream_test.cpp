@@ -48,7 +48,7 @@ FieldSet variedFields(const Crs& crs, double x0, double y0, double step, int n) 
     f.attrs["area"] = std::round(u(rng) * 1e6) / 1e4;
     f.attrs["ratio"] = u(rng);  // full precision: 15 significant digits are printed
     f.attrs["whole"] = static_cast<double>(i * 100);
-    f.attrs["count"] = static_cast<std::int64_t>(i * 1234567 - 50);
+    f.attrs["count"] = static_cast<std::int64_t>(i) * 1234567 - 50;
     f.attrs["label"] = names[static_cast<size_t>(i) % names.size()];
     if (i % 4 != 1) f.attrs["sometimes"] = std::string("r") + std::to_string(i) + "c" + "7";
     if (i % 5 == 0) f.attrs["mixed"] = static_cast<std::int64_t>(i);  // int + double -> Real
