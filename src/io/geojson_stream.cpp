@@ -24,8 +24,9 @@ void appendCoordinate(std::string& out, double v, int precision) {
   char buf[400];
   auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, precision);
   char* end = r.ptr;
-  char* dot = static_cast<char*>(std::memchr(buf, '.', static_cast<size_t>(end - buf)));
-  if (dot) {
+  // Fixed notation with p > 0 decimals ends "<digits>.<p digits>": the dot is p + 1 from the end.
+  if (precision > 0 && r.ec == std::errc() && std::isfinite(v)) {
+    char* dot = end - precision - 1;
     while (end > dot + 2 && end[-1] == '0') --end;
   } else {
     *end++ = '.';
@@ -240,9 +241,14 @@ void GeoJsonStream::add(const std::vector<Ring>& rings, const std::vector<Prop>&
 void GeoJsonStream::addFormatted(const std::string& text, long long n) {
   if (n <= 0) return;
   if (!sequence_ && count_ > 0) buf_ += ",\n";
-  buf_ += text;
   count_ += n;
-  if (buf_.size() >= kFlushBytes) flush();
+  if (text.size() < kFlushBytes) {
+    buf_ += text;
+    if (buf_.size() >= kFlushBytes) flush();
+    return;
+  }
+  flush();  // a large batch goes to the file as it is, without a copy into the buffer
+  if (!writeFully(fd_, text.data(), text.size())) fail("write", path_);
 }
 
 void GeoJsonStream::flush() {

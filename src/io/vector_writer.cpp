@@ -109,6 +109,9 @@ std::vector<AttrDef> attrSchemaOf(const FieldSet& fields) {
 }
 
 void FieldWriter::Impl::abandon() {
+  if (inFlight.valid()) inFlight.wait();  // its result (or error) is dropped with the file
+  inFlight = {};
+  inFlightFields = 0;
   json.reset();
   pending.clear();
   if (ds) {
@@ -271,7 +274,7 @@ FieldWriter::~FieldWriter() {
 }
 
 long long FieldWriter::count() const {
-  return impl_->count + static_cast<long long>(impl_->pending.size());
+  return impl_->count + impl_->inFlightFields + static_cast<long long>(impl_->pending.size());
 }
 
 void FieldWriter::add(Field&& field) {
@@ -300,17 +303,8 @@ void FieldWriter::add(const Field& field) {
       addJson(field);
     return;
   }
-  Polygon poly = field.polygon;
-  if (m.transform) {
-    bool ok = m.transform->apply(poly.exterior);
-    for (Ring& h : poly.holes) ok = m.transform->apply(h) && ok;
-    if (!ok)
-      throw DataError("io: cannot reproject field " + std::to_string(field.id) + " for '" + m.path +
-                      "': some points are outside the target CRS. Check the field set's CRS.");
-  }
-  std::vector<Ring> rings{orientedRing(poly.exterior, true)};
-  for (const Ring& h : poly.holes)
-    if (h.size() >= 3) rings.push_back(orientedRing(h, false));
+  const std::vector<Ring> rings =
+      preparedRings(field, m.transform ? &*m.transform : nullptr, m.path);
   OGRPolygon ogrPoly;
   for (const Ring& r : rings) ogrPoly.addRingDirectly(makeRing(r));
 
@@ -364,6 +358,7 @@ void FieldWriter::close() {
   Impl& m = *impl_;
   if (m.json) {
     m.flushPending();
+    m.writeInFlight();
     try {
       m.json->finish();
     } catch (...) {

@@ -154,3 +154,25 @@ TEST(GeoJsonStream, ThreadedBatchesWriteTheSameBytes) {
     }
   }
 }
+
+// A field that cannot be reprojected, in a batch formatted in the background: the error reaches
+// the caller (from a later add() or from close()), names the field, and nothing is left behind.
+TEST(GeoJsonStream, ThreadedBatchErrorReachesTheCallerAndLeavesNoFile) {
+  FieldSet fields = variedFields(Crs::fromEpsg(32736), 712345.5, 9812345.25, 4.77, 9001);
+  for (Point& p : fields.fields[10].polygon.exterior) p.x = 1e30;  // no longitude for it
+  TempDir dir;
+  const std::string out = dir.file("bad.geojsonl");
+  VectorWriteOptions o;
+  o.threads = 2;
+  try {
+    FieldWriter w(out, fields.crs, attrSchemaOf(fields), o);
+    for (const Field& f : fields.fields) w.add(f);
+    w.close();
+    FAIL() << "no error for a field outside the target CRS";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("field " + std::to_string(fields.fields[10].id)),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path())) << "a file was left in " << dir.path();
+}
