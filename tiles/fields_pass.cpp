@@ -44,6 +44,7 @@ void ProbReader::read(const PixelWindow& w, std::vector<std::uint8_t>& ext,
 namespace {
 
 struct TileOut {
+  int row = 0;  // the tile's row in the plan
   long long corePixels = 0;
   long long nonFinite = 0;  // core pixels the reader masked for NaN/Inf
   std::vector<post::BuiltField> fields;
@@ -53,6 +54,7 @@ struct TileOut {
 TileOut processTile(const FieldsContext& ctx, const TileSpec& tile,
                     const post::FieldBuilder& builder) {
   TileOut out;
+  out.row = tile.row;
   out.corePixels = tile.core.area();
   const PixelWindow core{ctx.area.x + tile.core.x, ctx.area.y + tile.core.y, tile.core.width,
                          tile.core.height};
@@ -76,13 +78,12 @@ TileOut processTile(const FieldsContext& ctx, const TileSpec& tile,
   return out;
 }
 
-}  // namespace
-
 // Each tile of the pass allocates and frees buffers of 10-60 MB (planes, labels, pieces). glibc
 // serves such sizes with mmap and returns them with munmap, so every tile paid fresh page faults
 // again: a third of a one-thread fields pass was the kernel's page-fault path (perf). Keeping freed
 // blocks up to 256 MB in the heap lets the next tile reuse them. Set at the fields pass, after the
-// predict pass (the run's peak), so the network's buffers are not what gets retained.
+// predict pass, so the network's buffers are not what gets retained; what the pass freed is handed
+// back to the system when it ends (releaseFreedTileBuffers), before the fields are written.
 void keepFreedTileBuffers() {
   static const bool once = [] {
     mallopt(M_MMAP_THRESHOLD, 256 << 20);
@@ -91,6 +92,10 @@ void keepFreedTileBuffers() {
   }();
   (void)once;
 }
+
+void releaseFreedTileBuffers() { malloc_trim(0); }
+
+}  // namespace
 
 int fieldsTilePx(const PixelWindow& area, int tilePx) {
   if (tilePx >= kFieldsTilePx) return tilePx;
@@ -107,8 +112,23 @@ FieldsResult buildFields(const FieldsContext& ctx, const DelineateOptions& o,
   FieldsResult res;
   res.store = std::make_unique<FieldStore>(spillPath);
   res.tiles = static_cast<long long>(tiles.size());
-  std::vector<post::Piece> open;
-  std::vector<post::PixelKey> border, links;
+  post::SeamMerger seams(plan.tilesX(), plan.tilesY());
+  // Fields cut by core edges are built as soon as all their pieces are in (SeamMerger), in chunks
+  // on the worker threads, so only the open pieces of about two rows of tiles are held.
+  auto buildGroups = [&](const std::vector<std::vector<post::Piece>>& groups) {
+    constexpr size_t kChunk = 2048;
+    for (size_t start = 0; start < groups.size(); start += kChunk) {
+      const size_t end = std::min(groups.size(), start + kChunk);
+      std::vector<std::optional<post::BuiltField>> built(end - start);
+      tbb::parallel_for(start, end, [&](size_t i) {
+        std::vector<const post::Piece*> members;
+        for (const post::Piece& p : groups[i]) members.push_back(&p);
+        built[i - start] = builders.local().build(members);
+      });
+      for (auto& f : built)
+        if (f) res.store->add(std::move(*f));
+    }
+  };
   size_t next = 0;
   long long done = 0, pixels = 0;
   const int threads = o.threads > 0 ? o.threads : tbb::this_task_arena::max_concurrency();
@@ -130,27 +150,18 @@ FieldsResult buildFields(const FieldsContext& ctx, const DelineateOptions& o,
           tbb::make_filter<std::shared_ptr<TileOut>, void>(
               tbb::filter_mode::serial_out_of_order, [&](std::shared_ptr<TileOut> t) {
                 for (auto& f : t->fields) res.store->add(std::move(f));
-                for (auto& p : t->pieces.open) open.push_back(std::move(p));
-                border.insert(border.end(), t->pieces.border.begin(), t->pieces.border.end());
-                links.insert(links.end(), t->pieces.links.begin(), t->pieces.links.end());
+                seams.add(t->pieces, t->row);
                 ++done;
                 pixels += t->corePixels;
                 res.nonFinitePixels += t->nonFinite;
+                t.reset();
+                buildGroups(seams.takeFinished());
                 if (o.progress) o.progress("fields", done, res.tiles, pixels);
               }));
-  // Merge pieces that share pixels across core edges.
-  const auto groupList = post::groupOpenPieces(open, border, links, &res.merged);
-  // Build in chunks so only a chunk of polygons is in memory before it goes to the store.
-  constexpr size_t kChunk = 2048;
-  for (size_t start = 0; start < groupList.size(); start += kChunk) {
-    const size_t end = std::min(groupList.size(), start + kChunk);
-    std::vector<std::optional<post::BuiltField>> built(end - start);
-    tbb::parallel_for(start, end,
-                      [&](size_t i) { built[i - start] = builders.local().build(groupList[i]); });
-    for (auto& f : built)
-      if (f) res.store->add(std::move(*f));
-  }
+  buildGroups(seams.takeFinished());  // what is left after the last tile
+  res.merged = seams.merged();
   for (auto& b : builders) res.droppedSmall += b.droppedSmall();
+  releaseFreedTileBuffers();
   return res;
 }
 

@@ -206,7 +206,7 @@ constexpr std::int32_t kUnreached = std::numeric_limits<std::int32_t>::max();
 // 2. Dijkstra (Dial's buckets) from the floors through field-like ridge pixels: each ridge
 // pixel's cost and the floor pixel it was reached from.
 void floodRidges(const Tile& t, std::vector<std::int32_t>& cost,
-                 std::vector<std::int64_t>& source) {
+                 std::vector<std::int32_t>& source) {
   const size_t n = t.n;
   const int rows = t.rows, cols = t.cols;
   const auto& kind = t.kind;
@@ -216,7 +216,7 @@ void floodRidges(const Tile& t, std::vector<std::int32_t>& cost,
   const int maxCost = markerMode ? params.markerMaxCost : params.maxCost;
   const bool noDescent = markerMode;
   cost.assign(n, kUnreached);
-  source.assign(n, std::numeric_limits<std::int64_t>::max());
+  source.assign(n, std::numeric_limits<std::int32_t>::max());
   std::vector<std::vector<std::int32_t>> buckets(static_cast<size_t>(maxCost) + 1);
   for (size_t i = 0; i < n; ++i) {
     if (kind[i] != 1) continue;
@@ -233,7 +233,7 @@ void floodRidges(const Tile& t, std::vector<std::int32_t>& cost,
         }
       }
     cost[i] = 0;
-    source[i] = static_cast<std::int64_t>(i);
+    source[i] = static_cast<std::int32_t>(i);
     if (frontier) buckets[0].push_back(static_cast<std::int32_t>(i));
   }
   for (int d = 0; d <= maxCost; ++d) {
@@ -269,7 +269,7 @@ void floodRidges(const Tile& t, std::vector<std::int32_t>& cost,
 
 // Ridge pixels no flood reached: background in marker mode, else fields of their own.
 int settleOrphans(Tile& t, const std::vector<std::int32_t>& cost,
-                  const std::vector<std::int64_t>& source, int count) {
+                  const std::vector<std::int32_t>& source, int count) {
   const size_t n = t.n;
   const int rows = t.rows, cols = t.cols;
   auto& kind = t.kind;
@@ -397,7 +397,7 @@ int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
          {},       labels};
   int count = labelFloors(t, extent, valid);
   std::vector<std::int32_t> cost;
-  std::vector<std::int64_t> source;
+  std::vector<std::int32_t> source;  // pixel indices: a window holds < 2^31 (labels are int32 too)
   floodRidges(t, cost, source);
   count = settleOrphans(t, cost, source, count);
   // Floods of two floors that meet deep inside a field are one field (mergeDeepMeetings).

@@ -96,43 +96,95 @@ TilePieces cutTilePieces(const std::vector<std::int32_t>& labels,
   return out;
 }
 
-std::vector<std::vector<const Piece*>> groupOpenPieces(std::vector<Piece>& open,
-                                                       std::vector<PixelKey>& border,
-                                                       std::vector<PixelKey>& links,
-                                                       long long* merged) {
-  // Sorted vectors and binary search keep this at 16 bytes per rim pixel and link.
-  std::sort(open.begin(), open.end(), [](const Piece& a, const Piece& b) { return a.key < b.key; });
+SeamMerger::SeamMerger(int tilesX, int tilesY)
+    : tilesX_(tilesX), tilesY_(tilesY), added_(static_cast<size_t>(std::max(0, tilesY)), 0) {}
+
+void SeamMerger::add(TilePieces& tile, int row) {
+  for (auto& p : tile.open) {
+    open_.push_back(std::move(p));
+    openRow_.push_back(row);
+  }
+  border_.insert(border_.end(), tile.border.begin(), tile.border.end());
+  links_.insert(links_.end(), tile.links.begin(), tile.links.end());
+  tile.open.clear();
+  std::vector<PixelKey>().swap(tile.border);
+  std::vector<PixelKey>().swap(tile.links);
+  ++added_[static_cast<size_t>(row)];
+  while (completeRows_ < tilesY_ && added_[static_cast<size_t>(completeRows_)] == tilesX_)
+    ++completeRows_;
+}
+
+std::vector<std::vector<Piece>> SeamMerger::takeFinished() {
+  std::vector<std::vector<Piece>> done;
+  if (completeRows_ == groupedRows_ || open_.empty()) return done;
+  groupedRows_ = completeRows_;
+  // A piece's neighbours lie in its own row and the rows next to it: a group whose lowest piece is
+  // in row r is final once rows 0 .. r + 1 are all in.
+  const bool all = completeRows_ == tilesY_;
+  const size_t n = open_.size();
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return open_[a].key < open_[b].key; });
+  std::vector<std::int64_t> keys(n);
+  for (size_t i = 0; i < n; ++i) keys[i] = open_[order[i]].key;
   auto indexOfKey = [&](std::int64_t key) {
-    return static_cast<size_t>(
-        std::lower_bound(open.begin(), open.end(), key,
-                         [](const Piece& p, std::int64_t k) { return p.key < k; }) -
-        open.begin());
+    return static_cast<size_t>(std::lower_bound(keys.begin(), keys.end(), key) - keys.begin());
   };
-  std::sort(border.begin(), border.end());
-  Dsu dsu(open.size());
-  for (const auto& [key, px] : links) {
-    auto it = std::lower_bound(border.begin(), border.end(), PixelKey{px, 0});
-    if (it == border.end() || it->first != px) continue;
+  std::sort(border_.begin(), border_.end());
+  Dsu dsu(n);  // over positions in key order
+  for (const auto& [key, px] : links_) {
+    auto it = std::lower_bound(border_.begin(), border_.end(), PixelKey{px, 0});
+    if (it == border_.end() || it->first != px) continue;
     dsu.unite(indexOfKey(key), indexOfKey(it->second));
   }
-  std::vector<PixelKey>().swap(border);
-  std::vector<PixelKey>().swap(links);
-  std::vector<std::pair<size_t, size_t>> byRoot(open.size());
-  for (size_t i = 0; i < open.size(); ++i) byRoot[i] = {dsu.find(i), i};
+  std::vector<int> lowest(n, -1);  // per root: the group's largest tile row
+  for (size_t i = 0; i < n; ++i) {
+    int& r = lowest[dsu.find(i)];
+    r = std::max(r, openRow_[order[i]]);
+  }
+  std::vector<std::pair<size_t, size_t>> byRoot(n);  // (root, position): groups in key order
+  for (size_t i = 0; i < n; ++i) byRoot[i] = {dsu.find(i), i};
   std::sort(byRoot.begin(), byRoot.end());
-  std::vector<std::vector<const Piece*>> groups;
-  long long joined = 0;
-  for (size_t i = 0; i < byRoot.size();) {
-    std::vector<const Piece*> g;
+  std::vector<Piece> keep;
+  std::vector<int> keepRow;
+  std::vector<bool> kept(n, false);
+  for (size_t i = 0; i < n;) {
     size_t j = i;
-    for (; j < byRoot.size() && byRoot[j].first == byRoot[i].first; ++j)
-      g.push_back(&open[byRoot[j].second]);
-    if (g.size() > 1) ++joined;
-    groups.push_back(std::move(g));
+    while (j < n && byRoot[j].first == byRoot[i].first) ++j;
+    if (all || lowest[byRoot[i].first] + 2 <= completeRows_) {
+      std::vector<Piece> g;
+      for (size_t k = i; k < j; ++k) g.push_back(std::move(open_[order[byRoot[k].second]]));
+      if (g.size() > 1) ++merged_;
+      done.push_back(std::move(g));
+    } else {
+      for (size_t k = i; k < j; ++k) {
+        const size_t at = order[byRoot[k].second];
+        kept[byRoot[k].second] = true;
+        keep.push_back(std::move(open_[at]));
+        keepRow.push_back(openRow_[at]);
+      }
+    }
     i = j;
   }
-  if (merged) *merged = joined;
-  return groups;
+  open_ = std::move(keep);
+  openRow_ = std::move(keepRow);
+  // Rim pixels and links of the pieces handed out are no longer needed by any tile.
+  auto held = [&](std::int64_t key) {
+    const size_t i = indexOfKey(key);
+    return i < n && keys[i] == key && kept[i];
+  };
+  border_.erase(std::remove_if(border_.begin(), border_.end(),
+                               [&](const PixelKey& b) { return !held(b.second); }),
+                border_.end());
+  links_.erase(std::remove_if(links_.begin(), links_.end(),
+                              [&](const PixelKey& l) { return !held(l.first); }),
+               links_.end());
+  if (open_.empty()) {
+    std::vector<PixelKey>().swap(border_);
+    std::vector<PixelKey>().swap(links_);
+  }
+  return done;
 }
 
 }  // namespace fieldseg::post

@@ -3,7 +3,7 @@
 // edges by union-find over the pixels they share, so every instance becomes one field however the
 // raster was tiled.
 //
-// Thread safety: cutTilePieces is a pure function; groupOpenPieces works on its arguments only.
+// Thread safety: cutTilePieces is a pure function; a SeamMerger serves one thread at a time.
 #pragma once
 
 #include <cstdint>
@@ -42,13 +42,35 @@ TilePieces cutTilePieces(const std::vector<std::int32_t>& labels,
                          const std::vector<std::uint8_t>& extent,
                          const std::vector<std::uint8_t>& boundary, const TileWindow& where);
 
-/// Groups the open pieces of all tiles into instances: pieces that share a linked pixel are one
-/// instance. Sorts `open` by key; returns groups of pointers into it, in order of their smallest
-/// member's key. `border` and `links` are consumed (cleared). `merged` counts groups of more than
-/// one piece.
-std::vector<std::vector<const Piece*>> groupOpenPieces(std::vector<Piece>& open,
-                                                       std::vector<PixelKey>& border,
-                                                       std::vector<PixelKey>& links,
-                                                       long long* merged);
+/// Groups the open pieces of a tiled pass into instances (pieces that share a linked pixel are one
+/// instance) while the tiles come in, in any order. A group is handed out as soon as every tile
+/// that could still add to it is in: all tiles of the rows up to one below its lowest piece. So
+/// only the pieces, rim pixels and links of about two rows of tiles are held, and memory grows with
+/// the raster's width, not its area.
+class SeamMerger {
+ public:
+  /// `tilesX` x `tilesY` tiles (TilePlan).
+  SeamMerger(int tilesX, int tilesY);
+  /// Takes one tile's open pieces, rim pixels and links (moved out of `tile`); `row` = its row.
+  void add(TilePieces& tile, int row);
+  /// The groups that can no longer grow (after the last tile: all that are left), each sorted by
+  /// piece key, the groups in order of their smallest key; their rim pixels and links are dropped.
+  std::vector<std::vector<Piece>> takeFinished();
+  /// Groups of more than one piece handed out so far.
+  long long merged() const { return merged_; }
+  /// Pieces held now (for tests and memory figures).
+  size_t heldPieces() const { return open_.size(); }
+
+ private:
+  int tilesX_, tilesY_;
+  std::vector<int> added_;  // tiles in per row
+  int completeRows_ = 0;    // rows 0 .. completeRows_ - 1 are all in
+  int groupedRows_ = -1;    // completeRows_ at the last takeFinished()
+  std::vector<Piece> open_;
+  std::vector<int> openRow_;
+  std::vector<PixelKey> border_;
+  std::vector<PixelKey> links_;
+  long long merged_ = 0;
+};
 
 }  // namespace fieldseg::post

@@ -234,16 +234,18 @@ TEST(SeamMerge, AnInstanceCutByACoreEdgeIsOneGroup) {
   ASSERT_EQ(a.open.size(), 1u);
   ASSERT_EQ(b.open.size(), 1u);
   EXPECT_EQ(a.open[0].pixels + b.open[0].pixels, 24);
-  std::vector<Piece> open{a.open[0], b.open[0]};
-  std::vector<PixelKey> border = a.border, links = a.links;
-  border.insert(border.end(), b.border.begin(), b.border.end());
-  links.insert(links.end(), b.links.begin(), b.links.end());
-  long long merged = 0;
-  const auto groups = groupOpenPieces(open, border, links, &merged);
-  ASSERT_EQ(groups.size(), 1u);
-  EXPECT_EQ(groups[0].size(), 2u);
-  EXPECT_EQ(merged, 1);
-  EXPECT_TRUE(border.empty() && links.empty());  // consumed
+  SeamMerger seams(2, 1);  // two tiles in one row
+  seams.add(a, 0);
+  EXPECT_TRUE(seams.takeFinished().empty()) << "tile 1 could still add to the piece";
+  EXPECT_EQ(seams.heldPieces(), 1u);
+  seams.add(b, 0);
+  const auto groupPieces = seams.takeFinished();
+  ASSERT_EQ(groupPieces.size(), 1u);
+  ASSERT_EQ(groupPieces[0].size(), 2u);
+  EXPECT_LT(groupPieces[0][0].key, groupPieces[0][1].key);
+  EXPECT_EQ(seams.merged(), 1);
+  EXPECT_EQ(seams.heldPieces(), 0u);
+  const std::vector<std::vector<const Piece*>> groups{{&groupPieces[0][0], &groupPieces[0][1]}};
 
   // FieldBuilder: the two pieces are one 4 x 6 field of 3 m pixels = 216 m2.
   const GridSpec grid(cols, rows, {600000, 3, 0, 110000, 0, -3}, Crs::fromEpsg(32636));
@@ -262,6 +264,44 @@ TEST(SeamMerge, AnInstanceCutByACoreEdgeIsOneGroup) {
   const FieldBuilder strict(grid, bp);
   EXPECT_FALSE(strict.build(groups[0]).has_value());
   EXPECT_EQ(strict.droppedSmall(), 1);
+}
+
+// SeamMerger hands a group out once the rows that could still add to it are all in, whatever
+// order the tiles come in: here 4 rows x 1 column of 4 px cores on a 16 x 4 grid, one instance in
+// rows 2-5 (cut by the core edge at row 4) and one in rows 9-10 (inside the last core).
+TEST(SeamMerge, AGroupIsHandedOutOnceTheRowsNextToItAreIn) {
+  const int rows = 16, cols = 4;
+  std::vector<std::int32_t> labels(static_cast<size_t>(rows) * cols, 0);
+  for (int r = 2; r < 6; ++r)
+    for (int c = 1; c < 3; ++c) labels[static_cast<size_t>(r) * cols + c] = 1;
+  for (int r = 9; r < 11; ++r)
+    for (int c = 1; c < 3; ++c) labels[static_cast<size_t>(r) * cols + c] = 2;
+  const std::vector<std::uint8_t> ext(labels.size(), 200), bnd(labels.size(), 10);
+  const PixelWindow window{0, 0, cols, rows}, area{0, 0, cols, rows};
+  std::vector<TilePieces> tile;
+  for (int t = 0; t < 4; ++t)
+    tile.push_back(cutTilePieces(labels, ext, bnd, {window, {0, 4 * t, cols, 4}, area, cols, t}));
+  ASSERT_EQ(tile[0].open.size(), 1u);  // rows 2-3 of the first instance
+  ASSERT_EQ(tile[1].open.size(), 1u);  // rows 4-5
+  ASSERT_EQ(tile[2].closed.size(), 1u);
+  EXPECT_TRUE(tile[2].open.empty());
+  // Rows 1 and 0 in reverse order: nothing is final until row 0 is in too.
+  SeamMerger seams(1, 4);
+  seams.add(tile[1], 1);
+  EXPECT_TRUE(seams.takeFinished().empty());
+  seams.add(tile[0], 0);
+  // Rows 0-1 in: the group's lowest piece is in row 1, so row 2 could still add to it.
+  EXPECT_TRUE(seams.takeFinished().empty());
+  EXPECT_EQ(seams.heldPieces(), 2u);
+  seams.add(tile[2], 2);  // rows 0-2 in: the group is final before the last row comes in
+  const auto groups = seams.takeFinished();
+  ASSERT_EQ(groups.size(), 1u);
+  ASSERT_EQ(groups[0].size(), 2u);
+  EXPECT_EQ(groups[0][0].pixels + groups[0][1].pixels, 8);
+  EXPECT_EQ(seams.merged(), 1);
+  EXPECT_EQ(seams.heldPieces(), 0u);
+  seams.add(tile[3], 3);
+  EXPECT_TRUE(seams.takeFinished().empty());
 }
 
 }  // namespace
