@@ -3,6 +3,7 @@
 // GeoJSON (3), bad inputs (6). Oracle probabilities come from `fieldseg labels` on the synth truth.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -115,6 +116,47 @@ TEST(DelineateCli, Acceptance2SameBytesForTileSizesAndThreads) {
     else
       EXPECT_TRUE(bytes == ref) << "tile " << tile << " threads " << threads << " differs";
   }
+}
+
+// --probabilities-in with --model cuts the given probabilities with that card's thresholds (no
+// network runs): the bytes of the same thresholds given as flags, not those of the defaults.
+TEST(DelineateCli, ProbabilitiesInWithModelUseTheCardsThresholds) {
+  const std::string model = std::string(FIELDSEG_SOURCE_DIR) + "/models/smallholder.fsm";
+  if (!fs::exists(model)) GTEST_SKIP() << model << " absent";
+  TempDir d;
+  makeScene(d, "smallholder", 512, "", 3);
+  const auto show = runCli({"models", "show", model, "--json"});
+  ASSERT_EQ(show.exitCode, 0) << show.err;
+  const json thresholds = json::parse(show.out).at("thresholds");
+  ASSERT_GE(thresholds.size(), 5u) << thresholds.dump();
+  const std::vector<std::string> base{"delineate", d.file("scene.tif"), "--probabilities-in",
+                                      d.file("labels.tif")};
+  auto run = [&](const std::string& out, const std::vector<std::string>& extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), {"--out", d.file(out)});
+    args.insert(args.end(), extra.begin(), extra.end());
+    runOk(args);
+    return slurp(d.file(out));
+  };
+  std::vector<std::string> flags;
+  for (const auto& [key, value] : thresholds.items()) {
+    std::string flag = "--" + key;  // t_ext -> --t-ext
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    flags.insert(flags.end(), {flag, value.dump()});
+  }
+  const std::string byCard = run("card.geojson", {"--model", model});
+  ASSERT_GT(byCard.size(), 1000u);
+  EXPECT_TRUE(byCard == run("flags.geojson", flags)) << "the card's thresholds as flags differ";
+  EXPECT_FALSE(byCard == run("defaults.geojson", {})) << "the card changed nothing";
+  const json record = json::parse(slurp(d.file("card.geojson.run.json")));
+  EXPECT_EQ(record["result"]["network_pixels"], 0);
+  EXPECT_EQ(record["model"]["name"], "smallholder");
+  // Flags that only make sense with a network are refused, not ignored.
+  auto tta = base;
+  tta.insert(tta.end(), {"--model", model, "--tta", "4", "--out", d.file("tta.geojson")});
+  const auto refused = runCli(tta);
+  EXPECT_EQ(refused.exitCode, 2) << refused.err;
+  EXPECT_NE(refused.err.find("--tta"), std::string::npos) << refused.err;
 }
 
 TEST(DelineateCli, Acceptance2NoFieldCutOnThreeByThreeTiles) {

@@ -80,9 +80,15 @@ fs::path checkBeforeWork(const DelineateArgs& a, bool gridMode) {
     throw UsageError(
         "delineate: --precision sets the network's arithmetic, and with "
         "--probabilities-in no network runs. Drop --precision.");
+  if (!a.probabilitiesIn.empty() && a.tta > 1)
+    throw UsageError(
+        "delineate: --tta averages the network over flips, and with --probabilities-in no "
+        "network runs. Drop --tta.");
   // Checks that need no I/O come first, so a bad call writes nothing.
-  if (a.model.empty() == a.probabilitiesIn.empty())
-    throw UsageError("delineate: give exactly one of --model and --probabilities-in.");
+  if (a.model.empty() && a.probabilitiesIn.empty())
+    throw UsageError(
+        "delineate: give --model (run the network) or --probabilities-in (cut given "
+        "probabilities into fields; add --model to use that model card's thresholds).");
   if (a.images.empty() && a.probabilitiesIn.empty() && !gridMode)
     throw UsageError("delineate: no IMAGE given. Pass the image (one per date) before the flags.");
   if (!gridMode && !knownVectorExtension(a.out))
@@ -119,7 +125,7 @@ struct LoadedModel {
 };
 
 // --model: the card (name, version, GSD range, thresholds into `o`) and the network, wired into
-// `in`. Nothing when the probabilities are given.
+// `in`; with --probabilities-in, the card only (its thresholds cut the given probabilities).
 LoadedModel loadModelInto(const DelineateArgs& a, DelineateOptions& o, DelineateInput& in) {
   LoadedModel m;
   ModelInfo& model = m.info;
@@ -138,6 +144,12 @@ LoadedModel loadModelInto(const DelineateArgs& a, DelineateOptions& o, Delineate
     model.version = cardString(model.card, "fieldseg_version", "", a.model);
     model.gsdRange = cardGsdRange(model.card, a.model);
     o.thresholds = cardThresholds(model.card, a.model, o.thresholds);
+    if (!a.probabilitiesIn.empty()) {  // no network runs; the fields' "model" names the file
+      logLine("delineate: cutting '" + a.probabilitiesIn + "' with the thresholds of " +
+                  model.name + "'s card",
+              true);
+      return m;
+    }
     ModelLoadOptions lo;
     lo.threads = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
     lo.precision = a.precision;
@@ -241,7 +253,7 @@ void run(const DelineateArgs& a) {
     firstInput =
         openRaster(in.probabilitiesIn.empty() ? in.dates.front()
                                               : std::vector<std::string>{in.probabilitiesIn});
-  if (a.gsd == "auto" && model.gsdRange && !in.dates.empty()) {
+  if (a.gsd == "auto" && model.gsdRange && !in.dates.empty() && in.probabilitiesIn.empty()) {
     const double native = firstInput->grid().gsdMeters();
     model.gsdNote = autoGsdNote(native, *model.gsdRange, o.gsdM);
     if (!model.gsdNote.empty()) logLine("delineate: " + model.gsdNote);
@@ -307,8 +319,10 @@ const Registrar registrar(
                      "Model file, or a shipped model name (fieldseg models list); its card gives "
                      "bands and thresholds");
       sub.add_option("--probabilities-in", a->probabilitiesIn,
-                     "Use these probabilities instead of a model: bands 1-3 = extent, boundary, "
-                     "distance on the image grid (e.g. `fieldseg labels` output)");
+                     "Use these probabilities instead of running a model: bands 1-3 = extent, "
+                     "boundary, distance on the image grid (e.g. `fieldseg labels` or "
+                     "`delineate --probabilities` output); with --model, cut them with that "
+                     "model card's thresholds (else the defaults)");
       sub.add_option("--out", a->out, "Output fields: .geojson (RFC 7946), .gpkg, .fgb, .geojsonl")
           ->required();
       sub.add_option("--probabilities", a->probabilitiesOut,
