@@ -53,6 +53,11 @@ struct AugmentConfig {
   bool shuffleDates = false;
 };
 
+/// A band name of a time stack, "base@date", split at its first '@' ({name, ""} without one).
+struct StackBand {
+  std::string base, date;
+};
+StackBand splitStackBand(const std::string& name);
 /// Bands per date when `bands` is a time stack: "base@date" names, the same bases in the same
 /// order for every date, at least two dates. 0 otherwise.
 int timeStackBands(const std::vector<std::string>& bands);

@@ -243,29 +243,25 @@ std::vector<std::string> trainConfigKeys() {
   return out;
 }
 
+StackBand splitStackBand(const std::string& name) {
+  const size_t at = name.find('@');
+  if (at == std::string::npos) return {name, ""};
+  return {name.substr(0, at), name.substr(at + 1)};
+}
+
 int timeStackBands(const std::vector<std::string>& bands) {
-  auto split = [](const std::string& n) {
-    const size_t at = n.find('@');
-    return at == std::string::npos ? std::pair<std::string, std::string>{}
-                                   : std::pair{n.substr(0, at), n.substr(at + 1)};
-  };
-  if (bands.empty()) return 0;
-  size_t per = 0;
-  while (per < bands.size() && split(bands[per]).second == split(bands[0]).second &&
-         !split(bands[per]).first.empty())
-    ++per;
-  if (per == 0 || split(bands[0]).second.empty() || bands.size() % per || bands.size() / per < 2)
-    return 0;
+  std::vector<StackBand> b;
+  for (const std::string& n : bands) b.push_back(splitStackBand(n));
+  if (b.empty() || b[0].date.empty()) return 0;
+  size_t per = 0;  // the first date's bands
+  while (per < b.size() && b[per].date == b[0].date) ++per;
+  if (b.size() % per || b.size() / per < 2) return 0;
   std::set<std::string> dates;
-  for (size_t i = 0; i < bands.size(); ++i) {
-    const auto [base, date] = split(bands[i]);
-    const auto [firstBase, firstDate] = split(bands[i % per]);
-    (void)firstDate;
-    if (base.empty() || date.empty() || base != firstBase) return 0;
-    if (i % per == 0) {
-      if (!dates.insert(date).second) return 0;  // a date twice
-    } else if (date != split(bands[i - 1]).second) {
-      return 0;
+  for (size_t first = 0; first < b.size(); first += per) {
+    if (!dates.insert(b[first].date).second) return 0;  // a date twice
+    for (size_t k = 0; k < per; ++k) {
+      const StackBand& band = b[first + k];
+      if (band.base.empty() || band.date != b[first].date || band.base != b[k].base) return 0;
     }
   }
   return static_cast<int>(per);

@@ -88,17 +88,18 @@ void transferWeights(ResUNet& dst, ResUNet& src, const std::string& srcPath) {
       // "red@2021_03" starts as the source's "red" divided by the stack's number of "red@" bands,
       // so the new layer first sees the stack's mean image.
       torch::Tensor mean = s.mean(1);
-      auto base = [](const std::string& n) { return n.substr(0, n.find('@')); };
       for (size_t b = 0; b < dstBands.size(); ++b) {
         auto it = std::find(srcBands.begin(), srcBands.end(), dstBands[b]);
         double share = 1.0;
-        if (it == srcBands.end() && dstBands[b].find('@') != std::string::npos) {
-          it = std::find(srcBands.begin(), srcBands.end(), base(dstBands[b]));
-          share =
-              1.0 / static_cast<double>(
-                        std::count_if(dstBands.begin(), dstBands.end(), [&](const std::string& d) {
-                          return d.find('@') != std::string::npos && base(d) == base(dstBands[b]);
-                        }));
+        const StackBand band = splitStackBand(dstBands[b]);
+        if (it == srcBands.end() && !band.date.empty()) {
+          it = std::find(srcBands.begin(), srcBands.end(), band.base);
+          const auto dates =
+              std::count_if(dstBands.begin(), dstBands.end(), [&](const std::string& d) {
+                const StackBand other = splitStackBand(d);
+                return !other.date.empty() && other.base == band.base;
+              });
+          share = 1.0 / static_cast<double>(dates);
         }
         torch::Tensor w = it == srcBands.end() ? mean : s.select(1, it - srcBands.begin());
         t.select(1, static_cast<int64_t>(b)).copy_(w * share);
