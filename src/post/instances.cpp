@@ -201,19 +201,21 @@ int labelFloors(Tile& t, const std::uint8_t* extent, const std::uint8_t* valid) 
   return count;
 }
 
-constexpr std::int32_t kUnreached = std::numeric_limits<std::int32_t>::max();
+// Costs in 16 bits (floods stop at maxCost <= 96): half the memory the flood walks at random.
+using Cost = std::uint16_t;
+constexpr Cost kUnreached = std::numeric_limits<Cost>::max();
 
 // 2. Dijkstra (Dial's buckets) from the floors through field-like ridge pixels: each ridge
 // pixel's cost and the floor pixel it was reached from.
-void floodRidges(const Tile& t, std::vector<std::int32_t>& cost,
-                 std::vector<std::int32_t>& source) {
+void floodRidges(const Tile& t, std::vector<Cost>& cost, std::vector<std::int32_t>& source) {
   const size_t n = t.n;
   const int rows = t.rows, cols = t.cols;
   const auto& kind = t.kind;
   const std::uint8_t* boundary = t.boundary;
   const InstanceParams& params = t.params;
   const bool markerMode = t.markerMode;
-  const int maxCost = markerMode ? params.markerMaxCost : params.maxCost;
+  const int maxCost =
+      std::min<int>(markerMode ? params.markerMaxCost : params.maxCost, kUnreached - 1);
   const bool noDescent = markerMode;
   cost.assign(n, kUnreached);
   source.assign(n, std::numeric_limits<std::int32_t>::max());
@@ -257,7 +259,7 @@ void floodRidges(const Tile& t, std::vector<std::int32_t>& cost,
           if (nd > maxCost) continue;
           if (nd < cost[j] || (nd == cost[j] && source[i] < source[j])) {
             const bool queued = cost[j] == nd;
-            cost[j] = nd;
+            cost[j] = static_cast<Cost>(nd);
             source[j] = source[i];
             if (!queued) buckets[nd].push_back(static_cast<std::int32_t>(j));
           }
@@ -268,8 +270,8 @@ void floodRidges(const Tile& t, std::vector<std::int32_t>& cost,
 }
 
 // Ridge pixels no flood reached: background in marker mode, else fields of their own.
-int settleOrphans(Tile& t, const std::vector<std::int32_t>& cost,
-                  const std::vector<std::int32_t>& source, int count) {
+int settleOrphans(Tile& t, const std::vector<Cost>& cost, const std::vector<std::int32_t>& source,
+                  int count) {
   const size_t n = t.n;
   const int rows = t.rows, cols = t.cols;
   auto& kind = t.kind;
@@ -396,7 +398,7 @@ int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
   Tile t{boundary, distance, rows, cols, n, params, params.markerQ > 0 && distance != nullptr,
          {},       labels};
   int count = labelFloors(t, extent, valid);
-  std::vector<std::int32_t> cost;
+  std::vector<Cost> cost;
   std::vector<std::int32_t> source;  // pixel indices: a window holds < 2^31 (labels are int32 too)
   floodRidges(t, cost, source);
   count = settleOrphans(t, cost, source, count);
