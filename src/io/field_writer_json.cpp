@@ -156,9 +156,6 @@ void FieldWriter::Impl::writeFormatted(const Formatted& done, long long n) {
 void FieldWriter::Impl::flushPending() {
   const size_t n = pending.size();
   if (n == 0) return;
-  const size_t parts = std::min<size_t>(static_cast<size_t>(threads), (n + 255) / 256);
-  while (transform && threadTransforms.size() + 1 < parts)
-    threadTransforms.emplace_back(fieldsCrs, outCrs);
   // The batch before has finished formatting before this one starts (one batch on the threads at
   // a time: they share the transforms), and is written while this one is formatted.
   Formatted before;
@@ -170,6 +167,10 @@ void FieldWriter::Impl::flushPending() {
     throw;
   }
   inFlightFields = 0;
+  // No batch is formatting now: the transforms may grow.
+  const size_t parts = std::min<size_t>(static_cast<size_t>(threads), (n + 255) / 256);
+  while (transform && threadTransforms.size() + 1 < parts)
+    threadTransforms.emplace_back(fieldsCrs, outCrs);
   auto batch = std::make_shared<std::vector<Field>>(std::move(pending));
   pending.clear();
   size_t bytes = 0;
