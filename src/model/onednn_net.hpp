@@ -2,9 +2,10 @@
 // LibTorch itself calls for its CPU convolutions, with the element-wise work folded into the
 // convolutions: ReLU and the residual sum as post-ops, the up-sampling's pixel shuffle and the
 // skip concatenation as one copy into the decoder's input, every activation buffer of a tile
-// allocated once per thread and reused. Activations are NHWC in the network's dtype (bf16 where
-// the CPU has native bf16, else fp32). No LibTorch: `fieldseg` runs it without loading LibTorch.
-// FoldedResUNet (src/model/torch) stays the reference the tests compare with
+// allocated once per thread and reused. Activations are in the network's dtype (bf16 where the
+// CPU has native bf16, else fp32): NHWC in bf16, blocked nChw16c with Winograd 3x3 convolutions in
+// fp32 where the CPU has them (Fp32Layout). No LibTorch: `fieldseg` runs it without loading
+// LibTorch. FoldedResUNet (src/model/torch) stays the reference the tests compare with
 // (tests/unit/model/onednn_net_test.cpp).
 //
 // Thread safety: forward() may run from several threads at once (the primitives are shared and
@@ -22,9 +23,14 @@
 
 namespace fieldseg::model {
 
+/// fp32 activation layout: Auto = oneDNN's blocked nChw16c with Winograd 3x3 convolutions where
+/// the channel counts are multiples of 16 and the CPU has the kernels, else NHWC; Nhwc forces
+/// NHWC with direct convolutions (the layout bf16 always uses).
+enum class Fp32Layout { Auto, Nhwc };
+
 class OneDnnNet {
  public:
-  explicit OneDnnNet(FoldedWeights weights);
+  explicit OneDnnNet(FoldedWeights weights, Fp32Layout fp32Layout = Fp32Layout::Auto);
   ~OneDnnNet();
   /// Logits [3,H,W] float32 for x [bands,H,W] float32 (NCHW, one tile); H, W multiples of
   /// 2^depth. Throws fieldseg::Error when oneDNN refuses a primitive.
@@ -33,6 +39,8 @@ class OneDnnNet {
   /// and right, runs, crops back).
   std::vector<float> predictProbabilities(const float* x, int64_t h, int64_t w) const;
   int64_t inputBands() const;
+  /// Whether tiles of h x w run some 3x3 convolution as Winograd (builds the plan).
+  bool usesWinograd(int64_t h, int64_t w) const;
   int depth() const { return depth_; }
   /// False when oneDNN cannot build the network on this CPU.
   static bool available();
@@ -41,9 +49,11 @@ class OneDnnNet {
   std::vector<float> run(const float* x, int64_t h, int64_t w) const;  // forward() untranslated
   struct Plan;  // the primitives of one input size
   std::shared_ptr<const Plan> planFor(int64_t h, int64_t w) const;
+  std::shared_ptr<Plan> buildPlan(int64_t h, int64_t w, int layoutTag) const;
   struct Weights;
   std::unique_ptr<Weights> weights_;
   int depth_ = 0;
+  Fp32Layout fp32Layout_ = Fp32Layout::Auto;
   mutable std::mutex mutex_;
   mutable std::map<std::pair<int64_t, int64_t>, std::shared_ptr<const Plan>> plans_;
 };

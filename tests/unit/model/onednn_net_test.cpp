@@ -1,12 +1,14 @@
 // The fused oneDNN network (src/model/onednn_net.cpp, weights folded without LibTorch by
 // folded_weights.cpp) against its reference, FoldedResUNet (src/model/torch): the
-// same probabilities within 1e-4 in fp32 (the [throughput] bar) and within bf16 rounding in bf16,
-// for networks with and without skip projections, sizes that need padding, and two threads at
-// once (each thread has its own buffers).
+// same probabilities within 1e-4 in fp32 (the [throughput] bar; both fp32 layouts) and within bf16
+// rounding in bf16, for networks with and without skip projections, sizes that need padding, and
+// two threads at once (each thread has its own buffers).
 #include "onednn_net.hpp"
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <string>
 #include <thread>
 
 #include "folded_weights.hpp"
@@ -34,32 +36,58 @@ torch::Tensor fusedProbabilities(const model::OneDnnNet& net, const torch::Tenso
   return torch::from_blob(p.data(), {1, 3, c.size(2), c.size(3)}).clone();
 }
 
+bool cpuHasAvx512() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("flags", 0) == 0) return line.find(" avx512f") != std::string::npos;
+  return false;
+}
+
 torch::Tensor fusedLogits(const model::OneDnnNet& net, const torch::Tensor& x) {
   const torch::Tensor c = x.to(torch::kFloat32).contiguous();
   std::vector<float> p = net.forward(c.data_ptr<float>(), c.size(2), c.size(3));
   return torch::from_blob(p.data(), {1, 3, c.size(2), c.size(3)}).clone();
 }
 
+// Both fp32 layouts: Auto (blocked nChw16c + Winograd where the CPU has it and the widths are
+// multiples of 16; width 8 falls back to NHWC) and NHWC with direct convolutions.
 TEST(OneDnnNet, MatchesTheFoldedNetworkInFp32) {
   ASSERT_TRUE(model::OneDnnNet::available());
   for (const NetworkSpec& spec : {NetworkSpec{16, 4, {"blue", "green", "red", "nir"}},
                                   NetworkSpec{8, 3, {"red", "green", "blue"}}}) {
     ResUNet net = randomisedNet(spec, 31);
     const model::FoldedResUNet folded(net, torch::kFloat32);
-    const model::OneDnnNet fused(foldedWeightsOf(net, false));
-    const int64_t bands = static_cast<int64_t>(spec.inputBands.size());
-    c10::InferenceMode guard;
-    for (const auto& [h, w] : {std::pair<int64_t, int64_t>{100, 84}, {64, 128}}) {
-      torch::manual_seed(32);
-      torch::Tensor x = torch::rand({1, bands, h, w}) * 3 - 1;
-      const torch::Tensor ref = folded.predictProbabilities(x);
-      const torch::Tensor got = fusedProbabilities(fused, x);
-      ASSERT_EQ(got.sizes(), ref.sizes());
-      EXPECT_LT(maxAbsDiff(ref, got), 1e-4) << "width " << spec.width << ", " << h << "x" << w;
-      const torch::Tensor xp = model::padToMultiple(x, 1 << spec.depth);
-      EXPECT_LT(maxAbsDiff(folded.forward(xp), fusedLogits(fused, xp)), 1e-3);
+    for (const auto layout : {model::Fp32Layout::Auto, model::Fp32Layout::Nhwc}) {
+      const model::OneDnnNet fused(foldedWeightsOf(net, false), layout);
+      const int64_t bands = static_cast<int64_t>(spec.inputBands.size());
+      c10::InferenceMode guard;
+      for (const auto& [h, w] : {std::pair<int64_t, int64_t>{100, 84}, {64, 128}}) {
+        torch::manual_seed(32);
+        torch::Tensor x = torch::rand({1, bands, h, w}) * 3 - 1;
+        const torch::Tensor ref = folded.predictProbabilities(x);
+        const torch::Tensor got = fusedProbabilities(fused, x);
+        ASSERT_EQ(got.sizes(), ref.sizes());
+        const std::string what = "width " + std::to_string(spec.width) + ", " + std::to_string(h) +
+                                 "x" + std::to_string(w) + ", winograd " +
+                                 std::to_string(fused.usesWinograd(64, 128));
+        EXPECT_LT(maxAbsDiff(ref, got), 1e-4) << what;
+        const torch::Tensor xp = model::padToMultiple(x, 1 << spec.depth);
+        EXPECT_LT(maxAbsDiff(folded.forward(xp), fusedLogits(fused, xp)), 1e-3) << what;
+      }
+      if (layout == model::Fp32Layout::Nhwc || spec.width % 16)
+        EXPECT_FALSE(fused.usesWinograd(64, 128));
     }
   }
+}
+
+// Where the CPU has AVX-512 (oneDNN's Winograd kernels), the width-16 network uses them in fp32;
+// bf16 never does.
+TEST(OneDnnNet, Fp32UsesWinogradWhereTheCpuHasIt) {
+  if (!cpuHasAvx512()) GTEST_SKIP() << "no AVX-512 here: fp32 runs NHWC direct convolutions";
+  ResUNet net = randomisedNet(NetworkSpec{16, 4, {"blue", "green", "red", "nir"}}, 33);
+  EXPECT_TRUE(model::OneDnnNet(foldedWeightsOf(net, false)).usesWinograd(96, 96));
+  EXPECT_FALSE(model::OneDnnNet(foldedWeightsOf(net, true)).usesWinograd(96, 96));
 }
 
 TEST(OneDnnNet, MatchesTheFoldedNetworkInBf16AndFromTwoThreads) {
