@@ -206,72 +206,85 @@ using Cost = std::uint16_t;
 constexpr Cost kUnreached = std::numeric_limits<Cost>::max();
 
 // 2. Dijkstra (Dial's buckets) from the floors through field-like ridge pixels: each ridge
-// pixel's cost and the floor pixel it was reached from.
-void floodRidges(const Tile& t, std::vector<Cost>& cost, std::vector<std::int32_t>& source) {
-  const size_t n = t.n;
-  const int rows = t.rows, cols = t.cols;
-  const auto& kind = t.kind;
-  const std::uint8_t* boundary = t.boundary;
+// pixel's cost and the floor pixel it was reached from (its index in the tile). The flood runs on
+// the tile framed by one pixel of "no kind" (index (r + 1) * (cols + 2) + c + 1), so a neighbour
+// is an offset with no bounds test; `cost` and `source` are indexed that way, `source` holds tile
+// indices, whose order (the tie-break) is the frame's order. The result does not depend on the
+// order pixels are popped in: every update of a pixel's (cost, source) comes from a pixel of a
+// lower cost bucket, so a popped pixel is final and holds the smallest source over its shortest
+// paths.
+struct Flood {
+  int pitch = 0;  // cols + 2
+  std::vector<Cost> cost;
+  std::vector<std::int32_t> source;
+};
+
+void floodRidges(const Tile& t, Flood& f) {
+  const int rows = t.rows, cols = t.cols, pitch = cols + 2;
   const InstanceParams& params = t.params;
   const bool markerMode = t.markerMode;
   const int maxCost =
       std::min<int>(markerMode ? params.markerMaxCost : params.maxCost, kUnreached - 1);
   const bool noDescent = markerMode;
-  cost.assign(n, kUnreached);
-  source.assign(n, std::numeric_limits<std::int32_t>::max());
-  std::vector<std::vector<std::int32_t>> buckets(static_cast<size_t>(maxCost) + 1);
-  for (size_t i = 0; i < n; ++i) {
-    if (kind[i] != 1) continue;
-    // Only floor pixels next to a field-like ridge pixel can start a flood.
-    const int r = static_cast<int>(i / cols), c = static_cast<int>(i % cols);
-    bool frontier = false;
-    for (int dr = -1; dr <= 1 && !frontier; ++dr)
-      for (int dc = -1; dc <= 1; ++dc) {
-        const int rr = r + dr, c2 = c + dc;
-        if (rr >= 0 && rr < rows && c2 >= 0 && c2 < cols &&
-            kind[static_cast<size_t>(rr) * cols + c2] == 2) {
-          frontier = true;
-          break;
-        }
-      }
-    cost[i] = 0;
-    source[i] = static_cast<std::int32_t>(i);
-    if (frontier) buckets[0].push_back(static_cast<std::int32_t>(i));
+  const size_t np = static_cast<size_t>(rows + 2) * pitch;
+  std::vector<std::uint8_t> kind(np, 0), ridge(np, 0);  // framed kind; boundary >= t_bound
+  std::uint8_t step[256];
+  for (int b = 0; b < 256; ++b)
+    step[b] = static_cast<std::uint8_t>(1 + (markerMode ? b * b / 1024 : b / 64));
+  std::vector<std::uint8_t> stepOf(np, 0);
+  for (int r = 0; r < rows; ++r) {
+    const size_t o = static_cast<size_t>(r) * cols, po = static_cast<size_t>(r + 1) * pitch + 1;
+    for (int c = 0; c < cols; ++c) {
+      kind[po + c] = t.kind[o + c];
+      ridge[po + c] = t.boundary[o + c] >= params.boundaryQ;
+      stepOf[po + c] = step[t.boundary[o + c]];
+    }
   }
+  f.pitch = pitch;
+  f.cost.assign(np, kUnreached);
+  f.source.assign(np, std::numeric_limits<std::int32_t>::max());
+  auto& cost = f.cost;
+  auto& source = f.source;
+  const std::ptrdiff_t nb[8] = {-pitch - 1, -pitch, -pitch + 1, -1, 1, pitch - 1, pitch, pitch + 1};
+  std::vector<std::vector<std::int32_t>> buckets(static_cast<size_t>(maxCost) + 1);
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) {
+      const size_t i = static_cast<size_t>(r + 1) * pitch + c + 1;
+      if (kind[i] != 1) continue;
+      // Only floor pixels next to a field-like ridge pixel can start a flood.
+      bool frontier = false;
+      for (std::ptrdiff_t d : nb) frontier = frontier || kind[i + d] == 2;
+      cost[i] = 0;
+      source[i] = static_cast<std::int32_t>(static_cast<size_t>(r) * cols + c);
+      if (frontier) buckets[0].push_back(static_cast<std::int32_t>(i));
+    }
   for (int d = 0; d <= maxCost; ++d) {
     auto& bucket = buckets[d];
     for (size_t k = 0; k < bucket.size(); ++k) {
       const size_t i = static_cast<size_t>(bucket[k]);
       if (cost[i] != d) continue;  // stale entry
-      const int r = static_cast<int>(i / cols), c = static_cast<int>(i % cols);
-      for (int dr = -1; dr <= 1; ++dr)
-        for (int dc = -1; dc <= 1; ++dc) {
-          if (!dr && !dc) continue;
-          const int rr = r + dr, c2 = c + dc;
-          if (rr < 0 || rr >= rows || c2 < 0 || c2 >= cols) continue;
-          const size_t j = static_cast<size_t>(rr) * cols + c2;
-          if (kind[j] != 2) continue;
-          // Floods climb a boundary line but never come down its far side onto a floor.
-          if (noDescent && boundary[i] >= params.boundaryQ && boundary[j] < params.boundaryQ)
-            continue;
-          const int b = boundary[j];
-          const int nd = d + 1 + (markerMode ? b * b / 1024 : b / 64);
-          if (nd > maxCost) continue;
-          if (nd < cost[j] || (nd == cost[j] && source[i] < source[j])) {
-            const bool queued = cost[j] == nd;
-            cost[j] = static_cast<Cost>(nd);
-            source[j] = source[i];
-            if (!queued) buckets[nd].push_back(static_cast<std::int32_t>(j));
-          }
+      // Floods climb a boundary line but never come down its far side onto a floor.
+      const bool noDown = noDescent && ridge[i];
+      const std::int32_t si = source[i];
+      for (std::ptrdiff_t o : nb) {
+        const size_t j = i + o;
+        if (kind[j] != 2 || (noDown && !ridge[j])) continue;
+        const int nd = d + stepOf[j];
+        if (nd > maxCost) continue;
+        if (nd < cost[j] || (nd == cost[j] && si < source[j])) {
+          const bool queued = cost[j] == nd;
+          cost[j] = static_cast<Cost>(nd);
+          source[j] = si;
+          if (!queued) buckets[nd].push_back(static_cast<std::int32_t>(j));
         }
+      }
     }
     std::vector<std::int32_t>().swap(bucket);
   }
 }
 
 // Ridge pixels no flood reached: background in marker mode, else fields of their own.
-int settleOrphans(Tile& t, const std::vector<Cost>& cost, const std::vector<std::int32_t>& source,
-                  int count) {
+int settleOrphans(Tile& t, const Flood& f, int count) {
   const size_t n = t.n;
   const int rows = t.rows, cols = t.cols;
   auto& kind = t.kind;
@@ -279,16 +292,19 @@ int settleOrphans(Tile& t, const std::vector<Cost>& cost, const std::vector<std:
   const bool markerMode = t.markerMode;
   cv::Mat orphanMask(rows, cols, CV_8U);
   bool anyOrphan = false;
-  for (size_t i = 0; i < n; ++i) {
-    orphanMask.data[i] = 0;
-    if (kind[i] != 2) continue;
-    if (cost[i] != kUnreached) {
-      labels[i] = labels[static_cast<size_t>(source[i])];
-    } else {
-      orphanMask.data[i] = 1;
-      anyOrphan = true;
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) {
+      const size_t i = static_cast<size_t>(r) * cols + c;
+      const size_t pi = static_cast<size_t>(r + 1) * f.pitch + c + 1;  // the flood's frame
+      orphanMask.data[i] = 0;
+      if (kind[i] != 2) continue;
+      if (f.cost[pi] != kUnreached) {
+        labels[i] = labels[static_cast<size_t>(f.source[pi])];
+      } else {
+        orphanMask.data[i] = 1;
+        anyOrphan = true;
+      }
     }
-  }
   if (anyOrphan && markerMode) {
     for (size_t i = 0; i < n; ++i)
       if (orphanMask.data[i]) kind[i] = 0;  // settled background: no marker claims it
@@ -398,10 +414,9 @@ int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
   Tile t{boundary, distance, rows, cols, n, params, params.markerQ > 0 && distance != nullptr,
          {},       labels};
   int count = labelFloors(t, extent, valid);
-  std::vector<Cost> cost;
-  std::vector<std::int32_t> source;  // pixel indices: a window holds < 2^31 (labels are int32 too)
-  floodRidges(t, cost, source);
-  count = settleOrphans(t, cost, source, count);
+  Flood flood;  // source: pixel indices, a window holds < 2^31 (labels are int32 too)
+  floodRidges(t, flood);
+  count = settleOrphans(t, flood, count);
   // Floods of two floors that meet deep inside a field are one field (mergeDeepMeetings).
   if (distance && params.mergeDistanceQ > 0 && !t.markerMode) mergeDeepMeetings(t, count);
   settleCrests(t);
