@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
+#include <vector>
 
 #include "fieldseg/error.hpp"
 
@@ -11,6 +13,27 @@ namespace fieldseg::post {
 namespace {
 
 double round4(double v) { return std::round(v * 1e4) / 1e4; }
+
+// Whether no vertex of the polygon's rings (pixel corners) occurs twice, in one ring or across
+// rings. A polygon traced along pixel edges with that property is valid: its rings are simple and
+// pairwise disjoint (rings made of pixel edges can only meet at a shared corner), the polygonizer
+// nested the holes in the exterior, and the pixels of one 4-connected part have a connected
+// interior. Only polygons that fail it (rings touching at a corner) need GEOS's validity test.
+bool ringsShareNoVertex(const Polygon& p) {
+  std::vector<std::pair<double, double>> v;
+  size_t total = p.exterior.size();
+  for (const auto& h : p.holes) total += h.size();
+  v.reserve(total);
+  auto add = [&v](const Ring& r) {
+    size_t n = r.size();
+    if (n > 1 && r.front().x == r.back().x && r.front().y == r.back().y) --n;  // closing point
+    for (size_t i = 0; i < n; ++i) v.emplace_back(r[i].x, r[i].y);
+  };
+  add(p.exterior);
+  for (const auto& h : p.holes) add(h);
+  std::sort(v.begin(), v.end());
+  return std::adjacent_find(v.begin(), v.end()) == v.end();
+}
 
 // Pixel-corner ring (global pixel coordinates, y down) -> world ring.
 Ring toWorld(const Ring& r, const GridSpec& grid) {
@@ -71,15 +94,16 @@ std::optional<BuiltField> FieldBuilder::build(const std::vector<const Piece*>& p
   Polygon pixelPoly = std::move(parts[best]);
   // Simplify in pixel units (the pixel grid is where the outline is exact); holes that vanish are
   // dropped by GEOS.
-  if (params_.simplifyM > 0) {
-    pixelPoly = simplifyPreserveTopology(pixelPoly, params_.simplifyM / gsdM_);
-  }
+  const bool simplified = params_.simplifyM > 0;
+  if (simplified) pixelPoly = simplifyPreserveTopology(pixelPoly, params_.simplifyM / gsdM_);
+  const bool knownValid =
+      !simplified && pixelPoly.exterior.size() >= 4 && ringsShareNoVertex(pixelPoly);
   Polygon world;
   world.exterior = toWorld(pixelPoly.exterior, grid_);
   for (const auto& h : pixelPoly.holes)
     if (h.size() >= 3) world.holes.push_back(toWorld(h, grid_));
   world = oriented(world, true);
-  if (!isValid(world)) {
+  if (!knownValid && !isValid(world)) {
     auto fixed = makeValid(world);
     if (fixed.empty()) return std::nullopt;
     size_t bi = 0;

@@ -117,6 +117,45 @@ TEST(FieldBuilder, LargestFourConnectedPartIsKept) {
   EXPECT_TRUE(f->field.polygon.holes.empty());
 }
 
+// Rings that share a pixel corner (a hole touching the outline or another hole at one point) are
+// what the builder's fast validity test sends to GEOS; rings that share none skip GEOS. Either way
+// the field comes out valid with all its pixels.
+TEST(FieldBuilder, RingsTouchingAtACornerGiveAValidPolygonWithAllItsPixels) {
+  struct Case {
+    const char* what;
+    bool (*inside)(int, int);
+  };
+  const Case cases[] = {
+      {"hole touching the outline",
+       [](int r, int c) {
+         const bool outer = r >= 2 && r < 12 && c >= 2 && c < 12;
+         const bool hole = r >= 5 && r < 8 && c >= 5 && c < 8;
+         const bool notch = c == 4 && (r == 2 || r == 3 || r == 4);  // its corner meets the hole
+         return outer && !hole && !notch;
+       }},
+      {"two holes touching",
+       [](int r, int c) {
+         const bool outer = r >= 2 && r < 14 && c >= 2 && c < 14;
+         const bool hole1 = r >= 4 && r < 6 && c >= 4 && c < 6;
+         const bool hole2 = r >= 6 && r < 9 && c >= 6 && c < 9;  // meets hole1 at one corner
+         return outer && !hole1 && !hole2;
+       }},
+      {"no shared corner",
+       [](int r, int c) {
+         const bool outer = r >= 2 && r < 14 && c >= 2 && c < 14;
+         const bool hole = r >= 6 && r < 9 && c >= 6 && c < 9;
+         return outer && !hole;
+       }},
+  };
+  for (const Case& k : cases) {
+    const Piece p = piece(0, 40, 0, 40, k.inside);
+    const auto f = FieldBuilder(grid(), noMinimum()).build({&p});
+    ASSERT_TRUE(f.has_value()) << k.what;
+    EXPECT_TRUE(isValid(f->field.polygon)) << k.what;
+    EXPECT_NEAR(attr(*f, "area"), p.pixels * 9 / 1e4, 2e-4) << k.what;
+  }
+}
+
 TEST(FieldBuilder, SameFieldWhicheverPiecesThePixelsCameIn) {
   auto blob = [](int r, int c) {
     const int dr = r - 15, dc = c - 14;
