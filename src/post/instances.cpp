@@ -57,22 +57,35 @@ constexpr std::int64_t kGaussScale = 226 * 226;  // sum of the 2-D weights
 std::vector<std::int32_t> smoothDistance(const std::uint8_t* d, int rows, int cols) {
   const size_t n = static_cast<size_t>(rows) * cols;
   std::vector<std::int32_t> tmp(n), s(n);
-  for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < cols; ++c) {
+  const int R = kGaussRadius;
+  for (int r = 0; r < rows; ++r) {  // along rows: the edge columns clamped, the rest straight
+    const std::uint8_t* in = d + static_cast<size_t>(r) * cols;
+    std::int32_t* out = tmp.data() + static_cast<size_t>(r) * cols;
+    auto clamped = [&](int c) {
       int acc = 0;
-      for (int k = -kGaussRadius; k <= kGaussRadius; ++k)
-        acc += kGauss[k + kGaussRadius] *
-               d[static_cast<size_t>(r) * cols + std::clamp(c + k, 0, cols - 1)];
-      tmp[static_cast<size_t>(r) * cols + c] = acc;
+      for (int k = -R; k <= R; ++k) acc += kGauss[k + R] * in[std::clamp(c + k, 0, cols - 1)];
+      return acc;
+    };
+    int c = 0;
+    for (; c < std::min(R, cols); ++c) out[c] = clamped(c);
+    for (; c < cols - R; ++c) {
+      int acc = 0;
+      for (int k = -R; k <= R; ++k) acc += kGauss[k + R] * in[c + k];
+      out[c] = acc;
     }
-  for (int r = 0; r < rows; ++r)
+    for (; c < cols; ++c) out[c] = clamped(c);
+  }
+  for (int r = 0; r < rows; ++r) {  // along columns: the rows r - 3 .. r + 3, clamped
+    const std::int32_t* in[2 * kGaussRadius + 1];
+    for (int k = -R; k <= R; ++k)
+      in[k + R] = tmp.data() + static_cast<size_t>(std::clamp(r + k, 0, rows - 1)) * cols;
+    std::int32_t* out = s.data() + static_cast<size_t>(r) * cols;
     for (int c = 0; c < cols; ++c) {
       std::int32_t acc = 0;
-      for (int k = -kGaussRadius; k <= kGaussRadius; ++k)
-        acc += kGauss[k + kGaussRadius] *
-               tmp[static_cast<size_t>(std::clamp(r + k, 0, rows - 1)) * cols + c];
-      s[static_cast<size_t>(r) * cols + c] = acc;
+      for (int k = 0; k <= 2 * R; ++k) acc += kGauss[k] * in[k][c];
+      out[c] = acc;
     }
+  }
   return s;
 }
 
@@ -208,15 +221,23 @@ constexpr Cost kUnreached = std::numeric_limits<Cost>::max();
 // 2. Dijkstra (Dial's buckets) from the floors through field-like ridge pixels: each ridge
 // pixel's cost and the floor pixel it was reached from (its index in the tile). The flood runs on
 // the tile framed by one pixel of "no kind" (index (r + 1) * (cols + 2) + c + 1), so a neighbour
-// is an offset with no bounds test; `cost` and `source` are indexed that way, `source` holds tile
-// indices, whose order (the tie-break) is the frame's order. The result does not depend on the
-// order pixels are popped in: every update of a pixel's (cost, source) comes from a pixel of a
-// lower cost bucket, so a popped pixel is final and holds the smallest source over its shortest
-// paths.
+// is an offset with no bounds test, and keeps all it reads and writes of a pixel in one 8-byte
+// cell (the flood visits pixels far apart in memory: one cache line per neighbour instead of
+// one per array). `source` holds tile indices, whose order (the tie-break) is the frame's order.
+// The result does not depend on the order pixels are popped in: every update of a pixel's (cost,
+// source) comes from a pixel of a lower cost bucket, so a popped pixel is final and holds the
+// smallest source over its shortest paths.
+struct FloodCell {
+  std::int32_t source = std::numeric_limits<std::int32_t>::max();
+  Cost cost = kUnreached;
+  std::uint8_t kind = 0;  // 0 in the frame
+  std::uint8_t step = 0;  // bits 0-6: the cost of stepping onto it; bit 7: boundary >= t_bound
+};
+constexpr std::uint8_t kRidgeBit = 0x80;
+
 struct Flood {
   int pitch = 0;  // cols + 2
-  std::vector<Cost> cost;
-  std::vector<std::int32_t> source;
+  std::vector<FloodCell> cells;
 };
 
 void floodRidges(const Tile& t, Flood& f) {
@@ -226,55 +247,52 @@ void floodRidges(const Tile& t, Flood& f) {
   const int maxCost =
       std::min<int>(markerMode ? params.markerMaxCost : params.maxCost, kUnreached - 1);
   const bool noDescent = markerMode;
-  const size_t np = static_cast<size_t>(rows + 2) * pitch;
-  std::vector<std::uint8_t> kind(np, 0), ridge(np, 0);  // framed kind; boundary >= t_bound
-  std::uint8_t step[256];
+  std::uint8_t step[256];  // 1 + b^2 / 1024 <= 64, or 1 + b / 64 <= 4: fits in 7 bits
   for (int b = 0; b < 256; ++b)
-    step[b] = static_cast<std::uint8_t>(1 + (markerMode ? b * b / 1024 : b / 64));
-  std::vector<std::uint8_t> stepOf(np, 0);
+    step[b] = static_cast<std::uint8_t>((1 + (markerMode ? b * b / 1024 : b / 64)) |
+                                        (b >= params.boundaryQ ? kRidgeBit : 0));
+  f.pitch = pitch;
+  f.cells.assign(static_cast<size_t>(rows + 2) * pitch, FloodCell{});
+  FloodCell* cell = f.cells.data();
   for (int r = 0; r < rows; ++r) {
     const size_t o = static_cast<size_t>(r) * cols, po = static_cast<size_t>(r + 1) * pitch + 1;
     for (int c = 0; c < cols; ++c) {
-      kind[po + c] = t.kind[o + c];
-      ridge[po + c] = t.boundary[o + c] >= params.boundaryQ;
-      stepOf[po + c] = step[t.boundary[o + c]];
+      cell[po + c].kind = t.kind[o + c];
+      cell[po + c].step = step[t.boundary[o + c]];
     }
   }
-  f.pitch = pitch;
-  f.cost.assign(np, kUnreached);
-  f.source.assign(np, std::numeric_limits<std::int32_t>::max());
-  auto& cost = f.cost;
-  auto& source = f.source;
   const std::ptrdiff_t nb[8] = {-pitch - 1, -pitch, -pitch + 1, -1, 1, pitch - 1, pitch, pitch + 1};
   std::vector<std::vector<std::int32_t>> buckets(static_cast<size_t>(maxCost) + 1);
   for (int r = 0; r < rows; ++r)
     for (int c = 0; c < cols; ++c) {
       const size_t i = static_cast<size_t>(r + 1) * pitch + c + 1;
-      if (kind[i] != 1) continue;
+      if (cell[i].kind != 1) continue;
       // Only floor pixels next to a field-like ridge pixel can start a flood.
       bool frontier = false;
-      for (std::ptrdiff_t d : nb) frontier = frontier || kind[i + d] == 2;
-      cost[i] = 0;
-      source[i] = static_cast<std::int32_t>(static_cast<size_t>(r) * cols + c);
+      for (std::ptrdiff_t d : nb) frontier = frontier || cell[i + d].kind == 2;
+      cell[i].cost = 0;
+      cell[i].source = static_cast<std::int32_t>(static_cast<size_t>(r) * cols + c);
       if (frontier) buckets[0].push_back(static_cast<std::int32_t>(i));
     }
   for (int d = 0; d <= maxCost; ++d) {
     auto& bucket = buckets[d];
     for (size_t k = 0; k < bucket.size(); ++k) {
       const size_t i = static_cast<size_t>(bucket[k]);
-      if (cost[i] != d) continue;  // stale entry
+      const FloodCell& ci = cell[i];
+      if (ci.cost != d) continue;  // stale entry
       // Floods climb a boundary line but never come down its far side onto a floor.
-      const bool noDown = noDescent && ridge[i];
-      const std::int32_t si = source[i];
+      const bool noDown = noDescent && (ci.step & kRidgeBit);
+      const std::int32_t si = ci.source;
       for (std::ptrdiff_t o : nb) {
         const size_t j = i + o;
-        if (kind[j] != 2 || (noDown && !ridge[j])) continue;
-        const int nd = d + stepOf[j];
+        FloodCell& cj = cell[j];
+        if (cj.kind != 2 || (noDown && !(cj.step & kRidgeBit))) continue;
+        const int nd = d + (cj.step & ~kRidgeBit);
         if (nd > maxCost) continue;
-        if (nd < cost[j] || (nd == cost[j] && si < source[j])) {
-          const bool queued = cost[j] == nd;
-          cost[j] = static_cast<Cost>(nd);
-          source[j] = si;
+        if (nd < cj.cost || (nd == cj.cost && si < cj.source)) {
+          const bool queued = cj.cost == nd;
+          cj.cost = static_cast<Cost>(nd);
+          cj.source = si;
           if (!queued) buckets[nd].push_back(static_cast<std::int32_t>(j));
         }
       }
@@ -298,8 +316,8 @@ int settleOrphans(Tile& t, const Flood& f, int count) {
       const size_t pi = static_cast<size_t>(r + 1) * f.pitch + c + 1;  // the flood's frame
       orphanMask.data[i] = 0;
       if (kind[i] != 2) continue;
-      if (f.cost[pi] != kUnreached) {
-        labels[i] = labels[static_cast<size_t>(f.source[pi])];
+      if (f.cells[pi].cost != kUnreached) {
+        labels[i] = labels[static_cast<size_t>(f.cells[pi].source)];
       } else {
         orphanMask.data[i] = 1;
         anyOrphan = true;
