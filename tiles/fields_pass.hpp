@@ -47,7 +47,12 @@ struct FieldsResult {
 /// tiles, else `tilePx`. Larger than the network's tile because the fields halo (about 40 px) is
 /// then a smaller share of what each tile reads (1.17x at 1024 px against 1.34x at 512: 25 %
 /// faster on a 4096^2 scene). The fields do not depend on it (tests: tile sizes and threads give
-/// byte-identical output), and it depends on the area only, not on the thread count.
+/// byte-identical output), and it depends on the area only, not on the thread count. In marker
+/// mode (192 px halo) larger tiles did not pay (session 17, 4096^2 probabilities, card thresholds,
+/// 2 threads, user CPU of two runs each): 768 px 5.56-5.65 s, 896 px 5.41-5.44 s, 1024 px
+/// 5.37-5.45 s, 1536 px 5.70-5.83 s, 2048 px 5.92-6.00 s with peak RSS 432 MiB against 213-249:
+/// the flood walks its window at random, so a larger window misses the cache more often than
+/// its smaller halo share saves.
 constexpr int kFieldsTilePx = 1024;
 int fieldsTilePx(const PixelWindow& area, int tilePx);
 
