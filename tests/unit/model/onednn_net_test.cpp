@@ -117,6 +117,33 @@ TEST(OneDnnNet, MatchesTheFoldedNetworkInBf16AndFromTwoThreads) {
   EXPECT_LT((refA - gotA).abs().mean().item<double>(), 2e-3);
 }
 
+// fp32 (the blocked Winograd layout where the CPU has it) from two threads at once: each thread
+// has its own buffers and scratchpad, the primitives are shared.
+TEST(OneDnnNet, MatchesTheFoldedNetworkInFp32FromTwoThreads) {
+  const NetworkSpec spec{16, 4, {"blue", "green", "red", "nir"}};
+  ResUNet net = randomisedNet(spec, 43);
+  const model::FoldedResUNet folded(net, torch::kFloat32);
+  const model::OneDnnNet fused(foldedWeightsOf(net, false));
+  c10::InferenceMode guard;
+  torch::manual_seed(44);
+  const torch::Tensor a = torch::rand({1, 4, 96, 160}) * 3 - 1;
+  const torch::Tensor b = torch::rand({1, 4, 96, 160}) * 3 - 1;
+  const torch::Tensor refA = folded.predictProbabilities(a), refB = folded.predictProbabilities(b);
+  torch::Tensor gotA, gotB;
+  std::thread t1([&] {
+    c10::InferenceMode g1;
+    for (int i = 0; i < 3; ++i) gotA = fusedProbabilities(fused, a);
+  });
+  std::thread t2([&] {
+    c10::InferenceMode g2;
+    for (int i = 0; i < 3; ++i) gotB = fusedProbabilities(fused, b);
+  });
+  t1.join();
+  t2.join();
+  EXPECT_LT(maxAbsDiff(refA, gotA), 1e-4);
+  EXPECT_LT(maxAbsDiff(refB, gotB), 1e-4);
+}
+
 TEST(OneDnnNet, ShippedModelGivesTheReferenceProbabilitiesInFp32) {
   ResUNet net = model::loadNetwork(std::string(FIELDSEG_SOURCE_DIR) + "/models/smallholder.fsm");
   const model::FoldedResUNet folded(net, torch::kFloat32);
