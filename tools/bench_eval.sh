@@ -7,11 +7,11 @@
 #          polygons: the fields of three quarters of the scene dissolved per 1 km cell (ST_Union;
 #          each blob has thousands of vertices and holes) plus the single fields of the last
 #          quarter; evaluate with all metrics, plain and --partial.
-# Each evaluate runs REPEAT times; prints the median wall time (evaluate runs on one thread) and a
-# few scores, so runs of two builds can be compared.
+# Each evaluate runs REPEAT times (env THREADS: evaluate --threads, default 0 = all cores);
+# prints the median wall time and a few scores, so runs of two builds can be compared.
 #
 # Usage: tools/bench_eval.sh OUTDIR [FIELDSEG_BINARY]
-#   env SIZE (default 2048), REPEAT (default 3), CASES (default "dense blobs")
+#   env SIZE (default 2048), REPEAT (default 3), CASES (default "dense blobs"), THREADS (default 0)
 set -euo pipefail
 out=${1:?usage: tools/bench_eval.sh OUTDIR [FIELDSEG_BINARY]}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,7 +31,7 @@ run() {
   shift
   for ((i = 0; i < repeat; i++)); do
     t0=$(date +%s.%N)
-    "$fs" -q evaluate "$@" --json > "$out/eval_$name.json"
+    "$fs" -q evaluate "$@" --threads "${THREADS:-0}" --json > "$out/eval_$name.json"
     t1=$(date +%s.%N)
     times+=("$(echo "$t1 - $t0" | bc)")
   done

@@ -57,6 +57,7 @@ struct EvalOptions {
   Crs metricCrs;                ///< empty = UTM of the truth centre
   bool boundaryMetrics = true;  ///< the costliest part; calibration may skip it
   bool areaMetrics = true;      ///< area (pixel) metrics; calibration may skip them
+  int threads = 0;  ///< worker threads (<= 0: all cores); every figure is the same for any count
 };
 
 struct FieldScore {

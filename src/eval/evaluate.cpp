@@ -10,6 +10,7 @@
 #include "fieldseg/error.hpp"
 #include "fieldseg/eval.hpp"
 #include "fieldseg/geometry_metrics.hpp"
+#include "parallel_for.hpp"
 #include "tile_grid.hpp"
 #include "tiled_metrics.hpp"
 
@@ -170,26 +171,28 @@ void checkInputs(const FieldSet& truth, const EvalOptions& opt) {
 // Every intersecting (truth, prediction) pair with its IoU; each truth field's best IoU, and the
 // field-IoU summary over the scored fields.
 std::vector<Pair> pairsAndFieldIou(const Layer& T, const Layer& P, const FieldSet& pred,
-                                   EvalResult& r) {
-  // --- all intersecting pairs, with their IoU -------------------------------------------------
-  std::vector<Pair> pairs;
+                                   EvalResult& r, int threads) {
+  // --- all intersecting pairs, with their IoU (truth fields on the threads, then in order) ---
   eval::BoxIndex predIndex(P.boxes);
-  for (std::size_t i = 0; i < T.shapes.size(); ++i) {
-    if (T.shapes[i].empty()) continue;
+  std::vector<std::vector<Pair>> perTruth(T.shapes.size());
+  eval::parallelFor(T.shapes.size(), threads, [&](std::size_t i) {
+    if (T.shapes[i].empty()) return;
     FieldScore& fs = r.perField[i];
     for (std::size_t j : predIndex.query(T.boxes[i])) {
       double inter = T.shapes[i].intersectionArea(P.shapes[j]);
       if (!(inter > 0)) continue;
       // Clamped: GEOS may return an intersection a few ulps larger than an identical input.
       double iou = std::min(1.0, inter / (T.areas[i] + P.areas[j] - inter));
-      pairs.push_back({iou, i, j});
+      perTruth[i].push_back({iou, i, j});
       if (iou > fs.iou) {
         fs.iou = iou;
         fs.bestPredIndex = static_cast<long long>(j);
         fs.bestPredId = pred.fields[j].id;
       }
     }
-  }
+  });
+  std::vector<Pair> pairs;
+  for (auto& v : perTruth) pairs.insert(pairs.end(), v.begin(), v.end());
 
   std::vector<double> ious;
   for (const auto& fs : r.perField) {
@@ -252,7 +255,7 @@ Matching matchObjects(const std::vector<Pair>& pairs, const Layer& T, const Laye
   if (region) {
     std::vector<char> unmatched(P.shapes.size(), 0);
     for (std::size_t j = 0; j < P.shapes.size(); ++j) unmatched[j] = !pUsed[j];
-    inRegionM2 = eval::areasInRegion(grid, P.shapes, unmatched, regionTiles);
+    inRegionM2 = eval::areasInRegion(grid, P.shapes, unmatched, regionTiles, opt.threads);
   }
   for (std::size_t j = 0; j < P.shapes.size(); ++j) {
     if (pUsed[j] || P.shapes[j].empty()) continue;
@@ -283,7 +286,8 @@ void objectQuality(const Matching& mt, const Layer& T, const Layer& P, const Eva
   std::vector<char> fpIfUnmatched(P.shapes.size(), 1);
   if (region) {
     std::vector<char> all(P.shapes.size(), 1);
-    const std::vector<double> inside = eval::areasInRegion(grid, P.shapes, all, regionTiles);
+    const std::vector<double> inside =
+        eval::areasInRegion(grid, P.shapes, all, regionTiles, opt.threads);
     for (std::size_t j = 0; j < P.shapes.size(); ++j)
       fpIfUnmatched[j] = inside[j] >= opt.partialFpMinFraction * P.areas[j];
   }
@@ -325,9 +329,9 @@ void objectQuality(const Matching& mt, const Layer& T, const Layer& P, const Eva
 
 // Extent scores from exact polygon areas inside the region.
 void areaMetrics(const Layer& T, const Layer& P, const eval::TileGrid& grid,
-                 const std::vector<Shape>& regionTiles, EvalResult& r) {
+                 const std::vector<Shape>& regionTiles, EvalResult& r, int threads) {
   r.areaComputed = true;
-  const eval::ExtentAreas areas = eval::extentAreas(grid, T.shapes, P.shapes, regionTiles);
+  const eval::ExtentAreas areas = eval::extentAreas(grid, T.shapes, P.shapes, regionTiles, threads);
   double tArea = areas.truthM2, pArea = areas.predM2;
   double tp = areas.overlapM2;
   r.areaTpM2 = tp;
@@ -368,8 +372,8 @@ void boundaryMetrics(const Layer& T, const Layer& P, const EvalOptions& opt,
   r.truthBoundaryM = btR.length();
   r.predBoundaryM = bpR.length();
   if (tol > 0) {
-    r.predBoundaryNearM = eval::nearLength(grid, bpR, tb, tol, kQuadSegs);
-    r.truthBoundaryNearM = eval::nearLength(grid, btR, pb, tol, kQuadSegs);
+    r.predBoundaryNearM = eval::nearLength(grid, bpR, tb, tol, kQuadSegs, opt.threads);
+    r.truthBoundaryNearM = eval::nearLength(grid, btR, pb, tol, kQuadSegs, opt.threads);
   } else {
     r.predBoundaryNearM = bpR.intersection(bt).length();
     r.truthBoundaryNearM = btR.intersection(bp).length();
@@ -441,10 +445,10 @@ EvalResult evaluateFields(const FieldSet& pred, const FieldSet& truth, const Eva
     fs.scored = !T.shapes[i].empty() && (!aoi || aoi->covers(T.shapes[i].pointOnSurface()));
   }
 
-  const std::vector<Pair> pairs = pairsAndFieldIou(T, P, pred, r);
+  const std::vector<Pair> pairs = pairsAndFieldIou(T, P, pred, r, opt.threads);
   const Matching mt = matchObjects(pairs, T, P, pred, opt, grid, region, regionTiles, r);
   objectQuality(mt, T, P, opt, grid, region, regionTiles, r);
-  if (opt.areaMetrics) areaMetrics(T, P, grid, regionTiles, r);
+  if (opt.areaMetrics) areaMetrics(T, P, grid, regionTiles, r, opt.threads);
   if (opt.boundaryMetrics) boundaryMetrics(T, P, opt, grid, region, r);
   return r;
 }

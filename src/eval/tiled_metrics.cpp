@@ -1,8 +1,14 @@
 #include "tiled_metrics.hpp"
 
 #include <algorithm>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
 #include <utility>
+
+#include "parallel_for.hpp"
 
 namespace fieldseg::eval {
 namespace {
@@ -48,30 +54,37 @@ std::vector<Shape> regionByTile(const TileGrid& grid, const std::optional<Shape>
 }
 
 ExtentAreas extentAreas(const TileGrid& grid, const std::vector<Shape>& truth,
-                        const std::vector<Shape>& pred, const std::vector<Shape>& regionTiles) {
-  ExtentAreas a;
+                        const std::vector<Shape>& pred, const std::vector<Shape>& regionTiles,
+                        int threads) {
   auto tPieces = cutIntoTiles(grid, truth, 0);
   auto pPieces = cutIntoTiles(grid, pred, 0);
-  for (std::size_t t = 0; t < grid.count(); ++t) {
-    if (tPieces[t].empty() && pPieces[t].empty()) continue;
-    if (!regionTiles.empty() && regionTiles[t].empty()) continue;
+  std::vector<ExtentAreas> perTile(grid.count());
+  parallelFor(grid.count(), threads, [&](std::size_t t) {
+    if (tPieces[t].empty() && pPieces[t].empty()) return;
+    if (!regionTiles.empty() && regionTiles[t].empty()) return;
     Shape ut = Shape::unionOf(shapesOf(tPieces[t]));
     Shape up = Shape::unionOf(shapesOf(pPieces[t]));
     if (!regionTiles.empty()) {
       ut = ut.intersection(regionTiles[t]);
       up = up.intersection(regionTiles[t]);
     }
-    const double tArea = ut.area(), pArea = up.area();
-    a.truthM2 += tArea;
-    a.predM2 += pArea;
-    if (!ut.empty() && !up.empty()) a.overlapM2 += overlapArea(ut, tArea, up, pArea);
+    ExtentAreas& a = perTile[t];
+    a.truthM2 = ut.area();
+    a.predM2 = up.area();
+    if (!ut.empty() && !up.empty()) a.overlapM2 = overlapArea(ut, a.truthM2, up, a.predM2);
+  });
+  ExtentAreas a;
+  for (const auto& p : perTile) {  // in tile order: the same sums for any thread count
+    a.truthM2 += p.truthM2;
+    a.predM2 += p.predM2;
+    a.overlapM2 += p.overlapM2;
   }
   return a;
 }
 
 std::vector<double> areasInRegion(const TileGrid& grid, const std::vector<Shape>& shapes,
                                   const std::vector<char>& which,
-                                  const std::vector<Shape>& regionTiles) {
+                                  const std::vector<Shape>& regionTiles, int threads) {
   std::vector<double> areas(shapes.size(), 0.0);
   std::vector<Shape> selected(shapes.size());
   for (std::size_t i = 0; i < shapes.size(); ++i) {
@@ -80,14 +93,17 @@ std::vector<double> areasInRegion(const TileGrid& grid, const std::vector<Shape>
   std::vector<char> wanted(grid.count(), 0);
   for (std::size_t t = 0; t < grid.count(); ++t) wanted[t] = !regionTiles[t].empty();
   auto pieces = cutIntoTiles(grid, selected, 0, wanted);
-  for (std::size_t t = 0; t < grid.count(); ++t) {
-    for (const auto& p : pieces[t]) areas[p.source] += p.shape.intersectionArea(regionTiles[t]);
-  }
+  std::vector<std::vector<double>> perPiece(grid.count());
+  parallelFor(grid.count(), threads, [&](std::size_t t) {
+    for (const auto& p : pieces[t]) perPiece[t].push_back(p.shape.intersectionArea(regionTiles[t]));
+  });
+  for (std::size_t t = 0; t < grid.count(); ++t)  // in tile order, as one thread adds them
+    for (std::size_t k = 0; k < pieces[t].size(); ++k) areas[pieces[t][k].source] += perPiece[t][k];
   return areas;
 }
 
 double nearLength(const TileGrid& grid, const Shape& lines, const std::vector<Shape>& linework,
-                  double toleranceM, int quadSegs) {
+                  double toleranceM, int quadSegs, int threads) {
   if (lines.empty() || linework.empty()) return 0.0;
   // One buffer per line of the linework: GEOS buffers one polygon's rings together, and a ring
   // set with hundreds of holes costs it far more than the buffers of the rings one by one (the
@@ -106,7 +122,9 @@ double nearLength(const TileGrid& grid, const Shape& lines, const std::vector<Sh
   for (std::size_t t = 0; t < wanted.size(); ++t) wanted[t] = wanted[t] && near[t];
   auto linePieces = cutIntoTiles(grid, lineParts, 0, wanted);
   auto ringPieces = cutIntoTiles(grid, rings, margin, wanted);
-  // Prepared buffers: GEOS indexes the edges of each once, on its first test.
+  // Prepared buffers: GEOS indexes the edges of each once, on its first test. A prepared geometry
+  // is not safe to test from two threads, so each thread keeps its own buffers of whole rings (a
+  // ring near several tiles is buffered once per thread that meets it).
   struct Buffer {
     PreparedShape prepared;
     WorldBox box;
@@ -115,12 +133,18 @@ double nearLength(const TileGrid& grid, const Shape& lines, const std::vector<Sh
     WorldBox box = b.bounds();
     return std::make_shared<const Buffer>(Buffer{PreparedShape(b), box});
   };
-  std::vector<std::shared_ptr<const Buffer>> wholeBuffers(rings.size());
-  std::vector<std::shared_ptr<const Buffer>> buffers, order;
-  double length = 0;
-  for (std::size_t t = 0; t < grid.count(); ++t) {
-    if (linePieces[t].empty() || ringPieces[t].empty()) continue;
-    buffers.clear();
+  using Cache = std::unordered_map<std::size_t, std::shared_ptr<const Buffer>>;
+  std::mutex cachesMutex;
+  std::map<std::thread::id, Cache> caches;
+  std::vector<double> perTile(grid.count(), 0.0);
+  parallelFor(grid.count(), threads, [&](std::size_t t) {
+    if (linePieces[t].empty() || ringPieces[t].empty()) return;
+    Cache* wholeBuffers = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(cachesMutex);
+      wholeBuffers = &caches[std::this_thread::get_id()];
+    }
+    std::vector<std::shared_ptr<const Buffer>> buffers, order;
     for (const auto& p : ringPieces[t]) {
       if (!p.whole) {
         for (const auto& part : p.shape.parts()) {
@@ -129,7 +153,7 @@ double nearLength(const TileGrid& grid, const Shape& lines, const std::vector<Sh
         }
         continue;
       }
-      auto& cached = wholeBuffers[p.source];
+      auto& cached = (*wholeBuffers)[p.source];
       if (!cached) cached = makeBuffer(p.shape.buffer(toleranceM, quadSegs));
       if (!cached->prepared.shape().empty()) buffers.push_back(cached);
     }
@@ -157,9 +181,11 @@ double nearLength(const TileGrid& grid, const Shape& lines, const std::vector<Sh
         if (rest.empty()) break;
         restBox = rest.bounds();
       }
-      length += piece.shape.length() - rest.length();
+      perTile[t] += piece.shape.length() - rest.length();
     }
-  }
+  });
+  double length = 0;
+  for (double l : perTile) length += l;  // in tile order
   return length;
 }
 

@@ -2,6 +2,8 @@
 // computed tile by tile on a TileGrid (tile_grid.hpp). Each is the sum over tiles of the same
 // overlay on the pieces in that tile, so it equals the whole-layer overlay up to rounding (the
 // pieces of one tile are disjoint from those of another, but for edges of zero area or length).
+// Tiles run on `threads` threads (parallel_for.hpp; <= 0: the hardware's) and their results are
+// summed in tile order, so every figure is the same for any thread count.
 // Internal to src/eval; functions are reentrant.
 #pragma once
 
@@ -26,17 +28,18 @@ struct ExtentAreas {
 /// Areas of the unions of two polygon layers and of their overlap inside R (`regionTiles` from
 /// regionByTile; empty = everywhere).
 ExtentAreas extentAreas(const TileGrid& grid, const std::vector<Shape>& truth,
-                        const std::vector<Shape>& pred, const std::vector<Shape>& regionTiles);
+                        const std::vector<Shape>& pred, const std::vector<Shape>& regionTiles,
+                        int threads = 1);
 
 /// area(shapes[i] n R) for every i with which[i] != 0 (0 elsewhere); `regionTiles` non-empty.
 std::vector<double> areasInRegion(const TileGrid& grid, const std::vector<Shape>& shapes,
                                   const std::vector<char>& which,
-                                  const std::vector<Shape>& regionTiles);
+                                  const std::vector<Shape>& regionTiles, int threads = 1);
 
 /// Length of `lines` inside the union of the buffers (distance `toleranceM` > 0, round, quadSegs
 /// segments per quarter circle) of the lines of `linework` (e.g. polygon boundaries: one buffer
 /// per ring). `lines` must not run along itself (e.g. a dissolved union of linework).
 double nearLength(const TileGrid& grid, const Shape& lines, const std::vector<Shape>& linework,
-                  double toleranceM, int quadSegs);
+                  double toleranceM, int quadSegs, int threads = 1);
 
 }  // namespace fieldseg::eval

@@ -346,6 +346,7 @@ void run(const CalibrateArgs& a) {
 
   EvalOptions eo;
   eo.partial = a.partial;
+  eo.threads = base.threads;
   long long calls = 0;
   DelineateFn fn = [&](std::size_t i, const Thresholds& t) {
     DelineateInput in;

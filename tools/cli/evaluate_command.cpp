@@ -24,6 +24,7 @@ struct EvaluateArgs {
   std::string pred, truth, aoi, perField, predLayer, truthLayer, crs, truthSplit;
   bool partial = false, json = false, jsonFields = false, overwrite = false, noBoundary = false;
   double matchIou = 0.5, boundaryTolM = 5.0, labelBufferM = 5.0, fpMinFraction = 0.5;
+  int threads = 0;
 };
 
 constexpr const char* kRules =
@@ -109,6 +110,7 @@ void run(const EvaluateArgs& a) {
   o.labelBufferM = a.labelBufferM;
   o.partialFpMinFraction = a.fpMinFraction;
   o.boundaryMetrics = !a.noBoundary;
+  o.threads = cappedThreads(a.threads, "evaluate");
   if (!a.crs.empty()) o.metricCrs = Crs::fromUserInput(a.crs);
   if (!a.aoi.empty()) o.aoi = readAoi(a.aoi, "evaluate");
   EvalResult r = evaluateFields(pred, truth, o);
@@ -168,6 +170,8 @@ const Registrar kRegistrar(
           ->check(CLI::Range(0.0, 1.0));
       sub.add_option("--crs", a->crs, "Metric CRS to compare in (default: UTM of the truth)");
       sub.add_flag("--no-boundary", a->noBoundary, "Skip the boundary scores (faster)");
+      sub.add_option("--threads", a->threads,
+                     "Worker threads (0 = all cores); the scores are the same for any count");
       sub.footer(kRules);
       sub.callback([a] { run(*a); });
     });

@@ -184,5 +184,34 @@ TEST(TiledMetrics, NearLengthsEqualWholeLayerOverlays) {
   }
 }
 
+// The tiles run on threads (parallel_for.hpp) and their results are combined in tile order: every
+// figure is bit for bit the one a single thread gives, for 2 and 3 threads.
+TEST(TiledMetrics, EveryFigureIsTheSameForAnyThreadCount) {
+  Scene s = scene();
+  eval::TileGrid g = gridOf(s, 60);
+  ASSERT_GT(g.count(), 20u);
+  const Shape ut = Shape::unionOf(s.t);
+  const std::optional<Shape> region =
+      ut.buffer(5, 8).intersection(Shape::fromPolygon(rect(kX + 50, kY - 10, kX + 330, kY + 250)));
+  const auto regionTiles = eval::regionByTile(g, region);
+  std::vector<char> which(s.p.size(), 1);
+  which[2] = 0;
+  auto tb = boundaries(s.t), pb = boundaries(s.p);
+  const Shape bp = Shape::unionOf(pb);
+  const auto a1 = eval::extentAreas(g, s.t, s.p, regionTiles, 1);
+  const auto in1 = eval::areasInRegion(g, s.p, which, regionTiles, 1);
+  const double near1 = eval::nearLength(g, bp, tb, 5.0, 8, 1);
+  EXPECT_GT(a1.overlapM2, 0);
+  EXPECT_GT(near1, 0);
+  for (int threads : {2, 3}) {
+    const auto a = eval::extentAreas(g, s.t, s.p, regionTiles, threads);
+    EXPECT_EQ(a.truthM2, a1.truthM2) << threads;
+    EXPECT_EQ(a.predM2, a1.predM2) << threads;
+    EXPECT_EQ(a.overlapM2, a1.overlapM2) << threads;
+    EXPECT_EQ(eval::areasInRegion(g, s.p, which, regionTiles, threads), in1) << threads;
+    EXPECT_EQ(eval::nearLength(g, bp, tb, 5.0, 8, threads), near1) << threads;
+  }
+}
+
 }  // namespace
 }  // namespace fieldseg

@@ -1,0 +1,19 @@
+// Internal to src/eval: a loop over independent indices on plain threads (TBB belongs to tiles/).
+// Callers keep their results per index and combine them in index order afterwards, so a sum comes
+// out bit for bit the same for any thread count.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+
+namespace fieldseg::eval {
+
+/// Calls work(i) for i in [0, n) on min(threads, n) threads (threads <= 0: the hardware's;
+/// 1: all on the calling thread), handing out indices one at a time (the work per index varies
+/// widely). Waits for all; then rethrows the exception of the lowest index that threw, if any.
+void parallelFor(std::size_t n, int threads, const std::function<void(std::size_t)>& work);
+
+/// The thread count `threads` asks for (<= 0: the hardware's).
+int evalThreads(int threads);
+
+}  // namespace fieldseg::eval
