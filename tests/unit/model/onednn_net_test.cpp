@@ -90,58 +90,48 @@ TEST(OneDnnNet, Fp32UsesWinogradWhereTheCpuHasIt) {
   EXPECT_FALSE(model::OneDnnNet(foldedWeightsOf(net, true)).usesWinograd(96, 96));
 }
 
-TEST(OneDnnNet, MatchesTheFoldedNetworkInBf16AndFromTwoThreads) {
+// Two tiles through one fused network from two threads at once (each thread has its own buffers
+// and scratchpad, the primitives are shared), against the reference in `dtype`.
+struct TwoThreadRun {
+  torch::Tensor refA, refB, gotA, gotB;
+};
+
+TwoThreadRun runFromTwoThreads(bool bf16, std::uint64_t seed) {
   const NetworkSpec spec{16, 4, {"blue", "green", "red", "nir"}};
-  ResUNet net = randomisedNet(spec, 41);
-  const model::FoldedResUNet folded(net, torch::kBFloat16);
-  const model::OneDnnNet fused(foldedWeightsOf(net, true));
+  ResUNet net = randomisedNet(spec, seed);
+  const model::FoldedResUNet folded(net, bf16 ? torch::kBFloat16 : torch::kFloat32);
+  const model::OneDnnNet fused(foldedWeightsOf(net, bf16));
   c10::InferenceMode guard;
-  torch::manual_seed(42);
+  torch::manual_seed(seed + 1);
   const torch::Tensor a = torch::rand({1, 4, 96, 160}) * 3 - 1;
   const torch::Tensor b = torch::rand({1, 4, 96, 160}) * 3 - 1;
-  const torch::Tensor refA = folded.predictProbabilities(a), refB = folded.predictProbabilities(b);
-  torch::Tensor gotA, gotB;
+  TwoThreadRun r{folded.predictProbabilities(a), folded.predictProbabilities(b), {}, {}};
   std::thread t1([&] {
     c10::InferenceMode g1;
-    for (int i = 0; i < 3; ++i) gotA = fusedProbabilities(fused, a);
+    for (int i = 0; i < 3; ++i) r.gotA = fusedProbabilities(fused, a);
   });
   std::thread t2([&] {
     c10::InferenceMode g2;
-    for (int i = 0; i < 3; ++i) gotB = fusedProbabilities(fused, b);
+    for (int i = 0; i < 3; ++i) r.gotB = fusedProbabilities(fused, b);
   });
   t1.join();
   t2.join();
-  // bf16 keeps 8 bits of mantissa: the two implementations round at different places.
-  EXPECT_LT(maxAbsDiff(refA, gotA), 0.03);
-  EXPECT_LT(maxAbsDiff(refB, gotB), 0.03);
-  EXPECT_LT((refA - gotA).abs().mean().item<double>(), 2e-3);
+  return r;
 }
 
-// fp32 (the blocked Winograd layout where the CPU has it) from two threads at once: each thread
-// has its own buffers and scratchpad, the primitives are shared.
+TEST(OneDnnNet, MatchesTheFoldedNetworkInBf16AndFromTwoThreads) {
+  const TwoThreadRun r = runFromTwoThreads(true, 41);
+  // bf16 keeps 8 bits of mantissa: the two implementations round at different places.
+  EXPECT_LT(maxAbsDiff(r.refA, r.gotA), 0.03);
+  EXPECT_LT(maxAbsDiff(r.refB, r.gotB), 0.03);
+  EXPECT_LT((r.refA - r.gotA).abs().mean().item<double>(), 2e-3);
+}
+
+// fp32: the blocked Winograd layout where the CPU has it.
 TEST(OneDnnNet, MatchesTheFoldedNetworkInFp32FromTwoThreads) {
-  const NetworkSpec spec{16, 4, {"blue", "green", "red", "nir"}};
-  ResUNet net = randomisedNet(spec, 43);
-  const model::FoldedResUNet folded(net, torch::kFloat32);
-  const model::OneDnnNet fused(foldedWeightsOf(net, false));
-  c10::InferenceMode guard;
-  torch::manual_seed(44);
-  const torch::Tensor a = torch::rand({1, 4, 96, 160}) * 3 - 1;
-  const torch::Tensor b = torch::rand({1, 4, 96, 160}) * 3 - 1;
-  const torch::Tensor refA = folded.predictProbabilities(a), refB = folded.predictProbabilities(b);
-  torch::Tensor gotA, gotB;
-  std::thread t1([&] {
-    c10::InferenceMode g1;
-    for (int i = 0; i < 3; ++i) gotA = fusedProbabilities(fused, a);
-  });
-  std::thread t2([&] {
-    c10::InferenceMode g2;
-    for (int i = 0; i < 3; ++i) gotB = fusedProbabilities(fused, b);
-  });
-  t1.join();
-  t2.join();
-  EXPECT_LT(maxAbsDiff(refA, gotA), 1e-4);
-  EXPECT_LT(maxAbsDiff(refB, gotB), 1e-4);
+  const TwoThreadRun r = runFromTwoThreads(false, 43);
+  EXPECT_LT(maxAbsDiff(r.refA, r.gotA), 1e-4);
+  EXPECT_LT(maxAbsDiff(r.refB, r.gotB), 1e-4);
 }
 
 TEST(OneDnnNet, ShippedModelGivesTheReferenceProbabilitiesInFp32) {
