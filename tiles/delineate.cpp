@@ -162,6 +162,7 @@ bool predictPass(const DelineateInput& in, const DelineateOptions& o, const Open
                          PixelWindow{predArea.x, predArea.y, predArea.width, predArea.height}, o,
                          writer);
     });
+    in.predictor->releaseWorkspace();  // the fields pass needs none of the network's memory
     writer.close();
     rep.predictTiles = ms.tiles;
     rep.networkTileX = ms.tileX;

@@ -42,6 +42,8 @@ class TtaPredictor : public Predictor {
   }
   std::vector<std::string> inputBands() const override { return inner_.inputBands(); }
   int maxConcurrency() const override { return inner_.maxConcurrency(); }
+  void releaseWorkspace() override { inner_.releaseWorkspace(); }
+  std::string kernels() const override { return inner_.kernels(); }
 
   std::vector<Raster<float>> predict(const std::vector<Raster<float>>& tiles) override {
     std::vector<Raster<float>> batch;

@@ -21,6 +21,13 @@ class Predictor {
   virtual std::vector<Raster<float>> predict(const std::vector<Raster<float>>& tiles) = 0;
   /// How many predict() calls may run at once (1 = serialise).
   virtual int maxConcurrency() const { return 1; }
+  /// Frees the working memory kept between predict() calls (the fused engine keeps each concurrent
+  /// call's activation arena, so the next tile does not page-fault it in again); the next
+  /// predict() allocates it again. Callers release it when their predictions are done.
+  virtual void releaseWorkspace() {}
+  /// What computed the last predictions (engine, precision, kernels) for run records; empty when
+  /// the predictor does not say.
+  virtual std::string kernels() const { return {}; }
 };
 
 }  // namespace fieldseg

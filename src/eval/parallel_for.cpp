@@ -14,20 +14,30 @@ int evalThreads(int threads) {
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
+std::size_t parallelSlots(std::size_t n, int threads) {
+  return std::max<std::size_t>(
+      1, std::min<std::size_t>(static_cast<std::size_t>(evalThreads(threads)), n));
+}
+
 void parallelFor(std::size_t n, int threads, const std::function<void(std::size_t)>& work) {
-  const std::size_t t = std::min<std::size_t>(static_cast<std::size_t>(evalThreads(threads)), n);
+  parallelForSlots(n, threads, [&](std::size_t i, std::size_t) { work(i); });
+}
+
+void parallelForSlots(std::size_t n, int threads,
+                      const std::function<void(std::size_t, std::size_t)>& work) {
+  const std::size_t t = parallelSlots(n, threads);
   if (t <= 1) {
-    for (std::size_t i = 0; i < n; ++i) work(i);
+    for (std::size_t i = 0; i < n; ++i) work(i, 0);
     return;
   }
   std::atomic<std::size_t> next{0};
   std::mutex m;
   std::size_t firstFailed = n;
   std::exception_ptr error;
-  auto run = [&] {
+  auto run = [&](std::size_t slot) {
     for (std::size_t i = next++; i < n; i = next++) {
       try {
-        work(i);
+        work(i, slot);
       } catch (...) {
         std::lock_guard<std::mutex> lock(m);
         if (i < firstFailed) {
@@ -38,8 +48,8 @@ void parallelFor(std::size_t n, int threads, const std::function<void(std::size_
     }
   };
   std::vector<std::thread> pool;
-  for (std::size_t k = 1; k < t; ++k) pool.emplace_back(run);
-  run();
+  for (std::size_t k = 1; k < t; ++k) pool.emplace_back(run, k);
+  run(0);
   for (auto& th : pool) th.join();
   if (error) std::rethrow_exception(error);
 }

@@ -13,6 +13,14 @@ namespace fieldseg::eval {
 /// widely). Waits for all; then rethrows the exception of the lowest index that threw, if any.
 void parallelFor(std::size_t n, int threads, const std::function<void(std::size_t)>& work);
 
+/// The same, work(i, slot) also told which worker runs it: slot in [0, parallelSlots(n, threads)),
+/// one worker at a time per slot, so per-worker state can be a plain vector indexed by slot.
+void parallelForSlots(std::size_t n, int threads,
+                      const std::function<void(std::size_t, std::size_t)>& work);
+
+/// How many workers parallelFor(n, threads, ...) runs: min(evalThreads(threads), n), at least 1.
+std::size_t parallelSlots(std::size_t n, int threads);
+
 /// The thread count `threads` asks for (<= 0: the hardware's).
 int evalThreads(int threads);
 

@@ -1,10 +1,7 @@
 #include "tiled_metrics.hpp"
 
 #include <algorithm>
-#include <map>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <unordered_map>
 #include <utility>
 
@@ -134,16 +131,11 @@ double nearLength(const TileGrid& grid, const Shape& lines, const std::vector<Sh
     return std::make_shared<const Buffer>(Buffer{PreparedShape(b), box});
   };
   using Cache = std::unordered_map<std::size_t, std::shared_ptr<const Buffer>>;
-  std::mutex cachesMutex;
-  std::map<std::thread::id, Cache> caches;
+  std::vector<Cache> caches(parallelSlots(grid.count(), threads));
   std::vector<double> perTile(grid.count(), 0.0);
-  parallelFor(grid.count(), threads, [&](std::size_t t) {
+  parallelForSlots(grid.count(), threads, [&](std::size_t t, std::size_t slot) {
     if (linePieces[t].empty() || ringPieces[t].empty()) return;
-    Cache* wholeBuffers = nullptr;
-    {
-      std::lock_guard<std::mutex> lock(cachesMutex);
-      wholeBuffers = &caches[std::this_thread::get_id()];
-    }
+    Cache* wholeBuffers = &caches[slot];
     std::vector<std::shared_ptr<const Buffer>> buffers, order;
     for (const auto& p : ringPieces[t]) {
       if (!p.whole) {

@@ -28,6 +28,8 @@ class FusedPredictor : public Predictor {
         bands_(std::move(bands)),
         concurrency_(std::max(1, concurrency)) {}
   int maxConcurrency() const override { return concurrency_; }
+  void releaseWorkspace() override { net_.releaseWorkspace(); }
+  std::string kernels() const override { return net_.kernels(); }
   std::vector<std::string> inputBands() const override { return bands_; }
 
   std::vector<Raster<float>> predict(const std::vector<Raster<float>>& tiles) override {

@@ -14,6 +14,7 @@
 // float32 NCHW input with no reorder, and the skip concatenation copy whole channel planes.
 #include "onednn_net.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdint>
@@ -21,8 +22,11 @@
 #include <cstring>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
+#include <unordered_map>
 
 #include "fieldseg/error.hpp"
+#include "onednn_plan.hpp"
+#include "pixel_shuffle.hpp"
 
 namespace fieldseg::model {
 
@@ -33,59 +37,17 @@ using dt = memory::data_type;
 namespace {
 
 constexpr size_t kMaxPlans = 8;
+// oneDNN sizes a Winograd convolution's scratchpad by its own schedule: at 512 px the 16 -> 16
+// convolutions want 82 MB each, at 640 px 7 MB. Above this a convolution runs direct instead, so
+// no tile size makes the arena (onednn_arena.cpp) balloon.
+constexpr size_t kMaxWinogradScratch = size_t{32} << 20;
 
 const dnnl::engine& cpuEngine() {
   static const dnnl::engine e(dnnl::engine::kind::cpu, 0);
   return e;
 }
 
-struct Buffer {
-  void* data = nullptr;
-  size_t bytes = 0;
-  Buffer() = default;
-  explicit Buffer(size_t n) : bytes(n) {
-    data = std::aligned_alloc(64, (n + 63) / 64 * 64);
-    if (!data) throw Error("model: out of memory for a " + std::to_string(n) + "-byte activation.");
-  }
-  Buffer(Buffer&& o) noexcept : data(o.data), bytes(o.bytes) { o.data = nullptr; }
-  Buffer& operator=(Buffer&& o) noexcept {
-    std::swap(data, o.data);
-    std::swap(bytes, o.bytes);
-    return *this;
-  }
-  ~Buffer() { std::free(data); }
-};
-
 }  // namespace
-
-struct OneDnnNet::Weights {
-  dt type = dt::f32;
-  size_t elem = 4;
-  FoldedWeights f;
-};
-
-// A convolution primitive with its reordered weights.
-struct Conv {
-  dnnl::convolution_forward prim;
-  memory weights, bias;
-  memory::desc src, dst;
-  size_t scratch = 0;
-};
-
-struct OneDnnNet::Plan {
-  std::uint64_t serial = 0;  // unique over the process: which buffers belong to it
-  int64_t h = 0, w = 0;
-  tag layout = tag::nhwc;           // of every activation but the input and the logits
-  bool winograd = false;            // some 3x3 convolution runs as Winograd
-  std::vector<int64_t> hs, ws, ch;  // per level: spatial size and the encoder's channel count
-  std::vector<Conv> enc1, enc2, encSkip, dec1, dec2, decSkip, up;
-  std::vector<dnnl::pooling_forward> pool;
-  std::vector<memory::desc> poolSrc, poolDst;
-  Conv head;
-  dnnl::reorder inReorder, outReorder;
-  memory::desc inF32, inAct, headOut, outF32;
-  size_t scratch = 0;
-};
 
 namespace {
 
@@ -100,7 +62,7 @@ struct SlowKernel {};
 // conv (k x k, stride 1, "same" padding) on activations in `layout`; `sum`: add what dst holds
 // first; `src`: the input's descriptor when it is not an activation (the first block's NCHW input).
 Conv makeConv(const ConvWeights& cw, int64_t h, int64_t w, dt type, tag layout, bool relu, bool sum,
-              bool* winograd = nullptr, const memory::desc* src = nullptr) {
+              int* winograd = nullptr, const memory::desc* src = nullptr) {
   const auto& eng = cpuEngine();
   Conv c;
   c.src = src ? *src : act(cw.in, h, w, type, layout);
@@ -125,16 +87,16 @@ Conv makeConv(const ConvWeights& cw, int64_t h, int64_t w, dt type, tag layout, 
   if (layout == tag::nChw16c && cw.k == 3 && cw.in % 16 == 0 && cw.out % 16 == 0 && !src) {
     try {
       pd = describe(dnnl::algorithm::convolution_winograd);
-      wino = true;
+      wino = pd.scratchpad_desc().get_size() <= kMaxWinogradScratch;
     } catch (const dnnl::error&) {  // not on this CPU: direct below
     }
   }
   if (!wino) pd = describe(dnnl::algorithm::convolution_direct);
   if (layout != tag::nhwc && std::string(pd.impl_info_str()).rfind("ref", 0) == 0)
     throw SlowKernel{};
-  if (winograd) *winograd = *winograd || wino;
+  if (winograd) *winograd += wino;
   c.prim = dnnl::convolution_forward(pd);
-  c.scratch = pd.scratchpad_desc().get_size();
+  c.scratch = pd.scratchpad_desc();
   // The weights hold values of the network's dtype already (folded_weights.hpp): the reorder from
   // float32 to bf16 is exact.
   const memory::desc wPlain({cw.out, cw.in, cw.k, cw.k}, dt::f32, tag::oihw);
@@ -146,6 +108,27 @@ Conv makeConv(const ConvWeights& cw, int64_t h, int64_t w, dt type, tag layout, 
   std::memcpy(c.bias.get_data_handle(), cw.bias.data(), sizeof(float) * cw.out);
   s.wait();
   return c;
+}
+
+// A convolution's input channels [0, c) and [c, in) as two convolutions whose outputs add up to
+// it; the bias goes with the first.
+std::pair<ConvWeights, ConvWeights> splitInput(const ConvWeights& cw, int64_t c) {
+  ConvWeights a, b;
+  a.out = b.out = cw.out;
+  a.k = b.k = cw.k;
+  a.in = c;
+  b.in = cw.in - c;
+  const auto kk = static_cast<size_t>(cw.k * cw.k), in = static_cast<size_t>(cw.in);
+  const auto cut = static_cast<size_t>(c) * kk;
+  for (size_t o = 0; o < static_cast<size_t>(cw.out); ++o) {
+    const auto row = cw.weight.begin() + static_cast<std::ptrdiff_t>(o * in * kk);
+    a.weight.insert(a.weight.end(), row, row + static_cast<std::ptrdiff_t>(cut));
+    b.weight.insert(b.weight.end(), row + static_cast<std::ptrdiff_t>(cut),
+                    row + static_cast<std::ptrdiff_t>(in * kk));
+  }
+  a.bias = cw.bias;
+  b.bias.assign(static_cast<size_t>(cw.out), 0.f);
+  return {a, b};
 }
 
 dnnl::reorder makeReorder(const memory::desc& from, const memory::desc& to) {
@@ -167,7 +150,22 @@ OneDnnNet::~OneDnnNet() = default;
 
 int64_t OneDnnNet::inputBands() const { return weights_->f.inputBands; }
 
-bool OneDnnNet::usesWinograd(int64_t h, int64_t w) const { return planFor(h, w)->winograd; }
+bool OneDnnNet::usesWinograd(int64_t h, int64_t w) const {
+  return planFor(h, w)->winogradConvs > 0;
+}
+
+std::string OneDnnNet::kernels() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!last_) return "";
+  const Plan& p = *last_;
+  std::string s = std::string("oneDNN ") + (weights_->f.bf16 ? "bf16" : "fp32") + " " +
+                  (p.layout == tag::nhwc ? "NHWC" : "nChw16c") + ", ";
+  if (p.winogradConvs == 0) return s + "direct convolutions";
+  return s + std::to_string(p.winogradConvs) + " of " + std::to_string(p.convs3x3) +
+         " 3x3 convolutions Winograd";
+}
+
+size_t OneDnnNet::workspaceBytes(int64_t h, int64_t w) const { return planFor(h, w)->arena; }
 
 bool OneDnnNet::available() {
   try {
@@ -185,6 +183,8 @@ std::shared_ptr<const OneDnnNet::Plan> OneDnnNet::planFor(int64_t h, int64_t w) 
   const FoldedWeights& F = weights_->f;
   bool blockable = !F.bf16 && fp32Layout_ != Fp32Layout::Nhwc && F.enc[0].hasSkip;
   for (const auto& e : F.enc) blockable = blockable && e.conv2.out % 16 == 0;
+  for (const auto& d : F.dec)
+    blockable = blockable && d.hasSkip;  // split decoder (onednn_plan.hpp)
   std::shared_ptr<Plan> p;
   if (blockable) {
     try {
@@ -210,6 +210,7 @@ std::shared_ptr<OneDnnNet::Plan> OneDnnNet::buildPlan(int64_t h, int64_t w, int 
   p->h = h;
   p->w = w;
   p->layout = L;
+  p->splitDecoder = L != tag::nhwc;
   for (int i = 0; i <= depth_; ++i) {
     p->hs.push_back(h >> i);
     p->ws.push_back(w >> i);
@@ -221,9 +222,8 @@ std::shared_ptr<OneDnnNet::Plan> OneDnnNet::buildPlan(int64_t h, int64_t w, int 
   p->inAct = L == tag::nhwc ? act(F.inputBands, h, w, W.type, L) : p->inF32;
   auto conv = [&](const ConvWeights& cw, int level, bool relu, bool sum,
                   const memory::desc* src = nullptr) {
-    Conv c = makeConv(cw, p->hs[level], p->ws[level], W.type, L, relu, sum, &p->winograd, src);
-    p->scratch = std::max(p->scratch, c.scratch);
-    return c;
+    p->convs3x3 += cw.k == 3;
+    return makeConv(cw, p->hs[level], p->ws[level], W.type, L, relu, sum, &p->winogradConvs, src);
   };
   for (int i = 0; i <= depth_; ++i) {
     const memory::desc* in0 = i == 0 && L != tag::nhwc ? &p->inAct : nullptr;
@@ -244,84 +244,33 @@ std::shared_ptr<OneDnnNet::Plan> OneDnnNet::buildPlan(int64_t h, int64_t w, int 
       p->pool.emplace_back(pd);
       p->poolSrc.push_back(src);
       p->poolDst.push_back(dst);
-      p->scratch = std::max(p->scratch, pd.scratchpad_desc().get_size());
+      p->poolScratch.push_back(pd.scratchpad_desc());
     }
   }
   for (int i = 0; i < depth_; ++i) {
     p->up.push_back(conv(F.up[i], i + 1, false, false));
-    p->dec1.push_back(conv(F.dec[i].conv1, i, true, false));
-    p->decSkip.push_back(F.dec[i].hasSkip ? conv(F.dec[i].skip, i, false, false) : Conv{});
-    p->dec2.push_back(conv(F.dec[i].conv2, i, true, true));
+    const BlockWeights& D = F.dec[i];
+    if (p->splitDecoder) {  // T = relu(conv1_U(U) + conv1_E(E)), D = skip_U(U) + skip_E(E)
+      const auto [c1u, c1e] = splitInput(D.conv1, p->ch[i]);
+      const auto [sku, ske] = splitInput(D.skip, p->ch[i]);
+      p->dec1.push_back(conv(c1u, i, false, false));
+      p->dec1b.push_back(conv(c1e, i, true, true));
+      p->decSkip.push_back(conv(sku, i, false, false));
+      p->decSkipB.push_back(conv(ske, i, false, true));
+    } else {
+      p->dec1.push_back(conv(D.conv1, i, true, false));
+      p->decSkip.push_back(D.hasSkip ? conv(D.skip, i, false, false) : Conv{});
+    }
+    p->dec2.push_back(conv(D.conv2, i, true, true));
   }
   p->head = conv(F.head, 0, false, false);
   if (L == tag::nhwc) p->inReorder = makeReorder(p->inF32, p->inAct);
   p->headOut = p->head.dst;  // blocked: 3 channels padded to 16
   p->outF32 = memory::desc({1, F.head.out, h, w}, dt::f32, tag::nchw);
   p->outReorder = makeReorder(p->headOut, p->outF32);
+  layOut(*p);
   return p;
 }
-
-namespace {
-
-// The activation buffers of one plan for one thread, kept between tiles (no page faults). Only
-// the encoder outputs live across levels (the decoder's skips); every other buffer is shared by
-// the levels, sized for the largest, since each is dead before the next level writes it: `pooled`
-// is read by its level's block only, `cat` by its decoder block only, `dec` is consumed by the
-// next up-convolution before that level's block writes it again, and `ts` serves as the blocks'
-// middle activation, as the up-convolution's output (read by shuffleConcat before the block
-// runs) and as the head's logits. At 640 px in fp32 that is about 170 MB a thread instead of 275,
-// plus oneDNN's scratchpad (about 50 MB for the blocked layout's Winograd convolutions).
-struct Buffers {
-  std::uint64_t plan = 0;  // Plan::serial
-  std::vector<Buffer> enc;
-  Buffer pooled, dec, cat, ts, in, scratch;
-};
-
-Buffers& threadBuffers() {
-  thread_local Buffers b;
-  return b;
-}
-
-// U[2h + a, 2w + b, 0 .. c) = S[h, w, (2a + b) c .. +c); U[., ., c .. 2c) = E[., ., 0 .. c).
-void shuffleConcat(const char* s, const char* e, char* u, int64_t h, int64_t w, int64_t c,
-                   size_t elem) {
-  const size_t run = static_cast<size_t>(c) * elem;
-  const int64_t w2 = 2 * w;
-  for (int64_t y = 0; y < h; ++y)
-    for (int64_t x = 0; x < w; ++x) {
-      const char* sp = s + static_cast<size_t>(y * w + x) * 4 * run;
-      for (int a = 0; a < 2; ++a)
-        for (int b = 0; b < 2; ++b) {
-          const size_t pix = static_cast<size_t>((2 * y + a) * w2 + 2 * x + b);
-          std::memcpy(u + pix * 2 * run, sp + (2 * a + b) * run, run);
-          std::memcpy(u + pix * 2 * run + run, e + pix * run, run);
-        }
-    }
-}
-
-// The same in nChw16c (c a multiple of 16): plane k of a buffer holds channels 16k .. 16k + 15 of
-// every pixel, 16 values per pixel. U's planes 0 .. c/16 take S's vectors, its planes c/16 .. 2c/16
-// are E as it is.
-void shuffleConcatBlocked(const char* s, const char* e, char* u, int64_t h, int64_t w, int64_t c,
-                          size_t elem) {
-  const size_t vec = 16 * elem;
-  const int64_t blocks = c / 16, w2 = 2 * w;
-  const size_t inPlane = static_cast<size_t>(h * w) * vec, outPlane = 4 * inPlane;
-  for (int64_t k = 0; k < blocks; ++k)
-    for (int a = 0; a < 2; ++a)
-      for (int b = 0; b < 2; ++b) {
-        const char* sp = s + static_cast<size_t>((2 * a + b) * blocks + k) * inPlane;
-        char* up = u + static_cast<size_t>(k) * outPlane;
-        for (int64_t y = 0; y < h; ++y)
-          for (int64_t x = 0; x < w; ++x)
-            std::memcpy(up + static_cast<size_t>((2 * y + a) * w2 + 2 * x + b) * vec,
-                        sp + static_cast<size_t>(y * w + x) * vec, vec);
-      }
-  std::memcpy(u + static_cast<size_t>(blocks) * outPlane, e,
-              static_cast<size_t>(blocks) * outPlane);
-}
-
-}  // namespace
 
 std::vector<float> OneDnnNet::forward(const float* x, int64_t h, int64_t w) const {
   try {
@@ -339,85 +288,86 @@ std::vector<float> OneDnnNet::run(const float* x, int64_t h, int64_t w) const {
     throw DataError("model: OneDnnNet needs one [" + std::to_string(weights_->f.inputBands) +
                     ",H,W] tile with H, W multiples of " + std::to_string(1 << depth_) + ".");
   const auto plan = planFor(h, w);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    last_ = plan;
+  }
   const Plan& p = *plan;
   const Weights& W = *weights_;
   const FoldedWeights& F = W.f;
   const auto& eng = cpuEngine();
-  Buffers& B = threadBuffers();
-  auto bytes = [&](int64_t c, int level) {
-    return static_cast<size_t>(c * p.hs[level] * p.ws[level]) * W.elem;
-  };
-  if (B.plan != p.serial) {
-    B = Buffers();
-    B.plan = p.serial;
-    size_t tsMax = 64, pooledMax = 64, decMax = 64, catMax = 64;
-    for (int i = 0; i <= depth_; ++i) {
-      B.enc.emplace_back(bytes(p.ch[i], i));
-      if (i > 0) pooledMax = std::max(pooledMax, bytes(p.ch[i - 1], i));
-      tsMax = std::max(tsMax, bytes(p.ch[i], i));
+  struct GiveBack {  // the workspace goes back to the pool however run() ends
+    const OneDnnNet* net;
+    std::unique_ptr<Workspace> ws;
+    ~GiveBack() {
+      std::lock_guard<std::mutex> lock(net->poolMutex_);
+      net->idle_.push_back(std::move(ws));
     }
-    for (int i = 0; i < depth_; ++i) {
-      decMax = std::max(decMax, bytes(p.ch[i], i));
-      catMax = std::max(catMax, bytes(2 * p.ch[i], i));
-      tsMax = std::max(tsMax, bytes(4 * p.ch[i], i + 1));
-    }
-    B.pooled = Buffer(pooledMax);
-    B.dec = Buffer(decMax);
-    B.cat = Buffer(catMax);
-    B.ts = Buffer(std::max(tsMax, p.headOut.get_size()));
-    B.in = Buffer(p.inReorder ? p.inAct.get_size() : 64);
-    B.scratch = Buffer(std::max<size_t>(p.scratch, 64));
-  }
+  } held{this, takeWorkspace(p)};
+  char* arena = static_cast<char*>(held.ws->arena.data);
+  auto at = [&](size_t off) -> void* { return arena + off; };
   dnnl::stream s(eng);
-  memory scratch(memory::desc({static_cast<int64_t>(B.scratch.bytes)}, dt::u8, tag::a), eng,
-                 B.scratch.data);
   auto mem = [&](const memory::desc& d, void* data) { return memory(d, eng, data); };
   auto run = [&](const Conv& c, void* src, void* dst) {
-    c.prim.execute(s, {{DNNL_ARG_SRC, mem(c.src, src)},
-                       {DNNL_ARG_WEIGHTS, c.weights},
-                       {DNNL_ARG_BIAS, c.bias},
-                       {DNNL_ARG_DST, mem(c.dst, dst)},
-                       {DNNL_ARG_SCRATCHPAD, scratch}});
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, mem(c.src, src)},
+                                         {DNNL_ARG_WEIGHTS, c.weights},
+                                         {DNNL_ARG_BIAS, c.bias},
+                                         {DNNL_ARG_DST, mem(c.dst, dst)}};
+    if (c.scratch.get_size()) args.emplace(DNNL_ARG_SCRATCHPAD, mem(c.scratch, at(c.scratchOff)));
+    c.prim.execute(s, args);
   };
-  // Block: dst = relu(conv2(relu(conv1(src))) + skip(src)).
-  auto block = [&](const Conv& c1, const Conv& c2, const Conv& sk, bool hasSkip, void* src,
-                   void* dst, size_t srcBytes) {
-    run(c1, src, B.ts.data);
+  // Block: dst = relu(conv2(relu(conv1(src))) + skip(src)); t: conv1's output.
+  auto block = [&](const Conv& c1, const Conv& c2, const Conv& sk, bool hasSkip, void* src, void* t,
+                   void* dst) {
+    run(c1, src, t);
     if (hasSkip)
       run(sk, src, dst);
     else
-      std::memcpy(dst, src, srcBytes);
-    run(c2, B.ts.data, dst);
+      std::memcpy(dst, src, c1.src.get_size());
+    run(c2, t, dst);
   };
   void* in = const_cast<float*>(x);  // blocked layout: the first block reads the NCHW input
   if (p.inReorder) {
     p.inReorder.execute(
-        s, {{DNNL_ARG_FROM, mem(p.inF32, in)}, {DNNL_ARG_TO, mem(p.inAct, B.in.data)}});
-    in = B.in.data;
+        s, {{DNNL_ARG_FROM, mem(p.inF32, in)}, {DNNL_ARG_TO, mem(p.inAct, at(p.inOff))}});
+    in = at(p.inOff);
   }
-  block(p.enc1[0], p.enc2[0], p.encSkip[0], F.enc[0].hasSkip, in, B.enc[0].data, B.in.bytes);
+  block(p.enc1[0], p.enc2[0], p.encSkip[0], F.enc[0].hasSkip, in, at(p.tEnc[0]), at(p.e[0]));
   for (int i = 1; i <= depth_; ++i) {
-    p.pool[i - 1].execute(s, {{DNNL_ARG_SRC, mem(p.poolSrc[i - 1], B.enc[i - 1].data)},
-                              {DNNL_ARG_DST, mem(p.poolDst[i - 1], B.pooled.data)},
-                              {DNNL_ARG_SCRATCHPAD, scratch}});
-    block(p.enc1[i], p.enc2[i], p.encSkip[i], F.enc[i].hasSkip, B.pooled.data, B.enc[i].data,
-          bytes(p.ch[i - 1], i));
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, mem(p.poolSrc[i - 1], at(p.e[i - 1]))},
+        {DNNL_ARG_DST, mem(p.poolDst[i - 1], at(p.pooled[i - 1]))}};
+    if (p.poolScratch[i - 1].get_size())
+      args.emplace(DNNL_ARG_SCRATCHPAD, mem(p.poolScratch[i - 1], at(p.poolScratchOff[i - 1])));
+    p.pool[i - 1].execute(s, args);
+    block(p.enc1[i], p.enc2[i], p.encSkip[i], F.enc[i].hasSkip, at(p.pooled[i - 1]), at(p.tEnc[i]),
+          at(p.e[i]));
   }
-  void* y = B.enc[depth_].data;
+  void* y = at(p.e[depth_]);
   for (int i = depth_ - 1; i >= 0; --i) {
-    run(p.up[i], y, B.ts.data);
+    run(p.up[i], y, at(p.s[i]));
     s.wait();
-    (p.layout == tag::nhwc ? shuffleConcat : shuffleConcatBlocked)(
-        static_cast<const char*>(B.ts.data), static_cast<const char*>(B.enc[i].data),
-        static_cast<char*>(B.cat.data), p.hs[i + 1], p.ws[i + 1], p.ch[i], W.elem);
-    block(p.dec1[i], p.dec2[i], p.decSkip[i], F.dec[i].hasSkip, B.cat.data, B.dec.data,
-          bytes(2 * p.ch[i], i));
-    y = B.dec.data;
+    const auto* sp = static_cast<const char*>(at(p.s[i]));
+    auto* cat = static_cast<char*>(at(p.cat[i]));
+    void *e = at(p.e[i]), *t = at(p.tDec[i]), *d = at(p.d[i]);
+    if (p.splitDecoder) {  // cat holds U only; E stays where the encoder wrote it
+      shuffleBlocked(sp, cat, p.hs[i + 1], p.ws[i + 1], p.ch[i], W.elem);
+      run(p.dec1[i], cat, t);
+      run(p.dec1b[i], e, t);
+      run(p.decSkip[i], cat, d);
+      run(p.decSkipB[i], e, d);
+      run(p.dec2[i], t, d);
+    } else {
+      shuffleConcatNhwc(sp, static_cast<const char*>(e), cat, p.hs[i + 1], p.ws[i + 1], p.ch[i],
+                        W.elem);
+      block(p.dec1[i], p.dec2[i], p.decSkip[i], F.dec[i].hasSkip, cat, t, d);
+    }
+    y = at(p.d[i]);
   }
-  run(p.head, y, B.ts.data);  // the logits (blocked: 3 channels padded to 16) reuse `ts`
+  run(p.head, y, at(p.logitsOff));  // blocked: 3 channels padded to 16
   std::vector<float> out(static_cast<size_t>(F.head.out * h * w));
-  p.outReorder.execute(
-      s, {{DNNL_ARG_FROM, mem(p.headOut, B.ts.data)}, {DNNL_ARG_TO, mem(p.outF32, out.data())}});
+  p.outReorder.execute(s, {{DNNL_ARG_FROM, mem(p.headOut, at(p.logitsOff))},
+                           {DNNL_ARG_TO, mem(p.outF32, out.data())}});
   s.wait();
   return out;
 }

@@ -37,6 +37,7 @@ struct ModelInfo {
   std::string name, version;
   std::string precision;  ///< the network's resolved precision (fp32 / bf16); empty without one
   std::string cpuBf16;    ///< with bf16: the CPU's bf16 instructions (cpuNativeBf16())
+  std::string kernels;    ///< what ran the network (Predictor::kernels()), after the run
   std::string gsdNote;    ///< why the imagery was (or was not) resampled, for the log and run.json
   nlohmann::json card;
   std::optional<std::pair<double, double>> gsdRange;  ///< the card's gsd_range_m

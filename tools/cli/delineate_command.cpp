@@ -292,6 +292,7 @@ void run(const DelineateArgs& a) {
   wo.threads = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
   writer = std::make_unique<FieldWriter>(a.out, fieldsCrs, delineateFieldSchema(), wo);
   DelineateResult res = delineate(in, o);
+  if (in.predictor) model.kernels = in.predictor->kernels();
   if (bar) bar->finish();
   const auto& rep = res.report;
   const auto tw = Clock::now();

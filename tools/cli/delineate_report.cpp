@@ -32,6 +32,7 @@ void writeRunRecord(const DelineateArgs& a, const DelineateOptions& o, const Mod
                  {"tta", a.tta},
                  {"precision", model.precision.empty() ? json() : json(model.precision)},
                  {"cpu_bf16", model.cpuBf16.empty() ? json() : json(model.cpuBf16)},
+                 {"network_kernels", model.kernels.empty() ? json() : json(model.kernels)},
                  {"simplify_m", o.simplifyM},
                  {"crs", a.crs},
                  {"datetime", a.datetime.empty() ? json() : json(o.datetime)},

@@ -2,7 +2,7 @@
 // folded_weights.cpp) against its reference, FoldedResUNet (src/model/torch): the
 // same probabilities within 1e-4 in fp32 (the [throughput] bar; both fp32 layouts) and within bf16
 // rounding in bf16, for networks with and without skip projections, sizes that need padding, and
-// two threads at once (each thread has its own buffers).
+// two threads at once (each call takes its own arena), and arenas reused or released between tiles.
 #include "onednn_net.hpp"
 
 #include <gtest/gtest.h>
@@ -75,8 +75,9 @@ TEST(OneDnnNet, MatchesTheFoldedNetworkInFp32) {
         const torch::Tensor xp = model::padToMultiple(x, 1 << spec.depth);
         EXPECT_LT(maxAbsDiff(folded.forward(xp), fusedLogits(fused, xp)), 1e-3) << what;
       }
-      if (layout == model::Fp32Layout::Nhwc || spec.width % 16)
+      if (layout == model::Fp32Layout::Nhwc || spec.width % 16) {
         EXPECT_FALSE(fused.usesWinograd(64, 128));
+      }
     }
   }
 }
@@ -90,8 +91,8 @@ TEST(OneDnnNet, Fp32UsesWinogradWhereTheCpuHasIt) {
   EXPECT_FALSE(model::OneDnnNet(foldedWeightsOf(net, true)).usesWinograd(96, 96));
 }
 
-// Two tiles through one fused network from two threads at once (each thread has its own buffers
-// and scratchpad, the primitives are shared), against the reference in `dtype`.
+// Two tiles through one fused network from two threads at once (each call has its own arena of
+// activations and scratchpads, the primitives are shared), against the reference in `dtype`.
 struct TwoThreadRun {
   torch::Tensor refA, refB, gotA, gotB;
 };
@@ -125,6 +126,25 @@ TEST(OneDnnNet, MatchesTheFoldedNetworkInBf16AndFromTwoThreads) {
   EXPECT_LT(maxAbsDiff(r.refA, r.gotA), 0.03);
   EXPECT_LT(maxAbsDiff(r.refB, r.gotB), 0.03);
   EXPECT_LT((r.refA - r.gotA).abs().mean().item<double>(), 2e-3);
+}
+
+// The pool of arenas: a larger tile's arena reused by a smaller one, arenas freed between tiles;
+// every output the same bytes as the first run of that tile.
+TEST(OneDnnNet, ReusedOrReleasedArenasGiveTheSameBytes) {
+  ResUNet net = randomisedNet(NetworkSpec{16, 4, {"blue", "green", "red", "nir"}}, 45);
+  for (const bool bf16 : {false, true}) {
+    const model::OneDnnNet fused(foldedWeightsOf(net, bf16));
+    c10::InferenceMode guard;
+    torch::manual_seed(46);
+    const torch::Tensor big = torch::rand({1, 4, 128, 160}) * 3 - 1;
+    const torch::Tensor small = torch::rand({1, 4, 64, 48}) * 3 - 1;
+    const torch::Tensor big0 = fusedProbabilities(fused, big);
+    const torch::Tensor small0 = fusedProbabilities(fused, small);  // in the big tile's arena
+    EXPECT_GE(fused.workspaceBytes(128, 160), fused.workspaceBytes(64, 48));
+    fused.releaseWorkspace();
+    EXPECT_TRUE(torch::equal(fusedProbabilities(fused, small), small0)) << "bf16 " << bf16;
+    EXPECT_TRUE(torch::equal(fusedProbabilities(fused, big), big0)) << "bf16 " << bf16;
+  }
 }
 
 // fp32: the blocked Winograd layout where the CPU has it.
