@@ -38,6 +38,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fieldseg/fields.hpp"
@@ -107,6 +108,10 @@ struct EvalResult {
   double boundaryPrecision = 0, boundaryRecall = 0, boundaryF1 = 0;
 
   std::vector<FieldScore> perField;  ///< one per truth polygon, in input order
+
+  /// Wall seconds of each stage in order (prepare, field IoU, matching + object scores, extent
+  /// areas, boundaries), for `evaluate -v`; not in the JSON, which is the same for every run.
+  std::vector<std::pair<std::string, double>> stageSeconds;
 };
 
 /// Evaluates `pred` against `truth` (any CRSs). Throws DataError when the truth has no usable

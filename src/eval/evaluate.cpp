@@ -1,6 +1,7 @@
 // evaluateFields: field IoU, object P/R/F1, area (pixel) and boundary metrics of predicted field
 // polygons against truth polygons (definitions in include/fieldseg/eval.hpp).
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -406,6 +407,12 @@ EvalResult evaluateFields(const FieldSet& pred, const FieldSet& truth, const Eva
   r.predFields = static_cast<int>(pred.fields.size());
   r.boundaryToleranceM = opt.boundaryToleranceM;
 
+  auto lapStart = std::chrono::steady_clock::now();
+  auto lap = [&](const char* stage) {
+    const auto now = std::chrono::steady_clock::now();
+    r.stageSeconds.emplace_back(stage, std::chrono::duration<double>(now - lapStart).count());
+    lapStart = now;
+  };
   std::vector<Polygon> truthPolys = toMetric(truth, metric, "the truth");
   std::vector<Polygon> predPolys =
       pred.fields.empty() ? std::vector<Polygon>{} : toMetric(pred, metric, "the prediction");
@@ -445,11 +452,16 @@ EvalResult evaluateFields(const FieldSet& pred, const FieldSet& truth, const Eva
     fs.scored = !T.shapes[i].empty() && (!aoi || aoi->covers(T.shapes[i].pointOnSurface()));
   }
 
+  lap("prepare");
   const std::vector<Pair> pairs = pairsAndFieldIou(T, P, pred, r, opt.threads);
+  lap("field IoU");
   const Matching mt = matchObjects(pairs, T, P, pred, opt, grid, region, regionTiles, r);
   objectQuality(mt, T, P, opt, grid, region, regionTiles, r);
+  lap("objects");
   if (opt.areaMetrics) areaMetrics(T, P, grid, regionTiles, r, opt.threads);
+  lap("extent areas");
   if (opt.boundaryMetrics) boundaryMetrics(T, P, opt, grid, region, r);
+  lap("boundaries");
   return r;
 }
 

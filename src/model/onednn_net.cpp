@@ -6,12 +6,15 @@
 //   block    T = relu(conv1(X)); Y = skip(X) (or X); Y = relu(conv2(T) + Y) as one primitive
 //            (sum and ReLU post-ops)
 //   head     L = conv1x1(D_0), reordered to float32 NCHW.
+// In the blocked layout the decoder block's conv1 and skip read U_i and E_i as two convolutions
+// each (the E half adds onto the U half's output), so [U_i, E_i] is never built. Every buffer and
+// scratchpad of a tile lives in one arena (onednn_arena.cpp).
 // Layouts: bf16 (and fp32 networks whose channel counts are not multiples of 16, or CPUs without
 // oneDNN's AVX-512 Winograd) keep activations NHWC and run direct convolutions. fp32 otherwise
 // uses oneDNN's blocked layout nChw16c (16 channels per 64-byte vector), which lets every 3x3
 // convolution run as Winograd F(4x4, 3x3) (about 1.2-2.4x faster per convolution than direct on
 // AVX-512, max abs difference about 1e-5 on unit-scale activations), the first block read the
-// float32 NCHW input with no reorder, and the skip concatenation copy whole channel planes.
+// float32 NCHW input with no reorder, and the up-sampling copy 16-channel vectors.
 #include "onednn_net.hpp"
 
 #include <algorithm>

@@ -2,9 +2,11 @@
 // [--json]`: field IoU, object P/R/F1, extent and boundary scores of predicted field polygons
 // against reference polygons (definitions in include/fieldseg/eval.hpp and ../shared/DOMAIN.md
 // section 2).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 
 #include "aoi.hpp"
 #include "command.hpp"
@@ -113,6 +115,7 @@ void run(const EvaluateArgs& a) {
   o.threads = cappedThreads(a.threads, "evaluate");
   if (!a.crs.empty()) o.metricCrs = Crs::fromUserInput(a.crs);
   if (!a.aoi.empty()) o.aoi = readAoi(a.aoi, "evaluate");
+  const double readS = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EvalResult r = evaluateFields(pred, truth, o);
   if (!a.perField.empty()) {
     VectorWriteOptions w;
@@ -128,6 +131,16 @@ void run(const EvaluateArgs& a) {
   std::snprintf(buf, sizeof buf, "evaluate: %d truth / %d predicted fields in %.2f s",
                 r.truthFields, r.predFields, s);
   logLine(buf);
+  auto seconds = [](double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.2f s", v);
+    return std::string(b);
+  };
+  std::string stages = "evaluate: stages: read " + seconds(readS);
+  for (const auto& [stage, sec] : r.stageSeconds) stages += "; " + stage + " " + seconds(sec);
+  const unsigned threads = o.threads > 0 ? static_cast<unsigned>(o.threads)
+                                         : std::max(1u, std::thread::hardware_concurrency());
+  logLine(stages + " (" + std::to_string(threads) + " threads)", true);
 }
 
 const Registrar kRegistrar(
