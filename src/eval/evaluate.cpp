@@ -171,27 +171,39 @@ void checkInputs(const FieldSet& truth, const EvalOptions& opt) {
 
 // Every intersecting (truth, prediction) pair with its IoU; each truth field's best IoU, and the
 // field-IoU summary over the scored fields.
+// opt.progress for `stage` as a parallelFor progress; pass `part` of `parts` of one stage.
+eval::ProgressFn stageProgress(const EvalOptions& opt, const char* stage, std::size_t part = 0,
+                               std::size_t parts = 1) {
+  if (!opt.progress) return {};
+  return [&opt, stage, part, parts](std::size_t done, std::size_t n) {
+    opt.progress(stage, static_cast<long long>(part * n + done), static_cast<long long>(parts * n));
+  };
+}
+
 std::vector<Pair> pairsAndFieldIou(const Layer& T, const Layer& P, const FieldSet& pred,
-                                   EvalResult& r, int threads) {
+                                   EvalResult& r, int threads, const eval::ProgressFn& progress) {
   // --- all intersecting pairs, with their IoU (truth fields on the threads, then in order) ---
   eval::BoxIndex predIndex(P.boxes);
   std::vector<std::vector<Pair>> perTruth(T.shapes.size());
-  eval::parallelFor(T.shapes.size(), threads, [&](std::size_t i) {
-    if (T.shapes[i].empty()) return;
-    FieldScore& fs = r.perField[i];
-    for (std::size_t j : predIndex.query(T.boxes[i])) {
-      double inter = T.shapes[i].intersectionArea(P.shapes[j]);
-      if (!(inter > 0)) continue;
-      // Clamped: GEOS may return an intersection a few ulps larger than an identical input.
-      double iou = std::min(1.0, inter / (T.areas[i] + P.areas[j] - inter));
-      perTruth[i].push_back({iou, i, j});
-      if (iou > fs.iou) {
-        fs.iou = iou;
-        fs.bestPredIndex = static_cast<long long>(j);
-        fs.bestPredId = pred.fields[j].id;
-      }
-    }
-  });
+  eval::parallelFor(
+      T.shapes.size(), threads,
+      [&](std::size_t i) {
+        if (T.shapes[i].empty()) return;
+        FieldScore& fs = r.perField[i];
+        for (std::size_t j : predIndex.query(T.boxes[i])) {
+          double inter = T.shapes[i].intersectionArea(P.shapes[j]);
+          if (!(inter > 0)) continue;
+          // Clamped: GEOS may return an intersection a few ulps larger than an identical input.
+          double iou = std::min(1.0, inter / (T.areas[i] + P.areas[j] - inter));
+          perTruth[i].push_back({iou, i, j});
+          if (iou > fs.iou) {
+            fs.iou = iou;
+            fs.bestPredIndex = static_cast<long long>(j);
+            fs.bestPredId = pred.fields[j].id;
+          }
+        }
+      },
+      progress);
   std::vector<Pair> pairs;
   for (auto& v : perTruth) pairs.insert(pairs.end(), v.begin(), v.end());
 
@@ -330,9 +342,10 @@ void objectQuality(const Matching& mt, const Layer& T, const Layer& P, const Eva
 
 // Extent scores from exact polygon areas inside the region.
 void areaMetrics(const Layer& T, const Layer& P, const eval::TileGrid& grid,
-                 const std::vector<Shape>& regionTiles, EvalResult& r, int threads) {
+                 const std::vector<Shape>& regionTiles, EvalResult& r, const EvalOptions& opt) {
   r.areaComputed = true;
-  const eval::ExtentAreas areas = eval::extentAreas(grid, T.shapes, P.shapes, regionTiles, threads);
+  const eval::ExtentAreas areas = eval::extentAreas(
+      grid, T.shapes, P.shapes, regionTiles, opt.threads, stageProgress(opt, "extent areas"));
   double tArea = areas.truthM2, pArea = areas.predM2;
   double tp = areas.overlapM2;
   r.areaTpM2 = tp;
@@ -373,8 +386,10 @@ void boundaryMetrics(const Layer& T, const Layer& P, const EvalOptions& opt,
   r.truthBoundaryM = btR.length();
   r.predBoundaryM = bpR.length();
   if (tol > 0) {
-    r.predBoundaryNearM = eval::nearLength(grid, bpR, tb, tol, kQuadSegs, opt.threads);
-    r.truthBoundaryNearM = eval::nearLength(grid, btR, pb, tol, kQuadSegs, opt.threads);
+    r.predBoundaryNearM = eval::nearLength(grid, bpR, tb, tol, kQuadSegs, opt.threads,
+                                           stageProgress(opt, "boundaries", 0, 2));
+    r.truthBoundaryNearM = eval::nearLength(grid, btR, pb, tol, kQuadSegs, opt.threads,
+                                            stageProgress(opt, "boundaries", 1, 2));
   } else {
     r.predBoundaryNearM = bpR.intersection(bt).length();
     r.truthBoundaryNearM = btR.intersection(bp).length();
@@ -453,12 +468,13 @@ EvalResult evaluateFields(const FieldSet& pred, const FieldSet& truth, const Eva
   }
 
   lap("prepare");
-  const std::vector<Pair> pairs = pairsAndFieldIou(T, P, pred, r, opt.threads);
+  const std::vector<Pair> pairs =
+      pairsAndFieldIou(T, P, pred, r, opt.threads, stageProgress(opt, "field IoU"));
   lap("field IoU");
   const Matching mt = matchObjects(pairs, T, P, pred, opt, grid, region, regionTiles, r);
   objectQuality(mt, T, P, opt, grid, region, regionTiles, r);
   lap("objects");
-  if (opt.areaMetrics) areaMetrics(T, P, grid, regionTiles, r, opt.threads);
+  if (opt.areaMetrics) areaMetrics(T, P, grid, regionTiles, r, opt);
   lap("extent areas");
   if (opt.boundaryMetrics) boundaryMetrics(T, P, opt, grid, region, r);
   lap("boundaries");

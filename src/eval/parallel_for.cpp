@@ -19,18 +19,25 @@ std::size_t parallelSlots(std::size_t n, int threads) {
       1, std::min<std::size_t>(static_cast<std::size_t>(evalThreads(threads)), n));
 }
 
-void parallelFor(std::size_t n, int threads, const std::function<void(std::size_t)>& work) {
-  parallelForSlots(n, threads, [&](std::size_t i, std::size_t) { work(i); });
+void parallelFor(std::size_t n, int threads, const std::function<void(std::size_t)>& work,
+                 const ProgressFn& progress) {
+  parallelForSlots(
+      n, threads, [&](std::size_t i, std::size_t) { work(i); }, progress);
 }
 
 void parallelForSlots(std::size_t n, int threads,
-                      const std::function<void(std::size_t, std::size_t)>& work) {
+                      const std::function<void(std::size_t, std::size_t)>& work,
+                      const ProgressFn& progress) {
   const std::size_t t = parallelSlots(n, threads);
   if (t <= 1) {
-    for (std::size_t i = 0; i < n; ++i) work(i, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      work(i, 0);
+      if (progress) progress(i + 1, n);
+    }
+    if (n == 0 && progress) progress(0, 0);
     return;
   }
-  std::atomic<std::size_t> next{0};
+  std::atomic<std::size_t> next{0}, finished{0};
   std::mutex m;
   std::size_t firstFailed = n;
   std::exception_ptr error;
@@ -38,6 +45,8 @@ void parallelForSlots(std::size_t n, int threads,
     for (std::size_t i = next++; i < n; i = next++) {
       try {
         work(i, slot);
+        ++finished;
+        if (slot == 0 && progress) progress(finished.load(), n);
       } catch (...) {
         std::lock_guard<std::mutex> lock(m);
         if (i < firstFailed) {
@@ -52,6 +61,7 @@ void parallelForSlots(std::size_t n, int threads,
   run(0);
   for (auto& th : pool) th.join();
   if (error) std::rethrow_exception(error);
+  if (progress) progress(n, n);
 }
 
 }  // namespace fieldseg::eval

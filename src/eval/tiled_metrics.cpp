@@ -52,24 +52,27 @@ std::vector<Shape> regionByTile(const TileGrid& grid, const std::optional<Shape>
 
 ExtentAreas extentAreas(const TileGrid& grid, const std::vector<Shape>& truth,
                         const std::vector<Shape>& pred, const std::vector<Shape>& regionTiles,
-                        int threads) {
+                        int threads, const ProgressFn& progress) {
   auto tPieces = cutIntoTiles(grid, truth, 0);
   auto pPieces = cutIntoTiles(grid, pred, 0);
   std::vector<ExtentAreas> perTile(grid.count());
-  parallelFor(grid.count(), threads, [&](std::size_t t) {
-    if (tPieces[t].empty() && pPieces[t].empty()) return;
-    if (!regionTiles.empty() && regionTiles[t].empty()) return;
-    Shape ut = Shape::unionOf(shapesOf(tPieces[t]));
-    Shape up = Shape::unionOf(shapesOf(pPieces[t]));
-    if (!regionTiles.empty()) {
-      ut = ut.intersection(regionTiles[t]);
-      up = up.intersection(regionTiles[t]);
-    }
-    ExtentAreas& a = perTile[t];
-    a.truthM2 = ut.area();
-    a.predM2 = up.area();
-    if (!ut.empty() && !up.empty()) a.overlapM2 = overlapArea(ut, a.truthM2, up, a.predM2);
-  });
+  parallelFor(
+      grid.count(), threads,
+      [&](std::size_t t) {
+        if (tPieces[t].empty() && pPieces[t].empty()) return;
+        if (!regionTiles.empty() && regionTiles[t].empty()) return;
+        Shape ut = Shape::unionOf(shapesOf(tPieces[t]));
+        Shape up = Shape::unionOf(shapesOf(pPieces[t]));
+        if (!regionTiles.empty()) {
+          ut = ut.intersection(regionTiles[t]);
+          up = up.intersection(regionTiles[t]);
+        }
+        ExtentAreas& a = perTile[t];
+        a.truthM2 = ut.area();
+        a.predM2 = up.area();
+        if (!ut.empty() && !up.empty()) a.overlapM2 = overlapArea(ut, a.truthM2, up, a.predM2);
+      },
+      progress);
   ExtentAreas a;
   for (const auto& p : perTile) {  // in tile order: the same sums for any thread count
     a.truthM2 += p.truthM2;
@@ -100,7 +103,7 @@ std::vector<double> areasInRegion(const TileGrid& grid, const std::vector<Shape>
 }
 
 double nearLength(const TileGrid& grid, const Shape& lines, const std::vector<Shape>& linework,
-                  double toleranceM, int quadSegs, int threads) {
+                  double toleranceM, int quadSegs, int threads, const ProgressFn& progress) {
   if (lines.empty() || linework.empty()) return 0.0;
   // One buffer per line of the linework: GEOS buffers one polygon's rings together, and a ring
   // set with hundreds of holes costs it far more than the buffers of the rings one by one (the
@@ -133,49 +136,52 @@ double nearLength(const TileGrid& grid, const Shape& lines, const std::vector<Sh
   using Cache = std::unordered_map<std::size_t, std::shared_ptr<const Buffer>>;
   std::vector<Cache> caches(parallelSlots(grid.count(), threads));
   std::vector<double> perTile(grid.count(), 0.0);
-  parallelForSlots(grid.count(), threads, [&](std::size_t t, std::size_t slot) {
-    if (linePieces[t].empty() || ringPieces[t].empty()) return;
-    Cache* wholeBuffers = &caches[slot];
-    std::vector<std::shared_ptr<const Buffer>> buffers, order;
-    for (const auto& p : ringPieces[t]) {
-      if (!p.whole) {
-        for (const auto& part : p.shape.parts()) {
-          Shape b = part.buffer(toleranceM, quadSegs);
-          if (!b.empty()) buffers.push_back(makeBuffer(b));
+  parallelForSlots(
+      grid.count(), threads,
+      [&](std::size_t t, std::size_t slot) {
+        if (linePieces[t].empty() || ringPieces[t].empty()) return;
+        Cache* wholeBuffers = &caches[slot];
+        std::vector<std::shared_ptr<const Buffer>> buffers, order;
+        for (const auto& p : ringPieces[t]) {
+          if (!p.whole) {
+            for (const auto& part : p.shape.parts()) {
+              Shape b = part.buffer(toleranceM, quadSegs);
+              if (!b.empty()) buffers.push_back(makeBuffer(b));
+            }
+            continue;
+          }
+          auto& cached = (*wholeBuffers)[p.source];
+          if (!cached) cached = makeBuffer(p.shape.buffer(toleranceM, quadSegs));
+          if (!cached->prepared.shape().empty()) buffers.push_back(cached);
         }
-        continue;
-      }
-      auto& cached = (*wholeBuffers)[p.source];
-      if (!cached) cached = makeBuffer(p.shape.buffer(toleranceM, quadSegs));
-      if (!cached->prepared.shape().empty()) buffers.push_back(cached);
-    }
-    // length(piece n U buffers) = length(piece) - length(what no buffer covers): a buffer that
-    // contains the rest of the piece ends the search, one that crosses it is cut away, so no
-    // union of all the buffers of the tile is ever built.
-    for (const auto& piece : linePieces[t]) {
-      Shape rest = piece.shape;
-      WorldBox restBox = rest.bounds();
-      // Buffers whose box holds the whole piece first: one of them usually contains it.
-      order.clear();
-      for (const auto& b : buffers) {
-        if (overlaps(b->box, restBox)) order.push_back(b);
-      }
-      std::stable_partition(order.begin(), order.end(),
-                            [&](const auto& b) { return contains(b->box, restBox); });
-      for (const auto& b : order) {
-        if (!overlaps(b->box, restBox)) continue;
-        if (b->prepared.contains(rest)) {
-          rest = Shape();
-          break;
+        // length(piece n U buffers) = length(piece) - length(what no buffer covers): a buffer that
+        // contains the rest of the piece ends the search, one that crosses it is cut away, so no
+        // union of all the buffers of the tile is ever built.
+        for (const auto& piece : linePieces[t]) {
+          Shape rest = piece.shape;
+          WorldBox restBox = rest.bounds();
+          // Buffers whose box holds the whole piece first: one of them usually contains it.
+          order.clear();
+          for (const auto& b : buffers) {
+            if (overlaps(b->box, restBox)) order.push_back(b);
+          }
+          std::stable_partition(order.begin(), order.end(),
+                                [&](const auto& b) { return contains(b->box, restBox); });
+          for (const auto& b : order) {
+            if (!overlaps(b->box, restBox)) continue;
+            if (b->prepared.contains(rest)) {
+              rest = Shape();
+              break;
+            }
+            if (!b->prepared.intersects(rest)) continue;
+            rest = rest.difference(b->prepared.shape());
+            if (rest.empty()) break;
+            restBox = rest.bounds();
+          }
+          perTile[t] += piece.shape.length() - rest.length();
         }
-        if (!b->prepared.intersects(rest)) continue;
-        rest = rest.difference(b->prepared.shape());
-        if (rest.empty()) break;
-        restBox = rest.bounds();
-      }
-      perTile[t] += piece.shape.length() - rest.length();
-    }
-  });
+      },
+      progress);
   double length = 0;
   for (double l : perTile) length += l;  // in tile order
   return length;

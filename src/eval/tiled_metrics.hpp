@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "fieldseg/geometry_metrics.hpp"
+#include "parallel_for.hpp"
 #include "tile_grid.hpp"
 
 namespace fieldseg::eval {
@@ -26,10 +27,10 @@ struct ExtentAreas {
 };
 
 /// Areas of the unions of two polygon layers and of their overlap inside R (`regionTiles` from
-/// regionByTile; empty = everywhere).
+/// regionByTile; empty = everywhere). `progress` counts tiles (parallel_for.hpp).
 ExtentAreas extentAreas(const TileGrid& grid, const std::vector<Shape>& truth,
                         const std::vector<Shape>& pred, const std::vector<Shape>& regionTiles,
-                        int threads = 1);
+                        int threads = 1, const ProgressFn& progress = {});
 
 /// area(shapes[i] n R) for every i with which[i] != 0 (0 elsewhere); `regionTiles` non-empty.
 std::vector<double> areasInRegion(const TileGrid& grid, const std::vector<Shape>& shapes,
@@ -38,8 +39,10 @@ std::vector<double> areasInRegion(const TileGrid& grid, const std::vector<Shape>
 
 /// Length of `lines` inside the union of the buffers (distance `toleranceM` > 0, round, quadSegs
 /// segments per quarter circle) of the lines of `linework` (e.g. polygon boundaries: one buffer
-/// per ring). `lines` must not run along itself (e.g. a dissolved union of linework).
+/// per ring). `lines` must not run along itself (e.g. a dissolved union of linework). `progress`
+/// counts tiles.
 double nearLength(const TileGrid& grid, const Shape& lines, const std::vector<Shape>& linework,
-                  double toleranceM, int quadSegs, int threads = 1);
+                  double toleranceM, int quadSegs, int threads = 1,
+                  const ProgressFn& progress = {});
 
 }  // namespace fieldseg::eval

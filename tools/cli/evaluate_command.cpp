@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -116,7 +117,19 @@ void run(const EvaluateArgs& a) {
   if (!a.crs.empty()) o.metricCrs = Crs::fromUserInput(a.crs);
   if (!a.aoi.empty()) o.aoi = readAoi(a.aoi, "evaluate");
   const double readS = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // One bar over the long stages (extent areas weigh most: per-tile unions and their overlap).
+  std::optional<Progress> bar;
+  const std::vector<Progress::Stage> stages =
+      o.boundaryMetrics ? std::vector<Progress::Stage>{{"field IoU", 0.2},
+                                                       {"extent areas", 0.5},
+                                                       {"boundaries", 0.3}}
+                        : std::vector<Progress::Stage>{{"field IoU", 0.3}, {"extent areas", 0.7}};
+  o.progress = [&](const std::string& stage, long long done, long long total) {
+    if (!bar) bar.emplace("evaluate", stages, "items");
+    bar->update(stage, done, total);
+  };
   EvalResult r = evaluateFields(pred, truth, o);
+  if (bar) bar->finish();
   if (!a.perField.empty()) {
     VectorWriteOptions w;
     w.overwrite = a.overwrite;
@@ -136,11 +149,11 @@ void run(const EvaluateArgs& a) {
     std::snprintf(b, sizeof b, "%.2f s", v);
     return std::string(b);
   };
-  std::string stages = "evaluate: stages: read " + seconds(readS);
-  for (const auto& [stage, sec] : r.stageSeconds) stages += "; " + stage + " " + seconds(sec);
+  std::string timings = "evaluate: stages: read " + seconds(readS);
+  for (const auto& [stage, sec] : r.stageSeconds) timings += "; " + stage + " " + seconds(sec);
   const unsigned threads = o.threads > 0 ? static_cast<unsigned>(o.threads)
                                          : std::max(1u, std::thread::hardware_concurrency());
-  logLine(stages + " (" + std::to_string(threads) + " threads)", true);
+  logLine(timings + " (" + std::to_string(threads) + " threads)", true);
 }
 
 const Registrar kRegistrar(

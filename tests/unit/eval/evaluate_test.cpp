@@ -1,7 +1,12 @@
 // Hand-made cases for evaluateFields, with expected values derived by hand from the definitions.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "box_index.hpp"
 #include "fieldseg/error.hpp"
@@ -333,6 +338,44 @@ TEST(Evaluate, ResultIsTheSameForAnyThreadCount) {
           << threads << " threads, partial " << partial;
     }
   }
+}
+
+// EvalOptions::progress: called on the calling thread only, each stage in order with counts that
+// never go back and end at its total; the scores do not change; the JSON holds no timing.
+TEST(Evaluate, ProgressReportsEveryStageToItsEndOnTheCallingThread) {
+  std::vector<Field> t, p;
+  for (int r = 0; r < 8; ++r)
+    for (int c = 0; c < 8; ++c) {
+      const double x = kX + c * 60, y = kY + r * 50;
+      t.push_back(field(r * 8 + c + 1, rect(x, y, x + 55, y + 45)));
+      p.push_back(field(100 + r * 8 + c, rect(x + 3, y + 2, x + 52, y + 47)));
+    }
+  const FieldSet truth = setOf(t), pred = setOf(p);
+  EvalOptions o;
+  o.threads = 2;
+  const std::string plain = evalResultJson(evaluateFields(pred, truth, o), true);
+  const auto caller = std::this_thread::get_id();
+  std::vector<std::string> stages;
+  std::map<std::string, std::pair<long long, long long>> last;  // stage -> (done, total)
+  bool otherThread = false, backwards = false;
+  o.progress = [&](const std::string& stage, long long done, long long total) {
+    otherThread = otherThread || std::this_thread::get_id() != caller;
+    if (stages.empty() || stages.back() != stage) stages.push_back(stage);
+    auto it = last.find(stage);
+    if (it != last.end()) backwards = backwards || done < it->second.first;
+    last[stage] = {done, total};
+  };
+  const EvalResult r = evaluateFields(pred, truth, o);
+  EXPECT_EQ(evalResultJson(r, true), plain);
+  EXPECT_FALSE(otherThread);
+  EXPECT_FALSE(backwards);
+  EXPECT_EQ(stages, (std::vector<std::string>{"field IoU", "extent areas", "boundaries"}));
+  EXPECT_EQ(last["field IoU"], std::make_pair(64LL, 64LL));
+  for (const char* s : {"extent areas", "boundaries"}) {
+    EXPECT_GT(last[s].second, 0) << s;
+    EXPECT_EQ(last[s].first, last[s].second) << s;
+  }
+  EXPECT_EQ(r.stageSeconds.size(), 5u);
 }
 
 }  // namespace
