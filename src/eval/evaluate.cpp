@@ -169,8 +169,6 @@ void checkInputs(const FieldSet& truth, const EvalOptions& opt) {
   }
 }
 
-// Every intersecting (truth, prediction) pair with its IoU; each truth field's best IoU, and the
-// field-IoU summary over the scored fields.
 // opt.progress for `stage` as a parallelFor progress; pass `part` of `parts` of one stage.
 eval::ProgressFn stageProgress(const EvalOptions& opt, const char* stage, std::size_t part = 0,
                                std::size_t parts = 1) {
@@ -180,6 +178,8 @@ eval::ProgressFn stageProgress(const EvalOptions& opt, const char* stage, std::s
   };
 }
 
+// Every intersecting (truth, prediction) pair with its IoU; each truth field's best IoU, and the
+// field-IoU summary over the scored fields.
 std::vector<Pair> pairsAndFieldIou(const Layer& T, const Layer& P, const FieldSet& pred,
                                    EvalResult& r, int threads, const eval::ProgressFn& progress) {
   // --- all intersecting pairs, with their IoU (truth fields on the threads, then in order) ---
