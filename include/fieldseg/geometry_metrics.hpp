@@ -52,6 +52,9 @@ class Shape {
   bool covers(Point p) const;
   /// The elements of a multi-geometry or collection (recursively), or the shape itself.
   std::vector<Shape> parts() const;
+  /// The polygonal parts as plain polygons (rings without the repeated closing point; points,
+  /// lines and rings of fewer than 3 points left out).
+  std::vector<Polygon> polygons() const;
 
  private:
   friend class PreparedShape;

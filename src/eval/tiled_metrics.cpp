@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 
+#include "coverage_sweep.hpp"
 #include "parallel_for.hpp"
 
 namespace fieldseg::eval {
@@ -19,22 +21,19 @@ bool contains(const WorldBox& outer, const WorldBox& inner) {
          outer.maxY >= inner.maxY;
 }
 
-// area(a n b). Where one side is much smaller (e.g. a few fields inside a large blob) a prepared
-// containment test first: when it holds the answer is exactly the smaller area (no overlay, and
-// no rounding residue in the false negative or positive area). Between pieces of similar size it
-// rarely holds and would cost an index of the larger one for nothing.
-double overlapArea(const Shape& a, double aArea, const Shape& b, double bArea) {
-  const WorldBox ab = a.bounds(), bb = b.bounds();
-  if (aArea <= 0.5 * bArea && contains(bb, ab) && PreparedShape(b).contains(a)) return aArea;
-  if (bArea <= 0.5 * aArea && contains(ab, bb) && PreparedShape(a).contains(b)) return bArea;
-  return a.intersectionArea(b);
+WorldBox unite(const WorldBox& a, const WorldBox& b) {
+  WorldBox u = a;
+  u.minX = std::min(a.minX, b.minX), u.minY = std::min(a.minY, b.minY);
+  u.maxX = std::max(a.maxX, b.maxX), u.maxY = std::max(a.maxY, b.maxY);
+  return u;
 }
 
-std::vector<Shape> shapesOf(const std::vector<TilePiece>& pieces) {
-  std::vector<Shape> out;
-  out.reserve(pieces.size());
-  for (const auto& p : pieces) out.push_back(p.shape);
-  return out;
+// `box` (a tile; unbounded when the grid is one tile) within `limit`.
+WorldBox clamp(const WorldBox& box, const WorldBox& limit) {
+  WorldBox c = box;
+  c.minX = std::max(box.minX, limit.minX), c.minY = std::max(box.minY, limit.minY);
+  c.maxX = std::min(box.maxX, limit.maxX), c.maxY = std::min(box.maxY, limit.maxY);
+  return c;
 }
 
 }  // namespace
@@ -53,24 +52,47 @@ std::vector<Shape> regionByTile(const TileGrid& grid, const std::optional<Shape>
 ExtentAreas extentAreas(const TileGrid& grid, const std::vector<Shape>& truth,
                         const std::vector<Shape>& pred, const std::vector<Shape>& regionTiles,
                         int threads, const ProgressFn& progress) {
-  auto tPieces = cutIntoTiles(grid, truth, 0);
-  auto pPieces = cutIntoTiles(grid, pred, 0);
+  // The polygons of every shape, and for each tile the shapes whose box overlaps it. No shape is
+  // cut: each tile's sweep clips the rings it is given to the tile (coverage_sweep.hpp).
+  const std::vector<Shape>* layers[2] = {&truth, &pred};
+  std::vector<std::vector<Polygon>> polys[2];
+  struct Item {
+    int layer;
+    std::size_t index;
+  };
+  std::vector<std::vector<Item>> items(grid.count());
+  std::optional<WorldBox> extent;
+  for (int l = 0; l < 2; ++l) {
+    const std::vector<Shape>& shapes = *layers[l];
+    polys[l].resize(shapes.size());
+    parallelFor(shapes.size(), threads, [&](std::size_t i) { polys[l][i] = shapes[i].polygons(); });
+    for (std::size_t i = 0; i < shapes.size(); ++i) {
+      if (polys[l][i].empty()) continue;
+      const WorldBox b = shapes[i].bounds();
+      extent = extent ? unite(*extent, b) : b;
+      const TileRange r = grid.rangeOf(b, 0);
+      for (int y = r.y0; y <= r.y1; ++y) {
+        for (int x = r.x0; x <= r.x1; ++x) items[grid.index(x, y)].push_back({l, i});
+      }
+    }
+  }
   std::vector<ExtentAreas> perTile(grid.count());
+  if (!extent) return {};
+  const bool inRegion = !regionTiles.empty();
   parallelFor(
       grid.count(), threads,
       [&](std::size_t t) {
-        if (tPieces[t].empty() && pPieces[t].empty()) return;
-        if (!regionTiles.empty() && regionTiles[t].empty()) return;
-        Shape ut = Shape::unionOf(shapesOf(tPieces[t]));
-        Shape up = Shape::unionOf(shapesOf(pPieces[t]));
-        if (!regionTiles.empty()) {
-          ut = ut.intersection(regionTiles[t]);
-          up = up.intersection(regionTiles[t]);
+        if (items[t].empty() || (inRegion && regionTiles[t].empty())) return;
+        const int x = static_cast<int>(t % grid.nx()), y = static_cast<int>(t / grid.nx());
+        CoverageSweep sweep(clamp(grid.boxOf({x, y, x, y}, 0), *extent));
+        for (const Item& it : items[t]) {
+          for (const auto& poly : polys[it.layer][it.index]) sweep.add(it.layer, poly);
         }
-        ExtentAreas& a = perTile[t];
-        a.truthM2 = ut.area();
-        a.predM2 = up.area();
-        if (!ut.empty() && !up.empty()) a.overlapM2 = overlapArea(ut, a.truthM2, up, a.predM2);
+        if (inRegion) {
+          for (const auto& poly : regionTiles[t].polygons()) sweep.add(2, poly);
+        }
+        const CoverageSweep::Areas a = sweep.areas(inRegion);
+        perTile[t] = {a.first, a.second, a.both};
       },
       progress);
   ExtentAreas a;

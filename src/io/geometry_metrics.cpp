@@ -162,6 +162,12 @@ Shape Shape::unionOf(const std::vector<Shape>& shapes) {
   return Shape(std::make_shared<Impl>(Impl{std::move(level[0])}));
 }
 
+std::vector<Polygon> Shape::polygons() const {
+  std::vector<Polygon> out;
+  collectPolygons(impl_->geom.get(), out);
+  return out;
+}
+
 bool Shape::empty() const { return impl_->geom->IsEmpty(); }
 double Shape::area() const { return areaOfGeom(impl_->geom.get()); }
 double Shape::length() const { return lengthOfGeom(impl_->geom.get()); }
