@@ -59,7 +59,7 @@ struct EvalOptions {
   bool boundaryMetrics = true;  ///< the costliest part; calibration may skip it
   bool areaMetrics = true;      ///< area (pixel) metrics; calibration may skip them
   int threads = 0;  ///< worker threads (<= 0: all cores); every figure is the same for any count
-  /// Called on the calling thread as the long stages progress: stage "field IoU" (truth fields),
+  /// Called on the calling thread as the long stages progress: stage "field IoU" (tiles),
   /// "extent areas" (tiles), "boundaries" (tiles, two passes); `done` of `total` so far.
   std::function<void(const std::string& stage, long long done, long long total)> progress;
 };

@@ -55,12 +55,12 @@ double yAt(double xl, double yl, double xr, double yr, double x) {
 CoverageSweep::CoverageSweep(const WorldBox& box)
     : x0_(box.minX), y0_(box.minY), w_(box.maxX - box.minX), h_(box.maxY - box.minY) {}
 
-void CoverageSweep::add(int layer, const Polygon& polygon) {
-  addRing(layer, polygon.exterior, false);
-  for (const auto& h : polygon.holes) addRing(layer, h, true);
+void CoverageSweep::add(int layer, const Polygon& polygon, std::size_t owner) {
+  addRing(layer, polygon.exterior, false, owner);
+  for (const auto& h : polygon.holes) addRing(layer, h, true, owner);
 }
 
-void CoverageSweep::addRing(int layer, const Ring& ring, bool hole) {
+void CoverageSweep::addRing(int layer, const Ring& ring, bool hole, std::size_t owner) {
   if (ring.size() < 3) return;
   Ring r;
   r.reserve(ring.size());
@@ -94,15 +94,15 @@ void CoverageSweep::addRing(int layer, const Ring& ring, bool hole) {
     const Point& q = r[(i + 1) % n];
     if (p.x == q.x) continue;  // vertical: no width
     if (p.x < q.x)
-      edges_.push_back({p.x, p.y, q.x, q.y, layer, turn});
+      edges_.push_back({p.x, p.y, q.x, q.y, layer, turn, owner});
     else
-      edges_.push_back({q.x, q.y, p.x, p.y, layer, -turn});
+      edges_.push_back({q.x, q.y, p.x, p.y, layer, -turn, owner});
   }
 }
 
-CoverageSweep::Areas CoverageSweep::areas(bool insideLayer2) const {
-  Areas out;
-  if (edges_.empty()) return out;
+template <class Strip>
+void CoverageSweep::sweep(Strip&& strip) const {
+  if (edges_.empty()) return;
   std::vector<double> xs;
   xs.reserve(2 * edges_.size());
   for (const auto& e : edges_) xs.push_back(e.xl), xs.push_back(e.xr);
@@ -120,13 +120,13 @@ CoverageSweep::Areas CoverageSweep::areas(bool insideLayer2) const {
         std::remove_if(active.begin(), active.end(), [xa](const Edge* e) { return e->xr <= xa; }),
         active.end());
     while (next < byLeft.size() && byLeft[next]->xl <= xa) active.push_back(byLeft[next++]);
-    if (!active.empty()) slab(xa, xb, active, insideLayer2, true, out);
+    if (!active.empty()) slab(xa, xb, active, true, strip);
   }
-  return out;
 }
 
+template <class Strip>
 void CoverageSweep::slab(double xa, double xb, const std::vector<const Edge*>& active,
-                         bool insideLayer2, bool splitCrossings, Areas& out) const {
+                         bool splitCrossings, Strip& strip) const {
   const std::size_t n = active.size();
   std::vector<double> ya(n), yb(n);
   std::vector<std::size_t> order(n);
@@ -159,23 +159,89 @@ void CoverageSweep::slab(double xa, double xb, const std::vector<const Edge*>& a
       std::sort(cuts.begin(), cuts.end());
       cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
       for (std::size_t c = 0; c + 1 < cuts.size(); ++c)
-        slab(cuts[c], cuts[c + 1], active, insideLayer2, false, out);
+        slab(cuts[c], cuts[c + 1], active, false, strip);
       return;
     }
   }
-  std::array<int, kLayers> count{};
   const double half = 0.5 * (xb - xa);
-  for (std::size_t k = 0; k + 1 < n; ++k) {
-    const std::size_t i = order[k], j = order[k + 1];
-    count[active[i]->layer] += active[i]->sign;
-    if (insideLayer2 && count[2] <= 0) continue;
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = order[k];
+    double area = 0;
+    if (k + 1 < n) {
+      const std::size_t j = order[k + 1];
+      area = half * ((ya[j] - ya[i]) + (yb[j] - yb[i]));
+    }
+    strip(*active[i], area);
+  }
+}
+
+CoverageSweep::Areas CoverageSweep::areas(bool insideLayer2) const {
+  Areas out;
+  std::array<int, kLayers> count{};
+  sweep([&](const Edge& e, double area) {
+    count[e.layer] += e.sign;
+    if (area == 0 || (insideLayer2 && count[2] <= 0)) return;
     const bool a = count[0] > 0, b = count[1] > 0;
-    if (!a && !b) continue;
-    const double area = half * ((ya[j] - ya[i]) + (yb[j] - yb[i]));
     if (a) out.first += area;
     if (b) out.second += area;
     if (a && b) out.both += area;
+  });
+  return out;
+}
+
+namespace {
+
+// Adds `area` to `owner`'s entry (a tile holds few owners: a linear search).
+template <class T, class Match>
+T& entry(std::vector<T>& v, Match match, T fresh) {
+  for (auto& x : v) {
+    if (match(x)) return x;
   }
+  v.push_back(fresh);
+  return v.back();
+}
+
+}  // namespace
+
+CoverageSweep::OwnerAreas CoverageSweep::ownerAreas() const {
+  OwnerAreas out;
+  struct Count {
+    std::size_t owner;
+    int count;
+  };
+  std::array<std::vector<Count>, 2> inside;  // owners of layers 0 and 1 covering the strip
+  sweep([&](const Edge& e, double area) {
+    if (e.layer > 1) return;
+    auto& list = inside[e.layer];
+    Count& c = entry(
+        list, [&](const Count& x) { return x.owner == e.owner; }, Count{e.owner, 0});
+    c.count += e.sign;
+    if (c.count == 0) {
+      list.erase(list.begin() + (&c - list.data()));
+    }
+    if (area == 0) return;
+    for (int l = 0; l < 2; ++l) {
+      auto& owned = l == 0 ? out.first : out.second;
+      for (const Count& x : inside[l]) {
+        if (x.count <= 0) continue;
+        entry(
+            owned, [&](const Owned& o) { return o.owner == x.owner; }, Owned{x.owner, 0})
+            .area += area;
+      }
+    }
+    for (const Count& t : inside[0]) {
+      if (t.count <= 0) continue;
+      for (const Count& p : inside[1]) {
+        if (p.count <= 0) continue;
+        entry(
+            out.overlaps,
+            [&](const Overlap& o) { return o.first == t.owner && o.second == p.owner; },
+            Overlap{t.owner, p.owner, 0})
+            .area += area;
+      }
+    }
+  });
+  return out;
 }
 
 }  // namespace fieldseg::eval

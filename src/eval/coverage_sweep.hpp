@@ -28,7 +28,8 @@ class CoverageSweep {
 
   /// Adds the rings of `polygon` (a valid polygon: holes inside the exterior, not overlapping)
   /// to `layer` (0 .. kLayers - 1), clipped to the box. Ring orientation does not matter.
-  void add(int layer, const Polygon& polygon);
+  /// `owner` names the shape it belongs to (ownerAreas); a shape may have several polygons.
+  void add(int layer, const Polygon& polygon, std::size_t owner = 0);
 
   struct Areas {
     double first = 0;   ///< area covered by layer 0
@@ -38,15 +39,38 @@ class CoverageSweep {
   /// The areas inside the box; with `insideLayer2` only where layer 2 covers too.
   Areas areas(bool insideLayer2) const;
 
+  struct Owned {
+    std::size_t owner;
+    double area;
+  };
+  struct Overlap {
+    std::size_t first, second;  ///< owners in layers 0 and 1
+    double area;
+  };
+  struct OwnerAreas {
+    std::vector<Owned> first, second;  ///< each owner's area in the box, layers 0 and 1
+    std::vector<Overlap> overlaps;     ///< every pair of owners whose covers meet in a strip
+  };
+  /// Per owner of layers 0 and 1 its area inside the box, and per pair of a layer-0 and a
+  /// layer-1 owner the area both cover (layer 2 ignored). An owner's area and a pair's area add
+  /// the same strips in the same order, so identical shapes give equal figures to the bit.
+  OwnerAreas ownerAreas() const;
+
  private:
   struct Edge {
     double xl, yl, xr, yr;  // left and right end (xl < xr), relative to the box corner
     int layer;
     int sign;  // +1: the covered side is above the edge, -1: below
+    std::size_t owner;
   };
-  void addRing(int layer, const Ring& ring, bool hole);
-  void slab(double xa, double xb, const std::vector<const Edge*>& active, bool insideLayer2,
-            bool splitCrossings, Areas& out) const;
+  // sweep() calls strip(edge, area) for the edges of each slab from the bottom up: `area` is
+  // that of the strip between the edge and the next one above (0 for the top edge).
+  void addRing(int layer, const Ring& ring, bool hole, std::size_t owner);
+  template <class Strip>
+  void sweep(Strip&& strip) const;
+  template <class Strip>
+  void slab(double xa, double xb, const std::vector<const Edge*>& active, bool splitCrossings,
+            Strip& strip) const;
 
   double x0_, y0_, w_, h_;
   std::vector<Edge> edges_;

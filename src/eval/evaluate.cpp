@@ -7,7 +7,6 @@
 #include <numeric>
 #include <tuple>
 
-#include "box_index.hpp"
 #include "fieldseg/error.hpp"
 #include "fieldseg/eval.hpp"
 #include "fieldseg/geometry_metrics.hpp"
@@ -179,31 +178,30 @@ eval::ProgressFn stageProgress(const EvalOptions& opt, const char* stage, std::s
 }
 
 // Every intersecting (truth, prediction) pair with its IoU; each truth field's best IoU, and the
-// field-IoU summary over the scored fields.
+// field-IoU summary over the scored fields. The areas come from the tiled sweep
+// (tiled_metrics.hpp), each pair's IoU from the sweep's own areas of the two shapes, so a
+// prediction identical to its truth field scores exactly 1.
 std::vector<Pair> pairsAndFieldIou(const Layer& T, const Layer& P, const FieldSet& pred,
-                                   EvalResult& r, int threads, const eval::ProgressFn& progress) {
-  // --- all intersecting pairs, with their IoU (truth fields on the threads, then in order) ---
-  eval::BoxIndex predIndex(P.boxes);
+                                   const eval::TileGrid& grid, EvalResult& r, int threads,
+                                   const eval::ProgressFn& progress) {
+  const eval::PairAreas areas = eval::pairAreas(grid, T.shapes, P.shapes, threads, progress);
   std::vector<std::vector<Pair>> perTruth(T.shapes.size());
-  eval::parallelFor(
-      T.shapes.size(), threads,
-      [&](std::size_t i) {
-        if (T.shapes[i].empty()) return;
-        FieldScore& fs = r.perField[i];
-        for (std::size_t j : predIndex.query(T.boxes[i])) {
-          double inter = T.shapes[i].intersectionArea(P.shapes[j]);
-          if (!(inter > 0)) continue;
-          // Clamped: GEOS may return an intersection a few ulps larger than an identical input.
-          double iou = std::min(1.0, inter / (T.areas[i] + P.areas[j] - inter));
-          perTruth[i].push_back({iou, i, j});
-          if (iou > fs.iou) {
-            fs.iou = iou;
-            fs.bestPredIndex = static_cast<long long>(j);
-            fs.bestPredId = pred.fields[j].id;
-          }
-        }
-      },
-      progress);
+  for (std::size_t i = 0; i < T.shapes.size(); ++i) {
+    FieldScore& fs = r.perField[i];
+    for (const auto& [j, inter] : areas.byTruth[i]) {
+      const double sum = areas.truthM2[i] + areas.predM2[j];
+      // Shapes that only touch can leave a rounding residue (a vertex of one on an edge of the
+      // other): far below any real overlap.
+      if (!(inter > 1e-10 * sum)) continue;
+      const double iou = std::min(1.0, inter / (sum - inter));
+      perTruth[i].push_back({iou, i, j});
+      if (iou > fs.iou) {
+        fs.iou = iou;
+        fs.bestPredIndex = static_cast<long long>(j);
+        fs.bestPredId = pred.fields[j].id;
+      }
+    }
+  }
   std::vector<Pair> pairs;
   for (auto& v : perTruth) pairs.insert(pairs.end(), v.begin(), v.end());
 
@@ -469,7 +467,7 @@ EvalResult evaluateFields(const FieldSet& pred, const FieldSet& truth, const Eva
 
   lap("prepare");
   const std::vector<Pair> pairs =
-      pairsAndFieldIou(T, P, pred, r, opt.threads, stageProgress(opt, "field IoU"));
+      pairsAndFieldIou(T, P, pred, grid, r, opt.threads, stageProgress(opt, "field IoU"));
   lap("field IoU");
   const Matching mt = matchObjects(pairs, T, P, pred, opt, grid, region, regionTiles, r);
   objectQuality(mt, T, P, opt, grid, region, regionTiles, r);

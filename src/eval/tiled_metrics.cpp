@@ -49,45 +49,65 @@ std::vector<Shape> regionByTile(const TileGrid& grid, const std::optional<Shape>
   return out;
 }
 
-ExtentAreas extentAreas(const TileGrid& grid, const std::vector<Shape>& truth,
-                        const std::vector<Shape>& pred, const std::vector<Shape>& regionTiles,
-                        int threads, const ProgressFn& progress) {
-  // The polygons of every shape, and for each tile the shapes whose box overlaps it. No shape is
-  // cut: each tile's sweep clips the rings it is given to the tile (coverage_sweep.hpp).
-  const std::vector<Shape>* layers[2] = {&truth, &pred};
-  std::vector<std::vector<Polygon>> polys[2];
+namespace {
+
+// The polygons of every shape of two layers, and for each tile the shapes whose box overlaps it.
+// No shape is cut: each tile's sweep clips the rings it is given to the tile.
+struct TiledLayers {
   struct Item {
     int layer;
     std::size_t index;
   };
-  std::vector<std::vector<Item>> items(grid.count());
-  std::optional<WorldBox> extent;
-  for (int l = 0; l < 2; ++l) {
-    const std::vector<Shape>& shapes = *layers[l];
-    polys[l].resize(shapes.size());
-    parallelFor(shapes.size(), threads, [&](std::size_t i) { polys[l][i] = shapes[i].polygons(); });
-    for (std::size_t i = 0; i < shapes.size(); ++i) {
-      if (polys[l][i].empty()) continue;
-      const WorldBox b = shapes[i].bounds();
-      extent = extent ? unite(*extent, b) : b;
-      const TileRange r = grid.rangeOf(b, 0);
-      for (int y = r.y0; y <= r.y1; ++y) {
-        for (int x = r.x0; x <= r.x1; ++x) items[grid.index(x, y)].push_back({l, i});
+  std::vector<std::vector<Polygon>> polys[2];
+  std::vector<std::vector<Item>> items;
+  std::optional<WorldBox> extent;  ///< of every shape; none when both layers are empty
+
+  TiledLayers(const TileGrid& grid, const std::vector<Shape>& first,
+              const std::vector<Shape>& second, int threads)
+      : items(grid.count()) {
+    const std::vector<Shape>* layers[2] = {&first, &second};
+    for (int l = 0; l < 2; ++l) {
+      const std::vector<Shape>& shapes = *layers[l];
+      polys[l].resize(shapes.size());
+      parallelFor(shapes.size(), threads,
+                  [&](std::size_t i) { polys[l][i] = shapes[i].polygons(); });
+      for (std::size_t i = 0; i < shapes.size(); ++i) {
+        if (polys[l][i].empty()) continue;
+        const WorldBox b = shapes[i].bounds();
+        extent = extent ? unite(*extent, b) : b;
+        const TileRange r = grid.rangeOf(b, 0);
+        for (int y = r.y0; y <= r.y1; ++y) {
+          for (int x = r.x0; x <= r.x1; ++x) items[grid.index(x, y)].push_back({l, i});
+        }
       }
     }
   }
+
+  /// A sweep over tile t (clamped to the extent) holding the shapes that reach it.
+  CoverageSweep sweepOf(const TileGrid& grid, std::size_t t) const {
+    const int x = static_cast<int>(t % grid.nx()), y = static_cast<int>(t / grid.nx());
+    CoverageSweep sweep(clamp(grid.boxOf({x, y, x, y}, 0), *extent));
+    for (const Item& it : items[t]) {
+      for (const auto& poly : polys[it.layer][it.index]) sweep.add(it.layer, poly, it.index);
+    }
+    return sweep;
+  }
+};
+
+}  // namespace
+
+ExtentAreas extentAreas(const TileGrid& grid, const std::vector<Shape>& truth,
+                        const std::vector<Shape>& pred, const std::vector<Shape>& regionTiles,
+                        int threads, const ProgressFn& progress) {
+  const TiledLayers tiled(grid, truth, pred, threads);
+  if (!tiled.extent) return {};
   std::vector<ExtentAreas> perTile(grid.count());
-  if (!extent) return {};
   const bool inRegion = !regionTiles.empty();
   parallelFor(
       grid.count(), threads,
       [&](std::size_t t) {
-        if (items[t].empty() || (inRegion && regionTiles[t].empty())) return;
-        const int x = static_cast<int>(t % grid.nx()), y = static_cast<int>(t / grid.nx());
-        CoverageSweep sweep(clamp(grid.boxOf({x, y, x, y}, 0), *extent));
-        for (const Item& it : items[t]) {
-          for (const auto& poly : polys[it.layer][it.index]) sweep.add(it.layer, poly);
-        }
+        if (tiled.items[t].empty() || (inRegion && regionTiles[t].empty())) return;
+        CoverageSweep sweep = tiled.sweepOf(grid, t);
         if (inRegion) {
           for (const auto& poly : regionTiles[t].polygons()) sweep.add(2, poly);
         }
@@ -102,6 +122,39 @@ ExtentAreas extentAreas(const TileGrid& grid, const std::vector<Shape>& truth,
     a.overlapM2 += p.overlapM2;
   }
   return a;
+}
+
+PairAreas pairAreas(const TileGrid& grid, const std::vector<Shape>& truth,
+                    const std::vector<Shape>& pred, int threads, const ProgressFn& progress) {
+  PairAreas out;
+  out.truthM2.assign(truth.size(), 0.0);
+  out.predM2.assign(pred.size(), 0.0);
+  out.byTruth.resize(truth.size());
+  const TiledLayers tiled(grid, truth, pred, threads);
+  if (!tiled.extent) return out;
+  std::vector<CoverageSweep::OwnerAreas> perTile(grid.count());
+  parallelFor(
+      grid.count(), threads,
+      [&](std::size_t t) {
+        if (!tiled.items[t].empty()) perTile[t] = tiled.sweepOf(grid, t).ownerAreas();
+      },
+      progress);
+  for (auto& tile : perTile) {  // in tile order: the same sums for any thread count
+    for (const auto& o : tile.first) out.truthM2[o.owner] += o.area;
+    for (const auto& o : tile.second) out.predM2[o.owner] += o.area;
+    for (const auto& o : tile.overlaps) {
+      auto& list = out.byTruth[o.first];
+      auto it = std::find_if(list.begin(), list.end(),
+                             [&](const auto& e) { return e.first == o.second; });
+      if (it == list.end())
+        list.emplace_back(o.second, o.area);
+      else
+        it->second += o.area;
+    }
+    tile = {};
+  }
+  for (auto& list : out.byTruth) std::sort(list.begin(), list.end());
+  return out;
 }
 
 std::vector<double> areasInRegion(const TileGrid& grid, const std::vector<Shape>& shapes,

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "fieldseg/geometry_metrics.hpp"
@@ -31,6 +32,20 @@ struct ExtentAreas {
 ExtentAreas extentAreas(const TileGrid& grid, const std::vector<Shape>& truth,
                         const std::vector<Shape>& pred, const std::vector<Shape>& regionTiles,
                         int threads = 1, const ProgressFn& progress = {});
+
+struct PairAreas {
+  std::vector<double> truthM2, predM2;  ///< each shape's area
+  /// For each truth shape, (prediction index, area of their intersection) by prediction index,
+  /// for every prediction whose cover meets it in a strip of the sweep (the area may be 0 or a
+  /// rounding residue where they only touch).
+  std::vector<std::vector<std::pair<std::size_t, double>>> byTruth;
+};
+
+/// The area of every shape of both layers and of every intersecting (truth, prediction) pair,
+/// by the same tiled sweep as extentAreas (no overlays). `progress` counts tiles.
+PairAreas pairAreas(const TileGrid& grid, const std::vector<Shape>& truth,
+                    const std::vector<Shape>& pred, int threads = 1,
+                    const ProgressFn& progress = {});
 
 /// area(shapes[i] n R) for every i with which[i] != 0 (0 elsewhere); `regionTiles` non-empty.
 std::vector<double> areasInRegion(const TileGrid& grid, const std::vector<Shape>& shapes,

@@ -8,7 +8,6 @@
 #include <utility>
 #include <vector>
 
-#include "box_index.hpp"
 #include "fieldseg/error.hpp"
 #include "fieldseg/eval.hpp"
 
@@ -255,32 +254,6 @@ TEST(Evaluate, MedianOfEvenAndOddCounts) {
   EXPECT_DOUBLE_EQ(medianOf({4, 1, 3, 2}), 2.5);
 }
 
-TEST(BoxIndex, MatchesBruteForce) {
-  std::mt19937 rng(42);
-  std::uniform_real_distribution<double> pos(0, 1000), size(1, 60);
-  std::vector<WorldBox> boxes;
-  for (int i = 0; i < 2000; ++i) {
-    WorldBox b;
-    b.minX = pos(rng), b.minY = pos(rng);
-    b.maxX = b.minX + size(rng), b.maxY = b.minY + size(rng);
-    boxes.push_back(b);
-  }
-  eval::BoxIndex index(boxes);
-  for (int q = 0; q < 200; ++q) {
-    WorldBox b;
-    b.minX = pos(rng) - 100, b.minY = pos(rng) - 100;
-    b.maxX = b.minX + size(rng) * 3, b.maxY = b.minY + size(rng) * 3;
-    std::vector<std::size_t> expect;
-    for (std::size_t i = 0; i < boxes.size(); ++i) {
-      const auto& c = boxes[i];
-      if (c.minX <= b.maxX && c.maxX >= b.minX && c.minY <= b.maxY && c.maxY >= b.minY) {
-        expect.push_back(i);
-      }
-    }
-    EXPECT_EQ(index.query(b), expect);
-  }
-}
-
 TEST(Calibrate, PicksTheCellThatReproducesTheTruth) {
   FieldSet truth = setOf({field(1, rect(kX, kY, kX + 100, kY + 100)),
                           field(2, rect(kX + 200, kY, kX + 260, kY + 100))});
@@ -370,8 +343,7 @@ TEST(Evaluate, ProgressReportsEveryStageToItsEndOnTheCallingThread) {
   EXPECT_FALSE(otherThread);
   EXPECT_FALSE(backwards);
   EXPECT_EQ(stages, (std::vector<std::string>{"field IoU", "extent areas", "boundaries"}));
-  EXPECT_EQ(last["field IoU"], std::make_pair(64LL, 64LL));
-  for (const char* s : {"extent areas", "boundaries"}) {
+  for (const char* s : {"field IoU", "extent areas", "boundaries"}) {  // counted in tiles
     EXPECT_GT(last[s].second, 0) << s;
     EXPECT_EQ(last[s].first, last[s].second) << s;
   }
