@@ -363,7 +363,7 @@ void areaMetrics(const Layer& T, const Layer& P, const eval::TileGrid& grid,
 
 // Boundary precision / recall / F1 within the tolerance.
 void boundaryMetrics(const Layer& T, const Layer& P, const EvalOptions& opt,
-                     const eval::TileGrid& grid, const std::optional<Shape>& region,
+                     const eval::TileGrid& grid, const std::vector<Shape>& regionTiles,
                      EvalResult& r) {
   r.boundaryComputed = true;
   std::vector<Shape> tb, pb;
@@ -373,24 +373,39 @@ void boundaryMetrics(const Layer& T, const Layer& P, const EvalOptions& opt,
   for (const auto& s : P.shapes) {
     if (!s.empty()) pb.push_back(s.boundary());
   }
-  // Dissolved linework (shared edges once), clipped to R for what is measured; "near" is
-  // against the other set's whole boundary, buffered ring by ring (buffer distributes over
-  // union, and small buffers are far cheaper in GEOS than one buffer of all the linework),
+  // Dissolved linework (shared edges once) tile by tile, clipped to R for what is measured;
+  // "near" is against the other set's whole boundary, buffered ring by ring (buffer distributes
+  // over union, and small buffers are far cheaper in GEOS than one buffer of all the linework),
   // tile by tile (tiled_metrics.hpp).
-  Shape bt = Shape::unionOf(tb), bp = Shape::unionOf(pb);
-  Shape btR = region ? bt.intersection(*region) : bt;
-  Shape bpR = region ? bp.intersection(*region) : bp;
-  double tol = opt.boundaryToleranceM;
-  r.truthBoundaryM = btR.length();
-  r.predBoundaryM = bpR.length();
+  const int threads = opt.threads;
+  const double tol = opt.boundaryToleranceM;
+  const int passes = tol > 0 ? 4 : 2;
+  const std::vector<Shape> btR = eval::dissolvedByTile(grid, tb, regionTiles, threads,
+                                                       stageProgress(opt, "boundaries", 0, passes));
+  const std::vector<Shape> bpR = eval::dissolvedByTile(grid, pb, regionTiles, threads,
+                                                       stageProgress(opt, "boundaries", 1, passes));
+  auto lengthOf = [](const std::vector<Shape>& byTile) {
+    double l = 0;
+    for (const auto& s : byTile) l += s.length();  // in tile order
+    return l;
+  };
+  r.truthBoundaryM = lengthOf(btR);
+  r.predBoundaryM = lengthOf(bpR);
   if (tol > 0) {
-    r.predBoundaryNearM = eval::nearLength(grid, bpR, tb, tol, kQuadSegs, opt.threads,
-                                           stageProgress(opt, "boundaries", 0, 2));
-    r.truthBoundaryNearM = eval::nearLength(grid, btR, pb, tol, kQuadSegs, opt.threads,
-                                            stageProgress(opt, "boundaries", 1, 2));
+    r.predBoundaryNearM = eval::nearLength(grid, bpR, tb, tol, kQuadSegs, threads,
+                                           stageProgress(opt, "boundaries", 2, passes));
+    r.truthBoundaryNearM = eval::nearLength(grid, btR, pb, tol, kQuadSegs, threads,
+                                            stageProgress(opt, "boundaries", 3, passes));
   } else {
-    r.predBoundaryNearM = bpR.intersection(bt).length();
-    r.truthBoundaryNearM = btR.intersection(bp).length();
+    // The lines of one set inside R that lie on the other set's (whole) linework.
+    const std::vector<Shape> bt =
+        regionTiles.empty() ? btR : eval::dissolvedByTile(grid, tb, {}, threads);
+    const std::vector<Shape> bp =
+        regionTiles.empty() ? bpR : eval::dissolvedByTile(grid, pb, {}, threads);
+    for (std::size_t t = 0; t < grid.count(); ++t) {
+      r.predBoundaryNearM += bpR[t].intersection(bt[t]).length();
+      r.truthBoundaryNearM += btR[t].intersection(bp[t]).length();
+    }
   }
   r.boundaryPrecision = safeDiv(r.predBoundaryNearM, r.predBoundaryM);
   r.boundaryRecall = safeDiv(r.truthBoundaryNearM, r.truthBoundaryM);
@@ -474,7 +489,7 @@ EvalResult evaluateFields(const FieldSet& pred, const FieldSet& truth, const Eva
   lap("objects");
   if (opt.areaMetrics) areaMetrics(T, P, grid, regionTiles, r, opt);
   lap("extent areas");
-  if (opt.boundaryMetrics) boundaryMetrics(T, P, opt, grid, region, r);
+  if (opt.boundaryMetrics) boundaryMetrics(T, P, opt, grid, regionTiles, r);
   lap("boundaries");
   return r;
 }

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
+
+#include "parallel_for.hpp"
 
 namespace fieldseg::eval {
 namespace {
@@ -79,7 +82,7 @@ struct Cutter {
   const WantedTiles& wanted;
   double margin;
   bool polygonal;
-  std::vector<std::vector<TilePiece>>& out;
+  std::vector<std::pair<std::size_t, TilePiece>>& out;  // (tile, piece)
 
   // `s` lies within the tiles of `r` grown by the margin; halve `r` until it is one tile.
   void cut(const Shape& s, std::size_t source, bool whole, const TileRange& r) {
@@ -87,10 +90,10 @@ struct Cutter {
     if (r.x0 == r.x1 && r.y0 == r.y1) {
       const WorldBox tile = grid.boxOf(r, margin);
       if (inside(s.bounds(), tile)) {
-        out[grid.index(r.x0, r.y0)].push_back({source, s, whole});
+        out.push_back({grid.index(r.x0, r.y0), {source, s, whole}});
       } else {
         Shape p = clipTo(s, tile, polygonal);
-        if (!p.empty()) out[grid.index(r.x0, r.y0)].push_back({source, std::move(p), false});
+        if (!p.empty()) out.push_back({grid.index(r.x0, r.y0), {source, std::move(p), false}});
       }
       return;
     }
@@ -174,14 +177,21 @@ WorldBox TileGrid::boxOf(const TileRange& range, double marginM) const {
 
 std::vector<std::vector<TilePiece>> cutIntoTiles(const TileGrid& grid,
                                                  const std::vector<Shape>& shapes, double marginM,
-                                                 const std::vector<char>& wanted) {
-  std::vector<std::vector<TilePiece>> out(grid.count());
+                                                 const std::vector<char>& wanted, int threads) {
   const WantedTiles want(grid, wanted);
-  for (std::size_t i = 0; i < shapes.size(); ++i) {
+  // Each shape is cut on its own (on the threads), then the pieces go to their tiles in shape
+  // order, as one thread would have put them.
+  std::vector<std::vector<std::pair<std::size_t, TilePiece>>> perShape(shapes.size());
+  parallelFor(shapes.size(), threads, [&](std::size_t i) {
     const Shape& s = shapes[i];
-    if (s.empty()) continue;
-    Cutter cutter{grid, want, marginM, s.area() > 0, out};
+    if (s.empty()) return;
+    Cutter cutter{grid, want, marginM, s.area() > 0, perShape[i]};
     cutter.cut(s, i, true, grid.rangeOf(s.bounds(), marginM));
+  });
+  std::vector<std::vector<TilePiece>> out(grid.count());
+  for (auto& pieces : perShape) {
+    for (auto& [tile, piece] : pieces) out[tile].push_back(std::move(piece));
+    pieces = {};
   }
   return out;
 }

@@ -57,10 +57,12 @@ struct TilePiece {
 /// For each tile of `grid`, the pieces of `shapes` inside that tile grown by `marginM`: a shape
 /// whose box lies inside the grown tile is kept whole, any other is intersected with it. Shapes
 /// spanning many tiles are halved recursively, so each is clipped O(log tiles) times. Only tiles
-/// with `wanted[tile] != 0` receive pieces (an empty `wanted` means every tile).
+/// with `wanted[tile] != 0` receive pieces (an empty `wanted` means every tile). Shapes are cut
+/// on `threads` threads (parallel_for.hpp); each tile's pieces are in shape order for any count.
 std::vector<std::vector<TilePiece>> cutIntoTiles(const TileGrid& grid,
                                                  const std::vector<Shape>& shapes, double marginM,
-                                                 const std::vector<char>& wanted = {});
+                                                 const std::vector<char>& wanted = {},
+                                                 int threads = 1);
 
 /// wanted[tile] = 1 for every tile that the box of some non-empty shape in `shapes` overlaps
 /// when the tiles are grown by `marginM`.

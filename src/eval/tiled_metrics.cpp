@@ -1,9 +1,10 @@
 #include "tiled_metrics.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
-#include <unordered_map>
 #include <utility>
 
 #include "coverage_sweep.hpp"
@@ -167,7 +168,7 @@ std::vector<double> areasInRegion(const TileGrid& grid, const std::vector<Shape>
   }
   std::vector<char> wanted(grid.count(), 0);
   for (std::size_t t = 0; t < grid.count(); ++t) wanted[t] = !regionTiles[t].empty();
-  auto pieces = cutIntoTiles(grid, selected, 0, wanted);
+  auto pieces = cutIntoTiles(grid, selected, 0, wanted, threads);
   std::vector<std::vector<double>> perPiece(grid.count());
   parallelFor(grid.count(), threads, [&](std::size_t t) {
     for (const auto& p : pieces[t]) perPiece[t].push_back(p.shape.intersectionArea(regionTiles[t]));
@@ -177,9 +178,30 @@ std::vector<double> areasInRegion(const TileGrid& grid, const std::vector<Shape>
   return areas;
 }
 
-double nearLength(const TileGrid& grid, const Shape& lines, const std::vector<Shape>& linework,
-                  double toleranceM, int quadSegs, int threads, const ProgressFn& progress) {
-  if (lines.empty() || linework.empty()) return 0.0;
+std::vector<Shape> dissolvedByTile(const TileGrid& grid, const std::vector<Shape>& linework,
+                                   const std::vector<Shape>& regionTiles, int threads,
+                                   const ProgressFn& progress) {
+  auto pieces = cutIntoTiles(grid, linework, 0, {}, threads);
+  std::vector<Shape> out(grid.count());
+  parallelFor(
+      grid.count(), threads,
+      [&](std::size_t t) {
+        if (pieces[t].empty()) return;
+        std::vector<Shape> lines;
+        lines.reserve(pieces[t].size());
+        for (auto& p : pieces[t]) lines.push_back(std::move(p.shape));
+        pieces[t] = {};
+        out[t] = Shape::unionOf(lines);
+        if (!regionTiles.empty()) out[t] = out[t].intersection(regionTiles[t]);
+      },
+      progress);
+  return out;
+}
+
+double nearLength(const TileGrid& grid, const std::vector<Shape>& linesByTile,
+                  const std::vector<Shape>& linework, double toleranceM, int quadSegs, int threads,
+                  const ProgressFn& progress) {
+  if (linework.empty()) return 0.0;
   // One buffer per line of the linework: GEOS buffers one polygon's rings together, and a ring
   // set with hundreds of holes costs it far more than the buffers of the rings one by one (the
   // buffer of a set is the union of its members' buffers).
@@ -191,15 +213,36 @@ double nearLength(const TileGrid& grid, const Shape& lines, const std::vector<Sh
   // the tile, and the buffer of a ring cut at twice the tolerance from the tile equals the whole
   // buffer inside the tile (the round caps at the cuts stay a tolerance away from it).
   const double margin = 2 * toleranceM;
-  const std::vector<Shape> lineParts = lines.parts();
-  std::vector<char> wanted = tilesTouched(grid, lineParts, 0);
-  const std::vector<char> near = tilesTouched(grid, rings, margin);
-  for (std::size_t t = 0; t < wanted.size(); ++t) wanted[t] = wanted[t] && near[t];
-  auto linePieces = cutIntoTiles(grid, lineParts, 0, wanted);
-  auto ringPieces = cutIntoTiles(grid, rings, margin, wanted);
-  // Prepared buffers: GEOS indexes the edges of each once, on its first test. A prepared geometry
-  // is not safe to test from two threads, so each thread keeps its own buffers of whole rings (a
-  // ring near several tiles is buffered once per thread that meets it).
+  std::vector<char> wanted = tilesTouched(grid, rings, margin);
+  for (std::size_t t = 0; t < wanted.size(); ++t) wanted[t] = wanted[t] && !linesByTile[t].empty();
+  // Rings near at most 3 x 3 tiles (fields) are buffered whole, once, on the first thread that
+  // needs one, shared by every tile near it and dropped when the last of those is done. Larger
+  // rings (blobs with thousands of vertices) are cut at the margin around each tile and each
+  // piece buffered there, so no tile handles the whole of a huge ring.
+  std::vector<Shape> large(rings.size());
+  std::vector<std::vector<std::size_t>> smallByTile(grid.count());
+  std::unique_ptr<std::atomic<int>[]> users(new std::atomic<int>[rings.size()]);
+  for (std::size_t i = 0; i < rings.size(); ++i) {
+    users[i] = 0;
+    if (rings[i].empty()) continue;
+    const TileRange r = grid.rangeOf(rings[i].bounds(), margin);
+    if (r.x1 - r.x0 >= 3 || r.y1 - r.y0 >= 3) {
+      large[i] = rings[i];
+      continue;
+    }
+    for (int y = r.y0; y <= r.y1; ++y) {
+      for (int x = r.x0; x <= r.x1; ++x) {
+        if (!wanted[grid.index(x, y)]) continue;
+        smallByTile[grid.index(x, y)].push_back(i);
+        ++users[i];
+      }
+    }
+  }
+  auto ringPieces = cutIntoTiles(grid, large, margin, wanted, threads);
+  std::vector<std::once_flag> buffered(rings.size());
+  std::vector<Shape> ringBuffers(rings.size());
+  // Prepared buffers: GEOS indexes the edges of each once, on its first test; a prepared geometry
+  // is not safe to test from two threads, so each tile prepares its own.
   struct Buffer {
     PreparedShape prepared;
     WorldBox box;
@@ -208,32 +251,31 @@ double nearLength(const TileGrid& grid, const Shape& lines, const std::vector<Sh
     WorldBox box = b.bounds();
     return std::make_shared<const Buffer>(Buffer{PreparedShape(b), box});
   };
-  using Cache = std::unordered_map<std::size_t, std::shared_ptr<const Buffer>>;
-  std::vector<Cache> caches(parallelSlots(grid.count(), threads));
   std::vector<double> perTile(grid.count(), 0.0);
-  parallelForSlots(
+  parallelFor(
       grid.count(), threads,
-      [&](std::size_t t, std::size_t slot) {
-        if (linePieces[t].empty() || ringPieces[t].empty()) return;
-        Cache* wholeBuffers = &caches[slot];
+      [&](std::size_t t) {
+        if (!wanted[t]) return;
         std::vector<std::shared_ptr<const Buffer>> buffers, order;
+        for (std::size_t i : smallByTile[t]) {
+          std::call_once(buffered[i],
+                         [&] { ringBuffers[i] = rings[i].buffer(toleranceM, quadSegs); });
+          if (!ringBuffers[i].empty()) buffers.push_back(makeBuffer(ringBuffers[i]));
+        }
+        for (std::size_t i : smallByTile[t]) {
+          if (users[i].fetch_sub(1) == 1) ringBuffers[i] = Shape();  // no other tile needs it
+        }
         for (const auto& p : ringPieces[t]) {
-          if (!p.whole) {
-            for (const auto& part : p.shape.parts()) {
-              Shape b = part.buffer(toleranceM, quadSegs);
-              if (!b.empty()) buffers.push_back(makeBuffer(b));
-            }
-            continue;
+          for (const auto& part : p.shape.parts()) {
+            Shape b = part.buffer(toleranceM, quadSegs);
+            if (!b.empty()) buffers.push_back(makeBuffer(b));
           }
-          auto& cached = (*wholeBuffers)[p.source];
-          if (!cached) cached = makeBuffer(p.shape.buffer(toleranceM, quadSegs));
-          if (!cached->prepared.shape().empty()) buffers.push_back(cached);
         }
         // length(piece n U buffers) = length(piece) - length(what no buffer covers): a buffer that
         // contains the rest of the piece ends the search, one that crosses it is cut away, so no
         // union of all the buffers of the tile is ever built.
-        for (const auto& piece : linePieces[t]) {
-          Shape rest = piece.shape;
+        for (const auto& piece : linesByTile[t].parts()) {
+          Shape rest = piece;
           WorldBox restBox = rest.bounds();
           // Buffers whose box holds the whole piece first: one of them usually contains it.
           order.clear();
@@ -253,7 +295,7 @@ double nearLength(const TileGrid& grid, const Shape& lines, const std::vector<Sh
             if (rest.empty()) break;
             restBox = rest.bounds();
           }
-          perTile[t] += piece.shape.length() - rest.length();
+          perTile[t] += piece.length() - rest.length();
         }
       },
       progress);

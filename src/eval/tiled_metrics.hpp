@@ -52,12 +52,20 @@ std::vector<double> areasInRegion(const TileGrid& grid, const std::vector<Shape>
                                   const std::vector<char>& which,
                                   const std::vector<Shape>& regionTiles, int threads = 1);
 
-/// Length of `lines` inside the union of the buffers (distance `toleranceM` > 0, round, quadSegs
-/// segments per quarter circle) of the lines of `linework` (e.g. polygon boundaries: one buffer
-/// per ring). `lines` must not run along itself (e.g. a dissolved union of linework). `progress`
-/// counts tiles.
-double nearLength(const TileGrid& grid, const Shape& lines, const std::vector<Shape>& linework,
-                  double toleranceM, int quadSegs, int threads = 1,
-                  const ProgressFn& progress = {});
+/// Polygon boundary linework (`linework`: e.g. Shape::boundary() of each field) dissolved tile
+/// by tile: per tile the noded union of the pieces in it (an edge shared by two fields once),
+/// cut to the tile's region piece when `regionTiles` is non-empty. Their lengths add up to that
+/// of the whole layer's union (n R). `progress` counts tiles.
+std::vector<Shape> dissolvedByTile(const TileGrid& grid, const std::vector<Shape>& linework,
+                                   const std::vector<Shape>& regionTiles, int threads = 1,
+                                   const ProgressFn& progress = {});
+
+/// Length of the lines of `linesByTile` (one Shape per tile inside it, e.g. from dissolvedByTile)
+/// inside the union of the buffers (distance `toleranceM` > 0, round, quadSegs segments per
+/// quarter circle) of the lines of `linework` (e.g. polygon boundaries: one buffer per ring). The
+/// lines must not run along themselves (a dissolved union). `progress` counts tiles.
+double nearLength(const TileGrid& grid, const std::vector<Shape>& linesByTile,
+                  const std::vector<Shape>& linework, double toleranceM, int quadSegs,
+                  int threads = 1, const ProgressFn& progress = {});
 
 }  // namespace fieldseg::eval

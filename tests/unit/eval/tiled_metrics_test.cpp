@@ -103,6 +103,12 @@ double nearWholePerPolygon(const Shape& lines, const std::vector<Shape>& linewor
   return lines.intersection(Shape::unionOf(buffers)).length();
 }
 
+double totalLength(const std::vector<Shape>& byTile) {
+  double l = 0;
+  for (const auto& s : byTile) l += s.length();
+  return l;
+}
+
 void expectClose(double actual, double expected) {
   EXPECT_NEAR(actual, expected, 1e-9 * std::max(1.0, std::abs(expected)));
 }
@@ -172,9 +178,12 @@ TEST(TiledMetrics, NearLengthsEqualWholeLayerOverlays) {
   ASSERT_GT(g.count(), 20u);
   auto tb = boundaries(s.t), pb = boundaries(s.p);
   Shape bt = Shape::unionOf(tb), bp = Shape::unionOf(pb);
+  const auto btTiles = eval::dissolvedByTile(g, tb, {}), bpTiles = eval::dissolvedByTile(g, pb, {});
+  expectClose(totalLength(btTiles), bt.length());
+  expectClose(totalLength(bpTiles), bp.length());
   for (double tol : {2.0, 5.0}) {
-    const double predNear = eval::nearLength(g, bp, tb, tol, 8);
-    const double truthNear = eval::nearLength(g, bt, pb, tol, 8);
+    const double predNear = eval::nearLength(g, bpTiles, tb, tol, 8);
+    const double truthNear = eval::nearLength(g, btTiles, pb, tol, 8);
     expectClose(predNear, nearWhole(bp, tb, tol));
     expectClose(truthNear, nearWhole(bt, pb, tol));
     expectClose(predNear, nearWholePerPolygon(bp, tb, tol));
@@ -200,7 +209,10 @@ TEST(TiledMetrics, EveryFigureIsTheSameForAnyThreadCount) {
   const Shape bp = Shape::unionOf(pb);
   const auto a1 = eval::extentAreas(g, s.t, s.p, regionTiles, 1);
   const auto in1 = eval::areasInRegion(g, s.p, which, regionTiles, 1);
-  const double near1 = eval::nearLength(g, bp, tb, 5.0, 8, 1);
+  const auto bpTiles = eval::dissolvedByTile(g, pb, regionTiles, 1);
+  const double near1 = eval::nearLength(g, bpTiles, tb, 5.0, 8, 1);
+  // The dissolved linework inside the region: that of the whole layer n R.
+  expectClose(totalLength(bpTiles), bp.intersection(*region).length());
   EXPECT_GT(a1.overlapM2, 0);
   EXPECT_GT(near1, 0);
   for (int threads : {2, 3}) {
@@ -209,7 +221,9 @@ TEST(TiledMetrics, EveryFigureIsTheSameForAnyThreadCount) {
     EXPECT_EQ(a.predM2, a1.predM2) << threads;
     EXPECT_EQ(a.overlapM2, a1.overlapM2) << threads;
     EXPECT_EQ(eval::areasInRegion(g, s.p, which, regionTiles, threads), in1) << threads;
-    EXPECT_EQ(eval::nearLength(g, bp, tb, 5.0, 8, threads), near1) << threads;
+    const auto bpThreads = eval::dissolvedByTile(g, pb, regionTiles, threads);
+    EXPECT_EQ(totalLength(bpThreads), totalLength(bpTiles)) << threads;
+    EXPECT_EQ(eval::nearLength(g, bpThreads, tb, 5.0, 8, threads), near1) << threads;
   }
 }
 
