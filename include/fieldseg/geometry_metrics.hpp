@@ -55,6 +55,9 @@ class Shape {
   /// The polygonal parts as plain polygons (rings without the repeated closing point; points,
   /// lines and rings of fewer than 3 points left out).
   std::vector<Polygon> polygons() const;
+  /// The linear parts (LineStrings, open: first and last point as stored), polygons and points
+  /// left out.
+  std::vector<std::vector<Point>> lineStrings() const;
 
  private:
   friend class PreparedShape;

@@ -8,19 +8,11 @@
 #include <utility>
 
 #include "coverage_sweep.hpp"
+#include "length_inside.hpp"
 #include "parallel_for.hpp"
 
 namespace fieldseg::eval {
 namespace {
-
-bool overlaps(const WorldBox& a, const WorldBox& b) {
-  return a.minX <= b.maxX && a.maxX >= b.minX && a.minY <= b.maxY && a.maxY >= b.minY;
-}
-
-bool contains(const WorldBox& outer, const WorldBox& inner) {
-  return outer.minX <= inner.minX && outer.maxX >= inner.maxX && outer.minY <= inner.minY &&
-         outer.maxY >= inner.maxY;
-}
 
 WorldBox unite(const WorldBox& a, const WorldBox& b) {
   WorldBox u = a;
@@ -241,62 +233,29 @@ double nearLength(const TileGrid& grid, const std::vector<Shape>& linesByTile,
   auto ringPieces = cutIntoTiles(grid, large, margin, wanted, threads);
   std::vector<std::once_flag> buffered(rings.size());
   std::vector<Shape> ringBuffers(rings.size());
-  // Prepared buffers: GEOS indexes the edges of each once, on its first test; a prepared geometry
-  // is not safe to test from two threads, so each tile prepares its own.
-  struct Buffer {
-    PreparedShape prepared;
-    WorldBox box;
-  };
-  auto makeBuffer = [](Shape b) {
-    WorldBox box = b.bounds();
-    return std::make_shared<const Buffer>(Buffer{PreparedShape(b), box});
-  };
   std::vector<double> perTile(grid.count(), 0.0);
   parallelFor(
       grid.count(), threads,
       [&](std::size_t t) {
         if (!wanted[t]) return;
-        std::vector<std::shared_ptr<const Buffer>> buffers, order;
+        // length(lines n U buffers), segment by segment (length_inside.hpp): no union of the
+        // buffers and no overlay is built.
+        LengthInside buffers;
         for (std::size_t i : smallByTile[t]) {
           std::call_once(buffered[i],
                          [&] { ringBuffers[i] = rings[i].buffer(toleranceM, quadSegs); });
-          if (!ringBuffers[i].empty()) buffers.push_back(makeBuffer(ringBuffers[i]));
+          for (const auto& poly : ringBuffers[i].polygons()) buffers.add(poly);
         }
         for (std::size_t i : smallByTile[t]) {
           if (users[i].fetch_sub(1) == 1) ringBuffers[i] = Shape();  // no other tile needs it
         }
         for (const auto& p : ringPieces[t]) {
           for (const auto& part : p.shape.parts()) {
-            Shape b = part.buffer(toleranceM, quadSegs);
-            if (!b.empty()) buffers.push_back(makeBuffer(b));
+            for (const auto& poly : part.buffer(toleranceM, quadSegs).polygons()) buffers.add(poly);
           }
         }
-        // length(piece n U buffers) = length(piece) - length(what no buffer covers): a buffer that
-        // contains the rest of the piece ends the search, one that crosses it is cut away, so no
-        // union of all the buffers of the tile is ever built.
-        for (const auto& piece : linesByTile[t].parts()) {
-          Shape rest = piece;
-          WorldBox restBox = rest.bounds();
-          // Buffers whose box holds the whole piece first: one of them usually contains it.
-          order.clear();
-          for (const auto& b : buffers) {
-            if (overlaps(b->box, restBox)) order.push_back(b);
-          }
-          std::stable_partition(order.begin(), order.end(),
-                                [&](const auto& b) { return contains(b->box, restBox); });
-          for (const auto& b : order) {
-            if (!overlaps(b->box, restBox)) continue;
-            if (b->prepared.contains(rest)) {
-              rest = Shape();
-              break;
-            }
-            if (!b->prepared.intersects(rest)) continue;
-            rest = rest.difference(b->prepared.shape());
-            if (rest.empty()) break;
-            restBox = rest.bounds();
-          }
-          perTile[t] += piece.length() - rest.length();
-        }
+        if (buffers.empty()) return;
+        for (const auto& line : linesByTile[t].lineStrings()) perTile[t] += buffers.polyline(line);
       },
       progress);
   double length = 0;

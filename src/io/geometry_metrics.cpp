@@ -168,6 +168,37 @@ std::vector<Polygon> Shape::polygons() const {
   return out;
 }
 
+namespace {
+
+void collectLines(const OGRGeometry* g, std::vector<std::vector<Point>>& out) {
+  if (!g || g->IsEmpty()) return;
+  switch (wkbFlatten(g->getGeometryType())) {
+    case wkbLineString: {
+      const auto* l = g->toLineString();
+      std::vector<Point> line(l->getNumPoints());
+      for (int i = 0; i < l->getNumPoints(); ++i) line[i] = {l->getX(i), l->getY(i)};
+      out.push_back(std::move(line));
+      return;
+    }
+    case wkbMultiLineString:
+    case wkbGeometryCollection: {
+      const auto* c = g->toGeometryCollection();
+      for (int i = 0; i < c->getNumGeometries(); ++i) collectLines(c->getGeometryRef(i), out);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+}  // namespace
+
+std::vector<std::vector<Point>> Shape::lineStrings() const {
+  std::vector<std::vector<Point>> out;
+  collectLines(impl_->geom.get(), out);
+  return out;
+}
+
 bool Shape::empty() const { return impl_->geom->IsEmpty(); }
 double Shape::area() const { return areaOfGeom(impl_->geom.get()); }
 double Shape::length() const { return lengthOfGeom(impl_->geom.get()); }

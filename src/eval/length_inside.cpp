@@ -1,0 +1,153 @@
+#include "length_inside.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+namespace fieldseg::eval {
+namespace {
+
+constexpr double kOnBoundaryM = 1e-9;
+
+double cross(double ax, double ay, double bx, double by) { return ax * by - ay * bx; }
+
+bool overlaps(const WorldBox& a, const WorldBox& b) {
+  return a.minX <= b.maxX && a.maxX >= b.minX && a.minY <= b.maxY && a.maxY >= b.minY;
+}
+
+WorldBox boxOf(const Point& a, const Point& b) {
+  WorldBox w;
+  w.minX = std::min(a.x, b.x), w.maxX = std::max(a.x, b.x);
+  w.minY = std::min(a.y, b.y), w.maxY = std::max(a.y, b.y);
+  return w;
+}
+
+}  // namespace
+
+int LengthInside::Poly::bandOf(double y) const {
+  const int k = static_cast<int>(std::floor((y - box.minY) / bandH));
+  return std::clamp(k, 0, bands - 1);
+}
+
+void LengthInside::add(const Polygon& polygon) {
+  if (polygon.exterior.size() < 3) return;
+  Poly p;
+  p.box = boxOf(polygon.exterior.front(), polygon.exterior.front());
+  for (const auto& v : polygon.exterior) {
+    p.box.minX = std::min(p.box.minX, v.x), p.box.maxX = std::max(p.box.maxX, v.x);
+    p.box.minY = std::min(p.box.minY, v.y), p.box.maxY = std::max(p.box.maxY, v.y);
+  }
+  auto addRing = [&](const Ring& r) {
+    if (r.size() < 3) return;
+    for (std::size_t i = 0, n = r.size(); i < n; ++i) p.edges.push_back({r[i], r[(i + 1) % n]});
+  };
+  addRing(polygon.exterior);
+  for (const auto& h : polygon.holes) addRing(h);
+  // About 8 edges a band, at most 64 bands.
+  p.bands = static_cast<int>(std::clamp<std::size_t>(p.edges.size() / 8, 1, 64));
+  p.bandH = (p.box.maxY - p.box.minY) / p.bands;
+  if (!(p.bandH > 0)) p.bands = 1, p.bandH = 1;
+  std::vector<std::vector<std::uint32_t>> byBand(p.bands);
+  for (std::size_t i = 0; i < p.edges.size(); ++i) {
+    const Edge& e = p.edges[i];
+    const int k0 = p.bandOf(std::min(e.s.y, e.e.y) - kOnBoundaryM);
+    const int k1 = p.bandOf(std::max(e.s.y, e.e.y) + kOnBoundaryM);
+    for (int k = k0; k <= k1; ++k) byBand[k].push_back(static_cast<std::uint32_t>(i));
+  }
+  p.bandStart.push_back(0);
+  for (const auto& band : byBand) {
+    p.bandEdges.insert(p.bandEdges.end(), band.begin(), band.end());
+    p.bandStart.push_back(p.bandEdges.size());
+  }
+  polys_.push_back(std::move(p));
+}
+
+// Closed polygon: a point within kOnBoundaryM of an edge is covered; otherwise even-odd (only the
+// edges of q's band can span q.y).
+bool LengthInside::covers(const Poly& p, const Point& q) {
+  if (q.y < p.box.minY - kOnBoundaryM || q.y > p.box.maxY + kOnBoundaryM) return false;
+  const int k = p.bandOf(q.y);
+  bool inside = false;
+  for (std::size_t j = p.bandStart[k]; j < p.bandStart[k + 1]; ++j) {
+    const Point& s = p.edges[p.bandEdges[j]].s;
+    const Point& e = p.edges[p.bandEdges[j]].e;
+    const double ex = e.x - s.x, ey = e.y - s.y, qx = q.x - s.x, qy = q.y - s.y;
+    const double len2 = ex * ex + ey * ey;
+    if (len2 > 0) {
+      const double t = (qx * ex + qy * ey) / len2;
+      if (t >= 0 && t <= 1 && std::abs(cross(ex, ey, qx, qy)) <= kOnBoundaryM * std::sqrt(len2))
+        return true;
+    }
+    if ((s.y > q.y) != (e.y > q.y)) {
+      const double x = s.x + (q.y - s.y) * ex / ey;
+      if (q.x < x) inside = !inside;
+    }
+  }
+  return inside;
+}
+
+double LengthInside::segment(const Point& a, const Point& b) const {
+  const double rx = b.x - a.x, ry = b.y - a.y;
+  const double len = std::hypot(rx, ry);
+  if (!(len > 0)) return 0.0;
+  const WorldBox sb = boxOf(a, b);
+  std::vector<std::pair<double, double>> inside;
+  std::vector<double> ts;
+  for (const Poly& p : polys_) {
+    if (!overlaps(p.box, sb)) continue;
+    ts.assign({0.0, 1.0});
+    // An edge in several of the bands is met more than once: the same t, removed below.
+    const int k0 = p.bandOf(sb.minY), k1 = p.bandOf(sb.maxY);
+    for (std::size_t j = p.bandStart[k0]; j < p.bandStart[k1 + 1]; ++j) {
+      const Point& s = p.edges[p.bandEdges[j]].s;
+      const Point& e = p.edges[p.bandEdges[j]].e;
+      if (!overlaps(boxOf(s, e), sb)) continue;
+      const double sx = e.x - s.x, sy = e.y - s.y, px = s.x - a.x, py = s.y - a.y;
+      const double d = cross(rx, ry, sx, sy);
+      if (d == 0) {
+        // Parallel: where collinear, the edge's ends cut the segment.
+        if (std::abs(cross(px, py, rx, ry)) <= kOnBoundaryM * len) {
+          for (const Point& v : {s, e}) {
+            const double t = ((v.x - a.x) * rx + (v.y - a.y) * ry) / (len * len);
+            if (t > 0 && t < 1) ts.push_back(t);
+          }
+        }
+        continue;
+      }
+      const double t = cross(px, py, sx, sy) / d, u = cross(px, py, rx, ry) / d;
+      if (t > 0 && t < 1 && u >= 0 && u <= 1) ts.push_back(t);
+    }
+    std::sort(ts.begin(), ts.end());
+    ts.erase(std::unique(ts.begin(), ts.end()), ts.end());
+    bool whole = true;
+    for (std::size_t k = 0; k + 1 < ts.size(); ++k) {
+      const double m = 0.5 * (ts[k] + ts[k + 1]);
+      if (covers(p, {a.x + m * rx, a.y + m * ry})) {
+        inside.emplace_back(ts[k], ts[k + 1]);
+      } else {
+        whole = false;
+      }
+    }
+    if (whole) return len;  // one polygon holds all of it
+  }
+  if (inside.empty()) return 0.0;
+  std::sort(inside.begin(), inside.end());
+  double sum = 0, lo = inside.front().first, hi = inside.front().second;
+  for (const auto& [s, e] : inside) {
+    if (s > hi) {
+      sum += hi - lo;
+      lo = s;
+    }
+    hi = std::max(hi, e);
+  }
+  sum += hi - lo;
+  return sum * len;
+}
+
+double LengthInside::polyline(const std::vector<Point>& line) const {
+  double l = 0;
+  for (std::size_t i = 0; i + 1 < line.size(); ++i) l += segment(line[i], line[i + 1]);
+  return l;
+}
+
+}  // namespace fieldseg::eval
