@@ -45,7 +45,9 @@ std::vector<Shape> regionByTile(const TileGrid& grid, const std::optional<Shape>
 namespace {
 
 // The polygons of every shape of two layers, and for each tile the shapes whose box overlaps it.
-// No shape is cut: each tile's sweep clips the rings it is given to the tile.
+// A shape within 4 x 4 tiles is not cut: each tile's sweep clips the rings it is given to the
+// tile. A larger one (a blob with thousands of vertices over many tiles) is cut into per-tile
+// pieces first (cutIntoTiles: O(log tiles) clips), so no tile walks all of its rings.
 struct TiledLayers {
   struct Item {
     int layer;
@@ -53,7 +55,8 @@ struct TiledLayers {
   };
   std::vector<std::vector<Polygon>> polys[2];
   std::vector<std::vector<Item>> items;
-  std::optional<WorldBox> extent;  ///< of every shape; none when both layers are empty
+  std::vector<std::vector<TilePiece>> pieces[2];  // of the large shapes, by tile
+  std::optional<WorldBox> extent;                 ///< of every shape; none when both are empty
 
   TiledLayers(const TileGrid& grid, const std::vector<Shape>& first,
               const std::vector<Shape>& second, int threads)
@@ -62,18 +65,33 @@ struct TiledLayers {
     for (int l = 0; l < 2; ++l) {
       const std::vector<Shape>& shapes = *layers[l];
       polys[l].resize(shapes.size());
-      parallelFor(shapes.size(), threads,
-                  [&](std::size_t i) { polys[l][i] = shapes[i].polygons(); });
+      std::vector<Shape> large(shapes.size());
+      std::vector<TileRange> ranges(shapes.size());
+      parallelFor(shapes.size(), threads, [&](std::size_t i) {
+        if (shapes[i].empty()) return;
+        ranges[i] = grid.rangeOf(shapes[i].bounds(), 0);
+        if (ranges[i].x1 - ranges[i].x0 >= 4 || ranges[i].y1 - ranges[i].y0 >= 4) {
+          large[i] = shapes[i];
+        } else {
+          polys[l][i] = shapes[i].polygons();
+        }
+      });
       for (std::size_t i = 0; i < shapes.size(); ++i) {
-        if (polys[l][i].empty()) continue;
+        if (shapes[i].empty()) continue;
         const WorldBox b = shapes[i].bounds();
         extent = extent ? unite(*extent, b) : b;
-        const TileRange r = grid.rangeOf(b, 0);
+        if (!large[i].empty() || polys[l][i].empty()) continue;
+        const TileRange& r = ranges[i];
         for (int y = r.y0; y <= r.y1; ++y) {
           for (int x = r.x0; x <= r.x1; ++x) items[grid.index(x, y)].push_back({l, i});
         }
       }
+      pieces[l] = cutIntoTiles(grid, large, 0, {}, threads);
     }
+  }
+
+  bool anyIn(std::size_t t) const {
+    return !items[t].empty() || !pieces[0][t].empty() || !pieces[1][t].empty();
   }
 
   /// A sweep over tile t (clamped to the extent) holding the shapes that reach it.
@@ -82,6 +100,11 @@ struct TiledLayers {
     CoverageSweep sweep(clamp(grid.boxOf({x, y, x, y}, 0), *extent));
     for (const Item& it : items[t]) {
       for (const auto& poly : polys[it.layer][it.index]) sweep.add(it.layer, poly, it.index);
+    }
+    for (int l = 0; l < 2; ++l) {
+      for (const auto& piece : pieces[l][t]) {
+        for (const auto& poly : piece.shape.polygons()) sweep.add(l, poly, piece.source);
+      }
     }
     return sweep;
   }
@@ -99,7 +122,7 @@ ExtentAreas extentAreas(const TileGrid& grid, const std::vector<Shape>& truth,
   parallelFor(
       grid.count(), threads,
       [&](std::size_t t) {
-        if (tiled.items[t].empty() || (inRegion && regionTiles[t].empty())) return;
+        if (!tiled.anyIn(t) || (inRegion && regionTiles[t].empty())) return;
         CoverageSweep sweep = tiled.sweepOf(grid, t);
         if (inRegion) {
           for (const auto& poly : regionTiles[t].polygons()) sweep.add(2, poly);
@@ -129,7 +152,7 @@ PairAreas pairAreas(const TileGrid& grid, const std::vector<Shape>& truth,
   parallelFor(
       grid.count(), threads,
       [&](std::size_t t) {
-        if (!tiled.items[t].empty()) perTile[t] = tiled.sweepOf(grid, t).ownerAreas();
+        if (tiled.anyIn(t)) perTile[t] = tiled.sweepOf(grid, t).ownerAreas();
       },
       progress);
   for (auto& tile : perTile) {  // in tile order: the same sums for any thread count

@@ -172,6 +172,28 @@ TEST(TiledMetrics, ExtentAreasEqualWholeLayerOverlays) {
   }
 }
 
+// Every (truth, prediction) pair's intersection and every shape's area, from the tiled sweep, equal
+// GEOS's; the blob spans many tiles (cut into pieces first), the other shapes are clipped whole.
+TEST(TiledMetrics, PairAreasEqualGeosIntersections) {
+  Scene s = scene();
+  eval::TileGrid g = gridOf(s, 60);
+  const eval::PairAreas a = eval::pairAreas(g, s.t, s.p, 2);
+  ASSERT_EQ(a.byTruth.size(), s.t.size());
+  for (std::size_t i = 0; i < s.t.size(); ++i) expectClose(a.truthM2[i], s.t[i].area());
+  for (std::size_t j = 0; j < s.p.size(); ++j) expectClose(a.predM2[j], s.p[j].area());
+  int pairs = 0;
+  for (std::size_t i = 0; i < s.t.size(); ++i) {
+    std::vector<double> found(s.p.size(), 0.0);
+    for (const auto& [j, area] : a.byTruth[i]) found[j] = area;
+    for (std::size_t j = 0; j < s.p.size(); ++j) {
+      const double geos = s.t[i].intersectionArea(s.p[j]);
+      expectClose(found[j], geos);
+      if (geos > 0) ++pairs;
+    }
+  }
+  EXPECT_GT(pairs, 100);  // the blob meets most fields
+}
+
 TEST(TiledMetrics, NearLengthsEqualWholeLayerOverlays) {
   Scene s = scene();
   eval::TileGrid g = gridOf(s, 60);
