@@ -5,8 +5,7 @@
 //
 // Owner: the eval component. Shape is an immutable value with shared, reference-counted storage:
 // copies are cheap. Thread safety: const operations may run concurrently on different Shapes; the
-// same Shape may be read from several threads (no mutation after construction). PreparedShape
-// (below) is the exception: one per thread.
+// same Shape may be read from several threads (no mutation after construction).
 #pragma once
 
 #include <memory>
@@ -38,8 +37,6 @@ class Shape {
 
   Shape intersection(const Shape& other) const;
   double intersectionArea(const Shape& other) const { return intersection(other).area(); }
-  /// The part of this shape outside `other`.
-  Shape difference(const Shape& other) const;
   bool intersects(const Shape& other) const;
   /// Buffer by `distance` (negative shrinks polygons), round caps and joins, `quadSegs` segments
   /// per quarter circle.
@@ -60,32 +57,9 @@ class Shape {
   std::vector<std::vector<Point>> lineStrings() const;
 
  private:
-  friend class PreparedShape;
   struct Impl;
   explicit Shape(std::shared_ptr<const Impl> impl);
   std::shared_ptr<const Impl> impl_;
-};
-
-/// A Shape prepared for many "does it contain / intersect this small shape" tests (a GEOS
-/// prepared geometry: its edges are indexed once instead of at every overlay). Holds its own copy
-/// of the Shape. Not thread-safe (GEOS builds the index on the first test): one per thread.
-class PreparedShape {
- public:
-  explicit PreparedShape(const Shape& shape);
-  ~PreparedShape();
-  PreparedShape(PreparedShape&&) noexcept;
-  PreparedShape& operator=(PreparedShape&&) noexcept;
-
-  const Shape& shape() const { return shape_; }
-  /// True when `other` lies inside the shape (GEOS Contains); false when either is empty.
-  bool contains(const Shape& other) const;
-  /// True when `other` and the shape share a point; false when either is empty.
-  bool intersects(const Shape& other) const;
-
- private:
-  struct Impl;
-  Shape shape_;
-  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace fieldseg

@@ -222,13 +222,6 @@ Shape Shape::intersection(const Shape& other) const {
   return Shape(std::make_shared<Impl>(Impl{checked(g, "intersection", errors)}));
 }
 
-Shape Shape::difference(const Shape& other) const {
-  if (empty() || other.empty()) return *this;
-  io::GdalErrorScope errors;
-  OGRGeometry* g = impl_->geom->Difference(other.impl_->geom.get());
-  return Shape(std::make_shared<Impl>(Impl{checked(g, "difference", errors)}));
-}
-
 bool Shape::intersects(const Shape& other) const {
   if (empty() || other.empty()) return false;
   return impl_->geom->Intersects(other.impl_->geom.get());
@@ -286,32 +279,6 @@ std::vector<Shape> Shape::parts() const {
     for (auto& p : s.parts()) out.push_back(std::move(p));
   }
   return out;
-}
-
-struct PreparedShape::Impl {
-  OGRPreparedGeometryUniquePtr prepared;  // null for an empty shape
-};
-
-PreparedShape::PreparedShape(const Shape& shape) : shape_(shape), impl_(std::make_unique<Impl>()) {
-  if (!shape_.empty()) {
-    impl_->prepared.reset(
-        OGRCreatePreparedGeometry(OGRGeometry::ToHandle(shape_.impl_->geom.get())));
-  }
-}
-PreparedShape::~PreparedShape() = default;
-PreparedShape::PreparedShape(PreparedShape&&) noexcept = default;
-PreparedShape& PreparedShape::operator=(PreparedShape&&) noexcept = default;
-
-bool PreparedShape::contains(const Shape& other) const {
-  if (!impl_->prepared || other.empty()) return false;
-  return OGRPreparedGeometryContains(impl_->prepared.get(),
-                                     OGRGeometry::ToHandle(other.impl_->geom.get()));
-}
-
-bool PreparedShape::intersects(const Shape& other) const {
-  if (!impl_->prepared || other.empty()) return false;
-  return OGRPreparedGeometryIntersects(impl_->prepared.get(),
-                                       OGRGeometry::ToHandle(other.impl_->geom.get()));
 }
 
 }  // namespace fieldseg
