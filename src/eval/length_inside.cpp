@@ -25,8 +25,9 @@ WorldBox boxOf(const Point& a, const Point& b) {
 }  // namespace
 
 int LengthInside::Poly::bandOf(double y) const {
-  const int k = static_cast<int>(std::floor((y - box.minY) / bandH));
-  return std::clamp(k, 0, bands - 1);
+  // Clamped before the conversion: a far-away y must not overflow the int.
+  const double k = std::floor((y - box.minY) / bandH);
+  return static_cast<int>(std::clamp(k, 0.0, static_cast<double>(bands - 1)));
 }
 
 void LengthInside::add(const Polygon& polygon) {
