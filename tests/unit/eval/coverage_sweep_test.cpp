@@ -80,32 +80,29 @@ TEST(CoverageSweep, AreasEqualGeosOverlaysOnRandomLayers) {
     const Shape region = Shape::fromPolygon(Polygon{
         {{kX + 5, kY + 50}, {kX + 50, kY + 3}, {kX + 97, kY + 50}, {kX + 50, kY + 96}}, {}});
     const WorldBox whole = box(-1, -1, 101, 101);
-    // Whole box, then four quadrants whose sums must give the same areas.
+    // Four boxes that cut the shapes, summed, and the whole box: both give the GEOS areas.
     for (bool inRegion : {false, true}) {
       const Shape ct = inRegion ? ut.intersection(region) : ut;
       const Shape cp = inRegion ? up.intersection(region) : up;
-      eval::CoverageSweep::Areas sum;
-      for (const WorldBox& b : {box(-1, -1, 37.3, 41.1), box(37.3, -1, 101, 41.1),
-                                box(-1, 41.1, 37.3, 101), box(37.3, 41.1, 101, 101)}) {
+      auto sweepOver = [&](const WorldBox& b) {
         eval::CoverageSweep sweep(b);
         for (const auto& q : validPolygons(t)) sweep.add(0, q);
         for (const auto& q : validPolygons(p)) sweep.add(1, q);
         if (inRegion) {
           for (const auto& q : region.polygons()) sweep.add(2, q);
         }
-        const auto a = sweep.areas(inRegion);
+        return sweep.areas(inRegion);
+      };
+      eval::CoverageSweep::Areas sum;
+      for (const WorldBox& b : {box(-1, -1, 37.3, 41.1), box(37.3, -1, 101, 41.1),
+                                box(-1, 41.1, 37.3, 101), box(37.3, 41.1, 101, 101)}) {
+        const auto a = sweepOver(b);
         sum.first += a.first, sum.second += a.second, sum.both += a.both;
       }
       expectClose(sum.first, ct.area());
       expectClose(sum.second, cp.area());
       expectClose(sum.both, ct.intersectionArea(cp));
-      eval::CoverageSweep sweep(whole);
-      for (const auto& q : validPolygons(t)) sweep.add(0, q);
-      for (const auto& q : validPolygons(p)) sweep.add(1, q);
-      if (inRegion) {
-        for (const auto& q : region.polygons()) sweep.add(2, q);
-      }
-      const auto a = sweep.areas(inRegion);
+      const auto a = sweepOver(whole);
       expectClose(a.first, ct.area());
       expectClose(a.second, cp.area());
       expectClose(a.both, ct.intersectionArea(cp));
