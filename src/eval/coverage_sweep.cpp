@@ -211,13 +211,12 @@ CoverageSweep::OwnerAreas CoverageSweep::ownerAreas() const {
   };
   std::array<std::vector<Count>, 2> inside;  // owners of layers 0 and 1 covering the strip
   sweep([&](const Edge& e, double area) {
-    if (e.layer > 1) return;
-    auto& list = inside[e.layer];
-    Count& c = entry(
-        list, [&](const Count& x) { return x.owner == e.owner; }, Count{e.owner, 0});
-    c.count += e.sign;
-    if (c.count == 0) {
-      list.erase(list.begin() + (&c - list.data()));
+    if (e.layer < 2) {  // layer 2 changes no owner, but the strip above it is still counted
+      auto& list = inside[e.layer];
+      Count& c = entry(
+          list, [&](const Count& x) { return x.owner == e.owner; }, Count{e.owner, 0});
+      c.count += e.sign;
+      if (c.count == 0) list.erase(list.begin() + (&c - list.data()));
     }
     if (area == 0) return;
     for (int l = 0; l < 2; ++l) {

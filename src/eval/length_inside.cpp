@@ -2,12 +2,19 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <utility>
 
 namespace fieldseg::eval {
 namespace {
 
 constexpr double kOnBoundaryM = 1e-9;
+
+WorldBox grown(const WorldBox& b, double d) {
+  WorldBox g = b;
+  g.minX -= d, g.minY -= d, g.maxX += d, g.maxY += d;
+  return g;
+}
 
 double cross(double ax, double ay, double bx, double by) { return ax * by - ay * bx; }
 
@@ -38,6 +45,9 @@ void LengthInside::add(const Polygon& polygon) {
     p.box.minX = std::min(p.box.minX, v.x), p.box.maxX = std::max(p.box.maxX, v.x);
     p.box.minY = std::min(p.box.minY, v.y), p.box.maxY = std::max(p.box.maxY, v.y);
   }
+  const double largest = std::max(
+      {std::abs(p.box.minX), std::abs(p.box.maxX), std::abs(p.box.minY), std::abs(p.box.maxY)});
+  p.onBoundary = std::max(kOnBoundaryM, 4 * std::numeric_limits<double>::epsilon() * largest);
   auto addRing = [&](const Ring& r) {
     if (r.size() < 3) return;
     for (std::size_t i = 0, n = r.size(); i < n; ++i) p.edges.push_back({r[i], r[(i + 1) % n]});
@@ -51,8 +61,8 @@ void LengthInside::add(const Polygon& polygon) {
   std::vector<std::vector<std::uint32_t>> byBand(p.bands);
   for (std::size_t i = 0; i < p.edges.size(); ++i) {
     const Edge& e = p.edges[i];
-    const int k0 = p.bandOf(std::min(e.s.y, e.e.y) - kOnBoundaryM);
-    const int k1 = p.bandOf(std::max(e.s.y, e.e.y) + kOnBoundaryM);
+    const int k0 = p.bandOf(std::min(e.s.y, e.e.y) - p.onBoundary);
+    const int k1 = p.bandOf(std::max(e.s.y, e.e.y) + p.onBoundary);
     for (int k = k0; k <= k1; ++k) byBand[k].push_back(static_cast<std::uint32_t>(i));
   }
   p.bandStart.push_back(0);
@@ -63,10 +73,10 @@ void LengthInside::add(const Polygon& polygon) {
   polys_.push_back(std::move(p));
 }
 
-// Closed polygon: a point within kOnBoundaryM of an edge is covered; otherwise even-odd (only the
-// edges of q's band can span q.y).
+// Closed polygon: a point within the on-edge distance of an edge is covered; otherwise even-odd
+// (only the edges of q's band can span q.y).
 bool LengthInside::covers(const Poly& p, const Point& q) {
-  if (q.y < p.box.minY - kOnBoundaryM || q.y > p.box.maxY + kOnBoundaryM) return false;
+  if (q.y < p.box.minY - p.onBoundary || q.y > p.box.maxY + p.onBoundary) return false;
   const int k = p.bandOf(q.y);
   bool inside = false;
   for (std::size_t j = p.bandStart[k]; j < p.bandStart[k + 1]; ++j) {
@@ -76,7 +86,7 @@ bool LengthInside::covers(const Poly& p, const Point& q) {
     const double len2 = ex * ex + ey * ey;
     if (len2 > 0) {
       const double t = (qx * ex + qy * ey) / len2;
-      if (t >= 0 && t <= 1 && std::abs(cross(ex, ey, qx, qy)) <= kOnBoundaryM * std::sqrt(len2))
+      if (t >= 0 && t <= 1 && std::abs(cross(ex, ey, qx, qy)) <= p.onBoundary * std::sqrt(len2))
         return true;
     }
     if ((s.y > q.y) != (e.y > q.y)) {
@@ -95,26 +105,30 @@ double LengthInside::segment(const Point& a, const Point& b) const {
   std::vector<std::pair<double, double>> inside;
   std::vector<double> ts;
   for (const Poly& p : polys_) {
-    if (!overlaps(p.box, sb)) continue;
+    // Grown by the on-edge distance: an edge that far beside the segment still cuts it where it
+    // ends (the pieces beyond are not on it).
+    const WorldBox near = grown(sb, p.onBoundary);
+    if (!overlaps(p.box, near)) continue;
     ts.assign({0.0, 1.0});
     // An edge in several of the bands is met more than once: the same t, removed below.
-    const int k0 = p.bandOf(sb.minY), k1 = p.bandOf(sb.maxY);
+    const int k0 = p.bandOf(near.minY), k1 = p.bandOf(near.maxY);
     for (std::size_t j = p.bandStart[k0]; j < p.bandStart[k1 + 1]; ++j) {
       const Point& s = p.edges[p.bandEdges[j]].s;
       const Point& e = p.edges[p.bandEdges[j]].e;
-      if (!overlaps(boxOf(s, e), sb)) continue;
+      if (!overlaps(boxOf(s, e), near)) continue;
       const double sx = e.x - s.x, sy = e.y - s.y, px = s.x - a.x, py = s.y - a.y;
-      const double d = cross(rx, ry, sx, sy);
-      if (d == 0) {
-        // Parallel: where collinear, the edge's ends cut the segment.
-        if (std::abs(cross(px, py, rx, ry)) <= kOnBoundaryM * len) {
-          for (const Point& v : {s, e}) {
-            const double t = ((v.x - a.x) * rx + (v.y - a.y) * ry) / (len * len);
-            if (t > 0 && t < 1) ts.push_back(t);
-          }
+      const double ds = cross(px, py, rx, ry), de = cross(e.x - a.x, e.y - a.y, rx, ry);
+      if (std::abs(ds) <= p.onBoundary * len && std::abs(de) <= p.onBoundary * len) {
+        // Along the segment's line (to the on-edge distance, parallel or not): the edge's ends
+        // cut it, so only the part beside the edge is judged on it.
+        for (const Point& v : {s, e}) {
+          const double t = ((v.x - a.x) * rx + (v.y - a.y) * ry) / (len * len);
+          if (t > 0 && t < 1) ts.push_back(t);
         }
         continue;
       }
+      const double d = cross(rx, ry, sx, sy);
+      if (d == 0) continue;  // parallel, apart
       const double t = cross(px, py, sx, sy) / d, u = cross(px, py, rx, ry) / d;
       if (t > 0 && t < 1 && u >= 0 && u <= 1) ts.push_back(t);
     }

@@ -3,8 +3,9 @@
 // and the pieces whose midpoint it covers (boundary included: the polygons are closed) are inside;
 // the inside intervals of all the polygons are merged. No overlay is built, so it costs
 // O(edges of the polygons near the segment) per segment instead of one GEOS difference per
-// (line, polygon) pair. Exact up to rounding; a point within 1e-9 of a polygon's boundary counts
-// as on it (a segment along a buffer's straight side, common on pixel-grid data).
+// (line, polygon) pair. Exact up to rounding; a point within a few rounding units of a polygon's
+// boundary (1e-9 m, or 4 ulps of its largest coordinate where that is more) counts as on it (a
+// segment along a buffer's straight side, common on pixel-grid data).
 //
 // Internal to src/eval. Immutable after add(); const methods may run on several threads.
 #pragma once
@@ -41,6 +42,7 @@ class LengthInside {
     std::vector<std::uint32_t> bandEdges;
     WorldBox box;
     double bandH = 1;
+    double onBoundary = 0;  // distance within which a point is on an edge
     int bands = 1;
     int bandOf(double y) const;
   };

@@ -129,5 +129,41 @@ TEST(CoverageSweep, SharedEdgesAndIdenticalLayersGiveExactAreas) {
   EXPECT_EQ(sweep.areas(true).first, 0.0);
 }
 
+// Owners: identical shapes get bit-identical own and pair areas (IoU exactly 1); a layer-2 ring
+// changes nothing of layers 0 and 1; abutting shapes share no area.
+TEST(CoverageSweep, OwnerAreasOfIdenticalAndAbuttingShapes) {
+  const Polygon tri{{{kX + 1.3, kY + 2.1}, {kX + 17.9, kY + 4.7}, {kX + 8.2, kY + 19.3}}, {}};
+  const Polygon right = rect(20, 0, 30, 10), left = rect(10, 0, 20, 10);
+  for (bool withRegion : {false, true}) {
+    eval::CoverageSweep sweep(box(0, 0, 25, 25));  // cuts `right`
+    sweep.add(0, tri, 7);
+    sweep.add(1, tri, 3);
+    sweep.add(0, left, 8);
+    sweep.add(1, right, 4);
+    if (withRegion) sweep.add(2, rect(5, 5, 15, 15));
+    const auto o = sweep.ownerAreas();
+    auto own = [](const std::vector<eval::CoverageSweep::Owned>& v, std::size_t owner) {
+      for (const auto& x : v) {
+        if (x.owner == owner) return x.area;
+      }
+      return -1.0;
+    };
+    auto pair = [&](std::size_t t, std::size_t p) {
+      for (const auto& x : o.overlaps) {
+        if (x.first == t && x.second == p) return x.area;
+      }
+      return 0.0;
+    };
+    EXPECT_EQ(own(o.first, 7), own(o.second, 3)) << withRegion;
+    EXPECT_EQ(pair(7, 3), own(o.first, 7)) << withRegion;
+    EXPECT_NEAR(own(o.first, 7), Shape::fromPolygon(tri).area(), 1e-9) << withRegion;
+    EXPECT_NEAR(own(o.first, 8), 100.0, 1e-9) << withRegion;
+    EXPECT_NEAR(own(o.second, 4), 50.0, 1e-9) << withRegion;  // inside the box only
+    EXPECT_EQ(pair(8, 4), 0.0) << withRegion;                 // they only touch
+    // GEOS cuts the edges in absolute UTM coordinates: its area carries ~1e-9 relative rounding.
+    expectClose(pair(8, 3), Shape::fromPolygon(tri).intersectionArea(Shape::fromPolygon(left)));
+  }
+}
+
 }  // namespace
 }  // namespace fieldseg

@@ -83,5 +83,15 @@ TEST(LengthInside, SegmentsOnTheBoundaryCountAsInside) {
   EXPECT_DOUBLE_EQ(inside.polyline({{4, 4}, {5, 5}}), 0.0);  // inside the hole
 }
 
+// Along a sloped side in UTM-size coordinates, and past its end: only the part beside the side is
+// on it.
+TEST(LengthInside, SegmentsAlongASlopedSideStopAtItsEnd) {
+  eval::LengthInside inside;
+  inside.add(Polygon{{{kX, kY}, {kX + 10, kY + 10}, {kX + 20, kY}}, {}});
+  EXPECT_NEAR(inside.segment({kX - 5, kY - 5}, {kX + 5, kY + 5}), 5 * std::sqrt(2.0), 1e-9);
+  EXPECT_NEAR(inside.segment({kX + 5, kY + 5}, {kX + 15, kY + 15}), 5 * std::sqrt(2.0), 1e-9);
+  EXPECT_NEAR(inside.segment({kX + 12, kY + 12}, {kX + 15, kY + 15}), 0.0, 1e-9);
+}
+
 }  // namespace
 }  // namespace fieldseg

@@ -231,6 +231,7 @@ TEST(TiledMetrics, EveryFigureIsTheSameForAnyThreadCount) {
   const Shape bp = Shape::unionOf(pb);
   const auto a1 = eval::extentAreas(g, s.t, s.p, regionTiles, 1);
   const auto in1 = eval::areasInRegion(g, s.p, which, regionTiles, 1);
+  const auto pairs1 = eval::pairAreas(g, s.t, s.p, 1);
   const auto bpTiles = eval::dissolvedByTile(g, pb, regionTiles, 1);
   const double near1 = eval::nearLength(g, bpTiles, tb, 5.0, 8, 1);
   // The dissolved linework inside the region: that of the whole layer n R.
@@ -243,6 +244,10 @@ TEST(TiledMetrics, EveryFigureIsTheSameForAnyThreadCount) {
     EXPECT_EQ(a.predM2, a1.predM2) << threads;
     EXPECT_EQ(a.overlapM2, a1.overlapM2) << threads;
     EXPECT_EQ(eval::areasInRegion(g, s.p, which, regionTiles, threads), in1) << threads;
+    const auto pairs = eval::pairAreas(g, s.t, s.p, threads);
+    EXPECT_EQ(pairs.truthM2, pairs1.truthM2) << threads;
+    EXPECT_EQ(pairs.predM2, pairs1.predM2) << threads;
+    EXPECT_EQ(pairs.byTruth, pairs1.byTruth) << threads;
     const auto bpThreads = eval::dissolvedByTile(g, pb, regionTiles, threads);
     EXPECT_EQ(totalLength(bpThreads), totalLength(bpTiles)) << threads;
     EXPECT_EQ(eval::nearLength(g, bpThreads, tb, 5.0, 8, threads), near1) << threads;
