@@ -343,7 +343,10 @@ TEST(Evaluate, ProgressReportsEveryStageToItsEndOnTheCallingThread) {
   EXPECT_FALSE(otherThread);
   EXPECT_FALSE(backwards);
   EXPECT_EQ(stages, (std::vector<std::string>{"field IoU", "extent areas", "boundaries"}));
-  for (const char* s : {"field IoU", "extent areas", "boundaries"}) {  // counted in tiles
+  // Counted in tiles: field IoU and extent areas one pass over the grid each, boundaries four.
+  EXPECT_EQ(last["field IoU"].second, last["extent areas"].second);
+  EXPECT_EQ(last["boundaries"].second, 4 * last["extent areas"].second);
+  for (const char* s : {"field IoU", "extent areas", "boundaries"}) {
     EXPECT_GT(last[s].second, 0) << s;
     EXPECT_EQ(last[s].first, last[s].second) << s;
   }
