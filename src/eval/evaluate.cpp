@@ -13,6 +13,7 @@
 #include "parallel_for.hpp"
 #include "tile_grid.hpp"
 #include "tiled_metrics.hpp"
+#include "world_box_ops.hpp"
 
 namespace fieldseg {
 namespace {
@@ -129,10 +130,7 @@ eval::TileGrid tileGridFor(const Layer& t, const Layer& p, const std::vector<Pol
   if (region && !region->empty()) boxes.push_back(region->bounds());
   if (sides.empty()) return eval::TileGrid(noBox(), 0, {}, {});
   WorldBox extent = boxes.front();
-  for (const auto& b : boxes) {
-    extent.minX = std::min(extent.minX, b.minX), extent.minY = std::min(extent.minY, b.minY);
-    extent.maxX = std::max(extent.maxX, b.maxX), extent.maxY = std::max(extent.maxY, b.maxY);
-  }
+  for (const auto& b : boxes) extent = eval::unite(extent, b);
   std::vector<double> xs, ys;
   for (const auto* polys : {&truthPolys, &predPolys}) {
     for (const auto& poly : *polys) {
@@ -148,6 +146,7 @@ eval::TileGrid tileGridFor(const Layer& t, const Layer& p, const std::vector<Pol
 struct Pair {
   double iou;
   std::size_t t, p;
+  double interM2;  ///< the pair's intersection area (the tiled sweep's)
 };
 
 // Refuses what cannot be scored: no truth, IoU or distances out of range.
@@ -185,7 +184,7 @@ std::vector<Pair> pairsAndFieldIou(const Layer& T, const Layer& P, const FieldSe
                                    const eval::TileGrid& grid, EvalResult& r, int threads,
                                    const eval::ProgressFn& progress) {
   const eval::PairAreas areas = eval::pairAreas(grid, T.shapes, P.shapes, threads, progress);
-  std::vector<std::vector<Pair>> perTruth(T.shapes.size());
+  std::vector<Pair> pairs;  // by truth field, then as the sweep listed them
   for (std::size_t i = 0; i < T.shapes.size(); ++i) {
     FieldScore& fs = r.perField[i];
     for (const auto& [j, inter] : areas.byTruth[i]) {
@@ -194,7 +193,7 @@ std::vector<Pair> pairsAndFieldIou(const Layer& T, const Layer& P, const FieldSe
       // other): far below any real overlap.
       if (!(inter > 1e-10 * sum)) continue;
       const double iou = std::min(1.0, inter / (sum - inter));
-      perTruth[i].push_back({iou, i, j});
+      pairs.push_back({iou, i, j, inter});
       if (iou > fs.iou) {
         fs.iou = iou;
         fs.bestPredIndex = static_cast<long long>(j);
@@ -202,8 +201,6 @@ std::vector<Pair> pairsAndFieldIou(const Layer& T, const Layer& P, const FieldSe
       }
     }
   }
-  std::vector<Pair> pairs;
-  for (auto& v : perTruth) pairs.insert(pairs.end(), v.begin(), v.end());
 
   std::vector<double> ious;
   for (const auto& fs : r.perField) {
@@ -324,11 +321,8 @@ void objectQuality(const Matching& mt, const Layer& T, const Layer& P, const Eva
   r.f1MeanIou50To95 = f1Sum / 10.0;
   std::vector<double> errors;
   for (const auto& m : matched) {
-    const Shape& a = T.shapes[m.t];
-    const Shape& b = P.shapes[m.p];
-    const double inter = a.intersectionArea(b);
-    const double xorArea = std::max(0.0, T.areas[m.t] + P.areas[m.p] - 2 * inter);
-    const double meanPerimeter = 0.5 * (a.length() + b.length());
+    const double xorArea = std::max(0.0, T.areas[m.t] + P.areas[m.p] - 2 * m.interM2);
+    const double meanPerimeter = 0.5 * (T.shapes[m.t].length() + P.shapes[m.p].length());
     if (meanPerimeter > 0) errors.push_back(xorArea / meanPerimeter);
   }
   if (!errors.empty()) {

@@ -5,29 +5,14 @@
 #include <limits>
 #include <utility>
 
+#include "world_box_ops.hpp"
+
 namespace fieldseg::eval {
 namespace {
 
 constexpr double kOnBoundaryM = 1e-9;
 
-WorldBox grown(const WorldBox& b, double d) {
-  WorldBox g = b;
-  g.minX -= d, g.minY -= d, g.maxX += d, g.maxY += d;
-  return g;
-}
-
 double cross(double ax, double ay, double bx, double by) { return ax * by - ay * bx; }
-
-bool overlaps(const WorldBox& a, const WorldBox& b) {
-  return a.minX <= b.maxX && a.maxX >= b.minX && a.minY <= b.maxY && a.maxY >= b.minY;
-}
-
-WorldBox boxOf(const Point& a, const Point& b) {
-  WorldBox w;
-  w.minX = std::min(a.x, b.x), w.maxX = std::max(a.x, b.x);
-  w.minY = std::min(a.y, b.y), w.maxY = std::max(a.y, b.y);
-  return w;
-}
 
 }  // namespace
 

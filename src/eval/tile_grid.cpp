@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "parallel_for.hpp"
+#include "world_box_ops.hpp"
 
 namespace fieldseg::eval {
 namespace {
@@ -22,10 +23,6 @@ bool clearOfEdges(const std::vector<double>& values, double origin, double side)
     if (std::abs(t - std::round(t)) * side < kEdgeClearanceM) return false;
   }
   return true;
-}
-
-bool inside(const WorldBox& a, const WorldBox& b) {
-  return a.minX >= b.minX && a.maxX <= b.maxX && a.minY >= b.minY && a.maxY <= b.maxY;
 }
 
 Shape boxShape(const WorldBox& b) {
@@ -89,7 +86,7 @@ struct Cutter {
     if (!wanted.any(r)) return;
     if (r.x0 == r.x1 && r.y0 == r.y1) {
       const WorldBox tile = grid.boxOf(r, margin);
-      if (inside(s.bounds(), tile)) {
+      if (within(s.bounds(), tile)) {
         out.push_back({grid.index(r.x0, r.y0), {source, s, whole}});
       } else {
         Shape p = clipTo(s, tile, polygonal);
@@ -110,7 +107,7 @@ struct Cutter {
       const TileRange h = intersect(half, grid.rangeOf(bounds, margin));
       if (!wanted.any(h)) continue;
       const WorldBox hb = grid.boxOf(h, margin);
-      if (inside(bounds, hb)) {
+      if (within(bounds, hb)) {
         cut(s, source, whole, h);
       } else {
         Shape p = clipTo(s, hb, polygonal);

@@ -10,26 +10,10 @@
 #include "coverage_sweep.hpp"
 #include "length_inside.hpp"
 #include "parallel_for.hpp"
+#include "world_box_ops.hpp"
 
 namespace fieldseg::eval {
-namespace {
-
-WorldBox unite(const WorldBox& a, const WorldBox& b) {
-  WorldBox u = a;
-  u.minX = std::min(a.minX, b.minX), u.minY = std::min(a.minY, b.minY);
-  u.maxX = std::max(a.maxX, b.maxX), u.maxY = std::max(a.maxY, b.maxY);
-  return u;
-}
-
-// `box` (a tile; unbounded when the grid is one tile) within `limit`.
-WorldBox clamp(const WorldBox& box, const WorldBox& limit) {
-  WorldBox c = box;
-  c.minX = std::max(box.minX, limit.minX), c.minY = std::max(box.minY, limit.minY);
-  c.maxX = std::min(box.maxX, limit.maxX), c.maxY = std::min(box.maxY, limit.maxY);
-  return c;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::vector<Shape> regionByTile(const TileGrid& grid, const std::optional<Shape>& region) {
   std::vector<Shape> out;
@@ -97,7 +81,8 @@ struct TiledLayers {
   /// A sweep over tile t (clamped to the extent) holding the shapes that reach it.
   CoverageSweep sweepOf(const TileGrid& grid, std::size_t t) const {
     const int x = static_cast<int>(t % grid.nx()), y = static_cast<int>(t / grid.nx());
-    CoverageSweep sweep(clamp(grid.boxOf({x, y, x, y}, 0), *extent));
+    // The tile (unbounded when the grid is one tile) within the extent.
+    CoverageSweep sweep(clampTo(grid.boxOf({x, y, x, y}, 0), *extent));
     for (const Item& it : items[t]) {
       for (const auto& poly : polys[it.layer][it.index]) sweep.add(it.layer, poly, it.index);
     }
