@@ -67,8 +67,10 @@ TileOut processTile(const FieldsContext& ctx, const TileSpec& tile,
       for (int c = ctx.haloPx; c < ctx.haloPx + core.width; ++c)
         out.nonFinite += nonFinite[static_cast<size_t>(r) * win.width + c];
   std::vector<std::int32_t> labels;
+  // Only the core and the pixels next to it (cutTilePieces' edges and links) are kept.
+  const post::KeptBox kept{ctx.haloPx - 1, ctx.haloPx - 1, core.height + 2, core.width + 2};
   const int count = post::labelInstances(ext.data(), bnd.data(), dst.data(), valid.data(),
-                                         win.height, win.width, ctx.params, labels);
+                                         win.height, win.width, ctx.params, labels, &kept);
   if (count == 0) return out;
   out.pieces =
       post::cutTilePieces(labels, ext, bnd, {win, core, ctx.area, ctx.grid.width(), tile.id});

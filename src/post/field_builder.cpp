@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "fieldseg/error.hpp"
+#include "trace_outlines.hpp"
 
 namespace fieldseg::post {
 
@@ -79,7 +80,7 @@ std::optional<BuiltField> FieldBuilder::build(const std::vector<const Piece*>& p
       std::uint8_t* row = mask.data() + static_cast<size_t>(run.row - minRow + 1) * cols;
       std::fill(row + (run.c0 - minCol + 1), row + (run.c1 - minCol + 1), std::uint8_t{1});
     }
-  std::vector<Polygon> parts = polygonizeMask(mask.data(), rows, cols, minCol - 1, minRow - 1);
+  std::vector<Polygon> parts = traceOutlines(mask.data(), rows, cols, minCol - 1, minRow - 1);
   if (parts.empty()) return std::nullopt;
   // Keep the largest 4-connected part (ties: the one whose first vertex comes first).
   auto before = [](const Polygon& a, const Polygon& b) {

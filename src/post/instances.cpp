@@ -164,6 +164,11 @@ void distanceMarkers(const std::uint8_t* distance, int rows, int cols, const Ins
 
 namespace {
 
+// Rows [r0, r1) x columns [c0, c1) of a window.
+struct Span {
+  int r0, r1, c0, c1;
+};
+
 // What labelInstances works on: the pixel kinds and labels of one tile.
 struct Tile {
   const std::uint8_t* boundary;
@@ -175,6 +180,8 @@ struct Tile {
   // kind: 0 = background floor, 1 = field floor, 2 = field-like ridge, 3 = crest (other ridge).
   std::vector<std::uint8_t> kind;
   std::vector<std::int32_t>& labels;
+  Span flooded;  // where floods run and ridge pixels are settled (the whole window by default)
+  Span settled;  // where crest pixels are settled (the whole window by default)
 };
 
 // 1. Pixel kinds and the floors (markers in marker mode) as connected components; returns how
@@ -254,17 +261,19 @@ void floodRidges(const Tile& t, Flood& f) {
   f.pitch = pitch;
   f.cells.assign(static_cast<size_t>(rows + 2) * pitch, FloodCell{});
   FloodCell* cell = f.cells.data();
-  for (int r = 0; r < rows; ++r) {
+  // Cells outside the flooded span keep kind 0: floods never enter them.
+  const Span& s = t.flooded;
+  for (int r = s.r0; r < s.r1; ++r) {
     const size_t o = static_cast<size_t>(r) * cols, po = static_cast<size_t>(r + 1) * pitch + 1;
-    for (int c = 0; c < cols; ++c) {
+    for (int c = s.c0; c < s.c1; ++c) {
       cell[po + c].kind = t.kind[o + c];
       cell[po + c].step = step[t.boundary[o + c]];
     }
   }
   const std::ptrdiff_t nb[8] = {-pitch - 1, -pitch, -pitch + 1, -1, 1, pitch - 1, pitch, pitch + 1};
   std::vector<std::vector<std::int32_t>> buckets(static_cast<size_t>(maxCost) + 1);
-  for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < cols; ++c) {
+  for (int r = s.r0; r < s.r1; ++r)
+    for (int c = s.c0; c < s.c1; ++c) {
       const size_t i = static_cast<size_t>(r + 1) * pitch + c + 1;
       if (cell[i].kind != 1) continue;
       // Only floor pixels next to a field-like ridge pixel can start a flood.
@@ -308,13 +317,13 @@ int settleOrphans(Tile& t, const Flood& f, int count) {
   auto& kind = t.kind;
   auto& labels = t.labels;
   const bool markerMode = t.markerMode;
-  cv::Mat orphanMask(rows, cols, CV_8U);
+  cv::Mat orphanMask(rows, cols, CV_8U, cv::Scalar(0));
   bool anyOrphan = false;
-  for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < cols; ++c) {
+  const Span& s = t.flooded;
+  for (int r = s.r0; r < s.r1; ++r)
+    for (int c = s.c0; c < s.c1; ++c) {
       const size_t i = static_cast<size_t>(r) * cols + c;
       const size_t pi = static_cast<size_t>(r + 1) * f.pitch + c + 1;  // the flood's frame
-      orphanMask.data[i] = 0;
       if (kind[i] != 2) continue;
       if (f.cells[pi].cost != kUnreached) {
         labels[i] = labels[static_cast<size_t>(f.cells[pi].source)];
@@ -380,57 +389,70 @@ void mergeDeepMeetings(Tile& t, int count) {
 
 // 3. Crest pixels: nearest settled neighbour.
 void settleCrests(Tile& t) {
-  const size_t n = t.n;
   const int rows = t.rows, cols = t.cols;
   const auto& kind = t.kind;
   auto& labels = t.labels;
   const InstanceParams& params = t.params;
   const int R = params.radiusPx;
-  for (size_t i = 0; i < n; ++i) {
-    if (kind[i] != 3) continue;
-    const int r = static_cast<int>(i / cols), c = static_cast<int>(i % cols);
-    int bestD = std::numeric_limits<int>::max();
-    std::int32_t bestLabel = 0;
-    bool tie = false;
-    for (int k = 1; k <= R && k * k <= bestD && k * k <= params.crestReach2; ++k) {
-      for (int dr = -k; dr <= k; ++dr) {
-        const int rr = r + dr;
-        if (rr < 0 || rr >= rows) continue;
-        const int step = (dr == -k || dr == k) ? 1 : 2 * k;
-        for (int dc = -k; dc <= k; dc += step) {
-          const int c2 = c + dc;
-          if (c2 < 0 || c2 >= cols) continue;
-          const size_t j = static_cast<size_t>(rr) * cols + c2;
-          if (kind[j] == 3) continue;  // not settled
-          const int d = dr * dr + dc * dc;
-          const std::int32_t l = labels[j];
-          if (d < bestD) {
-            bestD = d;
-            bestLabel = l;
-            tie = false;
-          } else if (d == bestD && l != bestLabel) {
-            if (bestLabel == 0)
-              bestLabel = l;  // field beats background at equal distance
-            else if (l != 0)
-              tie = true;  // two fields at equal distance: the crest's middle
+  const Span& s = t.settled;
+  for (int r = s.r0; r < s.r1; ++r)
+    for (int c = s.c0; c < s.c1; ++c) {
+      const size_t i = static_cast<size_t>(r) * cols + c;
+      if (kind[i] != 3) continue;
+      int bestD = std::numeric_limits<int>::max();
+      std::int32_t bestLabel = 0;
+      bool tie = false;
+      for (int k = 1; k <= R && k * k <= bestD && k * k <= params.crestReach2; ++k) {
+        for (int dr = -k; dr <= k; ++dr) {
+          const int rr = r + dr;
+          if (rr < 0 || rr >= rows) continue;
+          const int step = (dr == -k || dr == k) ? 1 : 2 * k;
+          for (int dc = -k; dc <= k; dc += step) {
+            const int c2 = c + dc;
+            if (c2 < 0 || c2 >= cols) continue;
+            const size_t j = static_cast<size_t>(rr) * cols + c2;
+            if (kind[j] == 3) continue;  // not settled
+            const int d = dr * dr + dc * dc;
+            const std::int32_t l = labels[j];
+            if (d < bestD) {
+              bestD = d;
+              bestLabel = l;
+              tie = false;
+            } else if (d == bestD && l != bestLabel) {
+              if (bestLabel == 0)
+                bestLabel = l;  // field beats background at equal distance
+              else if (l != 0)
+                tie = true;  // two fields at equal distance: the crest's middle
+            }
           }
         }
       }
+      labels[i] = (bestD <= params.crestReach2 && !tie) ? bestLabel : 0;
     }
-    labels[i] = (bestD <= params.crestReach2 && !tie) ? bestLabel : 0;
-  }
 }
 
 }  // namespace
 
 int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
                    const std::uint8_t* distance, const std::uint8_t* valid, int rows, int cols,
-                   const InstanceParams& params, std::vector<std::int32_t>& labels) {
+                   const InstanceParams& params, std::vector<std::int32_t>& labels,
+                   const KeptBox* kept) {
   const size_t n = static_cast<size_t>(rows) * cols;
   labels.assign(n, 0);
   if (n == 0) return 0;
-  Tile t{boundary, distance, rows, cols, n, params, params.markerQ > 0 && distance != nullptr,
-         {},       labels};
+  const Span whole{0, rows, 0, cols};
+  Tile t{boundary, distance, rows,  cols, n, params, params.markerQ > 0 && distance != nullptr,
+         {},       labels,   whole, whole};
+  if (kept && t.markerMode) {
+    // A kept pixel's label is its crest neighbours' (radiusPx) or its flood's, and a flood
+    // reaching a pixel at cost <= markerMaxCost (>= 1 a step) runs within markerMaxCost of it.
+    auto grownBy = [&](int m) {
+      return Span{std::max(0, kept->row0 - m), std::min(rows, kept->row0 + kept->rows + m),
+                  std::max(0, kept->col0 - m), std::min(cols, kept->col0 + kept->cols + m)};
+    };
+    t.settled = grownBy(0);
+    t.flooded = grownBy(params.radiusPx + params.markerMaxCost);
+  }
   int count = labelFloors(t, extent, valid);
   Flood flood;  // source: pixel indices, a window holds < 2^31 (labels are int32 too)
   floodRidges(t, flood);

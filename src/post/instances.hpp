@@ -50,12 +50,23 @@ int instanceMarginPx(const InstanceParams& params);
 void distanceMarkers(const std::uint8_t* distance, int rows, int cols, const InstanceParams& params,
                      const std::vector<std::uint8_t>& kind, std::vector<std::uint8_t>& isMarker);
 
+/// The part of a window whose labels the caller keeps: rows [row0, row0 + rows), columns
+/// [col0, col0 + cols). The rest of the window is context.
+struct KeptBox {
+  int row0 = 0, col0 = 0, rows = 0, cols = 0;
+};
+
 /// Labels a window of rows x cols pixels. `distance` (may be null: no merging) is the distance
 /// band; `valid` may be null (all valid). Invalid pixels are
 /// background. Labels 1..n are numbered in row-major order of each marker component's first pixel;
 /// returns n. Basin floors are 8-connected.
+/// With `kept` (marker mode only; ignored otherwise), only the labels inside it are computed
+/// exactly, the same as without it: floods run only within reach of it (markerMaxCost + radiusPx
+/// around it) and crests are settled only inside it; labels elsewhere may differ. Markers are
+/// still found in the whole window, so label numbers and the count do not change.
 int labelInstances(const std::uint8_t* extent, const std::uint8_t* boundary,
                    const std::uint8_t* distance, const std::uint8_t* valid, int rows, int cols,
-                   const InstanceParams& params, std::vector<std::int32_t>& labels);
+                   const InstanceParams& params, std::vector<std::int32_t>& labels,
+                   const KeptBox* kept = nullptr);
 
 }  // namespace fieldseg::post

@@ -35,19 +35,23 @@ class InDir {
   fs::path old_;
 };
 
-// Pinned outputs, file name -> SHA-256 (fieldseg 0.1.0; pinned 2026-12-04 at 9d2ce2a).
+// Pinned outputs, file name -> SHA-256 (fieldseg 0.1.0; pinned 2026-12-04 at 9d2ce2a). The fields
+// were re-pinned 2026-12-07 when outlines came from traceOutlines instead of GDALPolygonize: every
+// ring runs one way now (GDAL's directions varied), so rings start at another vertex after
+// orientation; the same vertices, rings and attributes (checked feature by feature on both scenes
+// and on a 4096^2 scene's 20,343 fields).
 const std::map<std::string, std::string> kSynthPins = {
     {"scene.tif", "5cb4f237a43ea6ea267f793c47f40e1be8e79742db7516facca6d22b6365a3f9"},
     {"truth.geojson", "fcb103b27b0b335adb51d28ced1cff0db480d75f26db2afae65cb0c19b33d5ec"},
     {"labels.tif", "f8c3c7a5be4140367a71cfe0b6bf54817d4d00f4414c0574a3224f41e8e18c08"},
-    {"fields.geojson", "6eaf0b2e7e5e2887054f5702c9c1fc1b59129044bf16dd73c693393e0633456e"},
-    {"fields.geojsonl", "3ddc2b97e8dfa263b11fa09f06fe482de88b94273e55f07986cb4a029956dce8"},
-    {"fields.fgb", "ff7a2bfdb4ce5938a7b0e83d8d206afffeb37074e13983b9bc290f452674c154"},
+    {"fields.geojson", "ac9981c0bc4aa52c20bf683e7db6a36fcbf73ebb20b3e3c0fb378e3b09d23e1e"},
+    {"fields.geojsonl", "2e7090062ca8a2d3da38ae290a9594d9416be0116878dfa071b4293ca01f5a44"},
+    {"fields.fgb", "6d947654cf7adaedb291e4348bd027aa3fc5a14d3513b385f8287eaf3b93ce52"},
 };
 const std::map<std::string, std::string> kRwandaPins = {
     {"labels.tif", "028ee90f9bc7f426e89095d2f779d4b2f47d33ba348be1b5fc7b5174845f0e64"},
-    {"fields.geojson", "e1a5ff340607c199164147d07c3355d8c94c99c1c1039d075a26526afb318b63"},
-    {"fields.fgb", "827f5f7200183c160b8a0a6b8d938c665631acd70974ab462752f149e79024f9"},
+    {"fields.geojson", "d3a7fbd7ec416ca7a98dd096fbc1723f0fa0dbeca2f5fc36cc43c22fecb991d1"},
+    {"fields.fgb", "4bf5372040c489671aa98fc98298c2fe0f6d9cc9f79b7d6cfd6d24965faa7572"},
 };
 
 // Every file of `pins` in `dir` has its pinned hash (all compared, each mismatch reported).

@@ -217,6 +217,45 @@ TEST(Instances, LabelsInsideAWindowDependOnlyOnTheMargin) {
   }
 }
 
+// A kept box (what tiles/ keeps of a window: the core and one pixel around it) changes no label
+// inside it: marker mode floods only within reach of the box and settles crests only inside it.
+TEST(Instances, KeptBoxLabelsAreTheWholeWindowsLabels) {
+  const FieldPlane s(600, 600, 11);
+  for (const bool markers : {false, true}) {
+    InstanceParams p;
+    if (markers) p.markerQ = quantizeThreshold(0.1);
+    std::vector<std::int32_t> whole;
+    const int n =
+        labelInstances(s.ext.data(), s.bnd.data(), s.dst.data(), nullptr, s.rows, s.cols, p, whole);
+    size_t fieldPixels = 0;
+    for (const KeptBox box : {KeptBox{190, 190, 220, 220}, KeptBox{0, 300, 150, 300},
+                              KeptBox{450, 0, 150, 600}, KeptBox{5, 7, 1, 1}}) {
+      std::vector<std::int32_t> part;
+      EXPECT_EQ(labelInstances(s.ext.data(), s.bnd.data(), s.dst.data(), nullptr, s.rows, s.cols, p,
+                               part, &box),
+                n);
+      for (int r = box.row0; r < box.row0 + box.rows; ++r)
+        for (int c = box.col0; c < box.col0 + box.cols; ++c) {
+          const size_t i = static_cast<size_t>(r) * s.cols + c;
+          ASSERT_EQ(part[i], whole[i])
+              << (markers ? "markers" : "floors") << " at " << r << "," << c;
+          fieldPixels += whole[i] != 0;
+        }
+    }
+    EXPECT_GT(fieldPixels, 40000u);  // not vacuous: the boxes hold fields
+    if (markers) {
+      // ... and the floods did stop: far from a one-pixel box, field pixels stay unlabelled.
+      const KeptBox corner{5, 7, 1, 1};
+      std::vector<std::int32_t> part;
+      labelInstances(s.ext.data(), s.bnd.data(), s.dst.data(), nullptr, s.rows, s.cols, p, part,
+                     &corner);
+      size_t differ = 0;
+      for (size_t i = 0; i < part.size(); ++i) differ += part[i] != whole[i];
+      EXPECT_GT(differ, 10000u);
+    }
+  }
+}
+
 TEST(SeamMerge, AnInstanceCutByACoreEdgeIsOneGroup) {
   // One 4 x 6 instance (rows 2-5, columns 2-7) on a 10 x 8 grid whose processed area is columns
   // 1-8, rows 1-6, cut by the core edge at column 5: tile 0 is columns 1-4, tile 1 columns 5-8.
