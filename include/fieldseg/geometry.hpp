@@ -79,6 +79,12 @@ class GeodesicMeasurer {
 
   double areaM2(const Polygon& polygon) const;
   double perimeterM(const Polygon& polygon) const;
+  /// Both at once: the vertices go to lon/lat once and from there to the equal-area projection
+  /// (areaM2 projects them from the polygon's CRS directly: the same area up to rounding).
+  struct Measures {
+    double areaM2 = 0, perimeterM = 0;
+  };
+  Measures measure(const Polygon& polygon) const;
 
  private:
   struct Impl;

@@ -271,7 +271,11 @@ double ringGeodesicLength(const Ring& lonlat) {
 struct GeodesicMeasurer::Impl {
   CoordTransform toLonLat;
   CoordTransform toEqualArea;
-  Impl(const Crs& crs) : toLonLat(crs, Crs::wgs84()), toEqualArea(crs, Crs::fromEpsg(6933)) {}
+  CoordTransform lonLatToEqualArea;
+  Impl(const Crs& crs)
+      : toLonLat(crs, Crs::wgs84()),
+        toEqualArea(crs, Crs::fromEpsg(6933)),
+        lonLatToEqualArea(Crs::wgs84(), Crs::fromEpsg(6933)) {}
 
   Ring transform(const CoordTransform& t, const Ring& r) const {
     Ring out = r;
@@ -306,6 +310,21 @@ double GeodesicMeasurer::perimeterM(const Polygon& polygon) const {
   for (const auto& h : polygon.holes)
     len += ringGeodesicLength(impl_->transform(impl_->toLonLat, h));
   return len;
+}
+
+GeodesicMeasurer::Measures GeodesicMeasurer::measure(const Polygon& polygon) const {
+  Measures m;
+  Polygon p;
+  p.exterior = impl_->transform(impl_->toLonLat, polygon.exterior);
+  m.perimeterM = ringGeodesicLength(p.exterior);
+  for (const auto& h : polygon.holes) {
+    p.holes.push_back(impl_->transform(impl_->toLonLat, h));
+    m.perimeterM += ringGeodesicLength(p.holes.back());
+  }
+  p.exterior = impl_->transform(impl_->lonLatToEqualArea, p.exterior);
+  for (auto& h : p.holes) h = impl_->transform(impl_->lonLatToEqualArea, h);
+  m.areaM2 = areaOf(p);
+  return m;
 }
 
 double geodesicAreaM2(const Polygon& polygon, const Crs& crs) {

@@ -112,7 +112,8 @@ std::optional<BuiltField> FieldBuilder::build(const std::vector<const Piece*>& p
       if (areaOf(fixed[i]) > areaOf(fixed[bi])) bi = i;
     world = oriented(fixed[bi], true);
   }
-  const double areaM2 = measurer_.areaM2(world);
+  const GeodesicMeasurer::Measures measures = measurer_.measure(world);
+  const double areaM2 = measures.areaM2;
   if (areaM2 < params_.minAreaM2 || world.exterior.size() < 3) {
     ++droppedSmall_;
     return std::nullopt;
@@ -126,7 +127,7 @@ std::optional<BuiltField> FieldBuilder::build(const std::vector<const Piece*>& p
   out.field.polygon = std::move(world);
   auto& a = out.field.attrs;
   a["area"] = round4(areaM2 / 1e4);
-  a["perimeter"] = std::round(measurer_.perimeterM(out.field.polygon) * 100) / 100;
+  a["perimeter"] = std::round(measures.perimeterM * 100) / 100;
   a["confidence"] = round4(total.pixels ? total.sumExtent / (255.0 * total.pixels) : 0.0);
   a["boundary_strength"] =
       round4(total.edgePixels ? total.sumEdgeBoundary / (255.0 * total.edgePixels) : 0.0);

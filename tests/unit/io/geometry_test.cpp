@@ -82,6 +82,21 @@ TEST(Geometry, GeodesicAreaUtmCentralMeridian) {
   EXPECT_NEAR(m.perimeterM(p), 400 / 0.9996, 0.05);
 }
 
+// measure() goes through lon/lat once; its area and perimeter are areaM2's and perimeterM's up to
+// rounding, holes included, in a projected CRS and in lon/lat.
+TEST(Geometry, MeasureGivesAreaAndPerimeterAtOnce) {
+  Polygon p = rect(600000, 110000, 600300, 110200);
+  p.holes.push_back(rect(600100, 110050, 600150, 110090).exterior);
+  for (const auto& [crs, poly] : {std::pair{Crs::fromEpsg(32636), p},
+                                  std::pair{Crs::wgs84(), rect(30.1, -1.9, 30.1031, -1.8978)}}) {
+    GeodesicMeasurer m(crs);
+    const GeodesicMeasurer::Measures both = m.measure(poly);
+    EXPECT_GT(both.areaM2, 1e4);
+    EXPECT_NEAR(both.areaM2, m.areaM2(poly), 1e-9 * both.areaM2) << crs.label();
+    EXPECT_NEAR(both.perimeterM, m.perimeterM(poly), 1e-9 * both.perimeterM) << crs.label();
+  }
+}
+
 // A 1 x 1 degree cell from the equator: closed-form area on the WGS84 ellipsoid.
 TEST(Geometry, GeodesicAreaLonLatCellMatchesClosedForm) {
   const double a = 6378137.0, f = 1 / 298.257223563, e2 = f * (2 - f), e = std::sqrt(e2);
