@@ -15,10 +15,39 @@
 
 namespace fieldseg {
 
+namespace {
+
+// A probability (k = 255) or a byte value (k = 1) as the 8-bit level the instances work on.
+std::uint8_t quantizeProbability(float v, float k) {
+  if (!(v > 0)) return 0;
+  return static_cast<std::uint8_t>(std::min(255.0f, std::round(v * k)));
+}
+
+}  // namespace
+
 void ProbReader::read(const PixelWindow& w, std::vector<std::uint8_t>& ext,
                       std::vector<std::uint8_t>& bnd, std::vector<std::uint8_t>& dst,
                       std::vector<std::uint8_t>& valid,
                       std::vector<std::uint8_t>* nonFinite) const {
+  std::vector<std::vector<std::uint8_t>> raw;
+  if (src->bands().size() >= 3 && src->readBytes(w, raw, valid)) {
+    // The bytes read() would give after its float round trip: a table over the 256 stored
+    // values of each band, the same arithmetic (raw * scale + offset in double, then float).
+    if (nonFinite) nonFinite->clear();  // bytes are always finite
+    const float k = bytes ? 1.0f : 255.0f;
+    std::vector<std::uint8_t>* out[3] = {&ext, &bnd, &dst};
+    for (int b = 0; b < 3; ++b) {
+      const BandInfo& info = src->bands()[static_cast<size_t>(b)];
+      std::uint8_t table[256];
+      for (int v = 0; v < 256; ++v)
+        table[v] = quantizeProbability(static_cast<float>(v * info.scale + info.offset), k);
+      auto& o = *out[b];
+      o.resize(raw[static_cast<size_t>(b)].size());
+      const std::uint8_t* in = raw[static_cast<size_t>(b)].data();
+      for (size_t i = 0; i < o.size(); ++i) o[i] = valid[i] ? table[in[i]] : 0;
+    }
+    return;
+  }
   Raster<float> r = src->read(w);
   if (nonFinite) *nonFinite = std::move(r.nonFinite);
   const size_t n = r.plane();
@@ -27,10 +56,7 @@ void ProbReader::read(const PixelWindow& w, std::vector<std::uint8_t>& ext,
   dst.resize(n);
   valid.assign(r.valid.begin(), r.valid.end());
   const float k = bytes ? 1.0f : 255.0f;
-  auto q = [k](float v) {
-    if (!(v > 0)) return std::uint8_t{0};
-    return static_cast<std::uint8_t>(std::min(255.0f, std::round(v * k)));
-  };
+  auto q = [k](float v) { return quantizeProbability(v, k); };
   const float* e = r.band(0);
   const float* b = r.band(1);
   const float* d = r.band(2);

@@ -52,6 +52,15 @@ class RasterSource {
   virtual Raster<float> readDecimated(int maxSidePx) const = 0;
   /// Acquisition date/time (ISO 8601) when the metadata knows it, else empty.
   virtual std::string datetime() const { return {}; }
+  /// The stored 8-bit values of every selected band over `window` (bands[k], row-major, before
+  /// scale/offset; 0 where invalid) and the pixels read() would call valid. False (nothing read)
+  /// where that needs read(): a band that is not Byte, a mask or alpha band, resampling. For
+  /// callers that want bytes: read() converts to float and back.
+  virtual bool readBytes(const PixelWindow& window, std::vector<std::vector<std::uint8_t>>& bands,
+                         std::vector<std::uint8_t>& valid) const {
+    (void)window, (void)bands, (void)valid;
+    return false;
+  }
 };
 
 struct OpenOptions {

@@ -68,6 +68,8 @@ class GdalRasterSource : public RasterSource {
   Raster<float> read(const PixelWindow& window) const override;
   Raster<float> readDecimated(int maxSidePx) const override;
   std::string datetime() const override { return datetime_; }
+  bool readBytes(const PixelWindow& window, std::vector<std::vector<std::uint8_t>>& bands,
+                 std::vector<std::uint8_t>& valid) const override;
 
  private:
   // Returns a handle set to the pool when it goes out of scope.

@@ -274,6 +274,55 @@ Raster<float> GdalRasterSource::read(const PixelWindow& w) const {
   return out;
 }
 
+bool GdalRasterSource::readBytes(const PixelWindow& w,
+                                 std::vector<std::vector<std::uint8_t>>& bands,
+                                 std::vector<std::uint8_t>& valid) const {
+  if (w.empty() || factor_ != 1.0) return false;
+  for (int k : selected_) {
+    const StackBand& sb = stack_[k];
+    // read() consults GDAL's mask band unless the band has no mask or only its nodata value.
+    if (sb.info.dataType != "Byte" || (sb.maskFlags != GMF_ALL_VALID && sb.maskFlags != GMF_NODATA))
+      return false;
+  }
+  const size_t n = static_cast<size_t>(w.width) * w.height;
+  bands.resize(selected_.size());
+  for (auto& b : bands) b.assign(n, 0);
+  valid.assign(n, 0);
+  const PixelWindow in = w.intersect(grid_.fullWindow());
+  if (in.empty()) return true;
+  const size_t at = static_cast<size_t>(in.y - w.y) * w.width + (in.x - w.x);
+  for (int r = 0; r < in.height; ++r)
+    std::fill_n(valid.begin() + at + static_cast<size_t>(r) * w.width, in.width, 1);
+  auto lease = acquire();
+  for (size_t k = 0; k < selected_.size(); ++k) {
+    const StackBand& sb = stack_[selected_[k]];
+    GDALRasterBand* band = (**lease).ds[sb.file]->GetRasterBand(sb.band);
+    std::uint8_t* dst = bands[k].data() + at;
+    GdalErrorScope errors;
+    if (band->RasterIO(GF_Read, in.x, in.y, in.width, in.height, dst, in.width, in.height, GDT_Byte,
+                       1, w.width, nullptr) != CE_None) {
+      throw IoError("io: cannot read band " + std::to_string(sb.band) + " of '" + paths_[sb.file] +
+                    "': " + gdalCause(errors, "read failed") +
+                    ". Check that the file is complete and readable.");
+    }
+    // Nodata compares raw values, as read() does; a nodata value no byte can hold matches none.
+    if (sb.info.nodata && *sb.info.nodata >= 0 && *sb.info.nodata <= 255 &&
+        *sb.info.nodata == std::floor(*sb.info.nodata)) {
+      const auto nd = static_cast<std::uint8_t>(*sb.info.nodata);
+      for (int r = 0; r < in.height; ++r) {
+        const size_t o = at + static_cast<size_t>(r) * w.width;
+        for (int c = 0; c < in.width; ++c)
+          if (dst[static_cast<size_t>(r) * w.width + c] == nd) valid[o + c] = 0;
+      }
+    }
+  }
+  // Invalid pixels are 0 in every band, as read() leaves them.
+  for (auto& b : bands)
+    for (size_t i = 0; i < n; ++i)
+      if (!valid[i]) b[i] = 0;
+  return true;
+}
+
 Raster<float> GdalRasterSource::readDecimated(int maxSidePx) const {
   if (maxSidePx <= 0) {
     throw UsageError("io: decimated size " + std::to_string(maxSidePx) + " must be > 0.");
