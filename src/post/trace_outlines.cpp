@@ -41,12 +41,6 @@ long long twiceArea(const std::vector<Corner>& ring) {
 
 // Splits a closed walk at the corners it passes twice into loops that pass no corner twice.
 void splitAtRepeats(const std::vector<Corner>& walk, std::vector<std::vector<Corner>>& loops) {
-  std::vector<Corner> sorted = walk;
-  std::sort(sorted.begin(), sorted.end());
-  if (std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end()) {
-    loops.push_back(walk);
-    return;
-  }
   std::vector<Corner> stack;
   for (const Corner& c : walk) {
     auto it = std::find(stack.begin(), stack.end(), c);
@@ -60,22 +54,12 @@ void splitAtRepeats(const std::vector<Corner>& walk, std::vector<std::vector<Cor
   loops.push_back(std::move(stack));
 }
 
-}  // namespace
-
-std::vector<Polygon> traceOutlines(const std::uint8_t* mask, int rows, int cols, long long originX,
-                                   long long originY) {
-  std::vector<Polygon> out;
-  if (rows <= 0 || cols <= 0) return out;
-  const int pitch = cols + 2;
-  const size_t n = static_cast<size_t>(rows + 2) * pitch;
-  std::vector<std::uint8_t> fg(n, 0);
-  for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < cols; ++c)
-      fg[static_cast<size_t>(r + 1) * pitch + c + 1] = mask[static_cast<size_t>(r) * cols + c] != 0;
-
-  // 4-connected regions: union-find over the labels of the pixel above and to the left. A root is
-  // the smallest label of its region, so roots in increasing order are regions in the order of
-  // their first pixel.
+// The region of each walked loop's start pixel, as the index of its polygon: 4-connected regions
+// by union-find over the labels of the pixel above and to the left. A root is the smallest label of
+// its region, so roots in increasing order are regions in the order of their first pixel.
+std::vector<int> regionsOf(const std::vector<std::uint8_t>& fg, int pitch,
+                           const std::vector<size_t>& pixels, int& regions) {
+  const size_t n = fg.size();
   std::vector<std::int32_t> label(n, 0);
   std::vector<std::int32_t> parent(1, 0);
   auto find = [&parent](std::int32_t a) {
@@ -97,10 +81,28 @@ std::vector<Polygon> traceOutlines(const std::uint8_t* mask, int rows, int cols,
     }
   }
   std::vector<int> polygonOf(parent.size(), -1);
-  int regions = 0;
+  regions = 0;
   for (size_t k = 1; k < parent.size(); ++k)
     if (find(static_cast<std::int32_t>(k)) == static_cast<std::int32_t>(k))
       polygonOf[k] = regions++;
+  std::vector<int> out;
+  out.reserve(pixels.size());
+  for (size_t i : pixels) out.push_back(polygonOf[static_cast<size_t>(find(label[i]))]);
+  return out;
+}
+
+}  // namespace
+
+std::vector<Polygon> traceOutlines(const std::uint8_t* mask, int rows, int cols, long long originX,
+                                   long long originY) {
+  std::vector<Polygon> out;
+  if (rows <= 0 || cols <= 0) return out;
+  const int pitch = cols + 2;
+  const size_t n = static_cast<size_t>(rows + 2) * pitch;
+  std::vector<std::uint8_t> fg(n, 0);
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c)
+      fg[static_cast<size_t>(r + 1) * pitch + c + 1] = mask[static_cast<size_t>(r) * cols + c] != 0;
 
   // Offsets from vertex (x, y), index y * pitch + x, to the pixels left and right of the edge that
   // leaves it in direction d; the vertex where the border edge on a pixel's side d starts.
@@ -109,14 +111,16 @@ std::vector<Polygon> traceOutlines(const std::uint8_t* mask, int rows, int cols,
   const std::ptrdiff_t offRight[4] = {0, -1, -P - 1, -P};
   const int startDx[4] = {0, 0, 1, 1}, startDy[4] = {1, 0, 0, 1};
 
-  struct Rings {
-    std::vector<Corner> exterior;
-    std::vector<std::vector<Corner>> holes;
+  struct Loop {
+    size_t pixel;  // a pixel of its region (the walk's first edge's)
+    bool exterior;
+    std::vector<Corner> corners;
   };
-  std::vector<Rings> rings(static_cast<size_t>(regions));
+  std::vector<Loop> loops;
   std::vector<std::uint8_t> seen(n, 0);  // bit d: the border edge on the pixel's side d is walked
   std::vector<Corner> walk;
-  std::vector<std::vector<Corner>> loops;
+  std::vector<std::vector<Corner>> parts;
+  int exteriors = 0;
   for (size_t i = static_cast<size_t>(pitch); i + pitch < n; ++i) {
     if (!fg[i]) continue;
     const int r = static_cast<int>(i / pitch), c = static_cast<int>(i % pitch);
@@ -126,6 +130,7 @@ std::vector<Polygon> traceOutlines(const std::uint8_t* mask, int rows, int cols,
       const size_t v0 = static_cast<size_t>(y0) * pitch + x0;
       if (fg[v0 + offRight[d0]]) continue;  // no border on this side
       walk.clear();
+      bool touching = false;  // passed a corner where two region pixels meet diagonally
       int x = x0, y = y0, d = d0;
       size_t v = v0;
       do {
@@ -134,28 +139,38 @@ std::vector<Polygon> traceOutlines(const std::uint8_t* mask, int rows, int cols,
         y += kDy[d];
         v = static_cast<size_t>(y) * pitch + x;
         int next = d;
-        if (!fg[v + offLeft[d]])
+        if (!fg[v + offLeft[d]]) {
           next = leftOf(d);
-        else if (fg[v + offRight[d]])
+          touching = touching || fg[v + offRight[d]];
+        } else if (fg[v + offRight[d]]) {
           next = rightOf(d);
+        }
         if (next != d) walk.push_back({x, y});
         d = next;
       } while (x != x0 || y != y0 || d != d0);
-      loops.clear();
-      splitAtRepeats(walk, loops);
-      Rings& region = rings[static_cast<size_t>(polygonOf[static_cast<size_t>(find(label[i]))])];
-      for (auto& loop : loops) {
-        if (twiceArea(loop) < 0) {
-          region.exterior = std::move(loop);
-        } else {
-          // Holes run the exterior's way (the header's promise).
-          std::reverse(loop.begin(), loop.end());
-          region.holes.push_back(std::move(loop));
-        }
+      parts.clear();
+      if (touching)
+        splitAtRepeats(walk, parts);
+      else
+        parts.push_back(walk);
+      for (auto& part : parts) {
+        const bool exterior = twiceArea(part) < 0;
+        // Holes run the exterior's way (the header's promise).
+        if (!exterior) std::reverse(part.begin(), part.end());
+        exteriors += exterior ? 1 : 0;
+        loops.push_back({i, exterior, std::move(part)});
       }
     }
   }
 
+  // One region (the usual case for a field) needs no labels: every hole is its own.
+  int regions = exteriors;
+  std::vector<int> regionOf(loops.size(), 0);
+  if (exteriors > 1) {
+    std::vector<size_t> pixels;
+    for (const Loop& l : loops) pixels.push_back(l.pixel);
+    regionOf = regionsOf(fg, pitch, pixels, regions);
+  }
   auto toRing = [&](const std::vector<Corner>& loop) {
     Ring ring;
     ring.reserve(loop.size());
@@ -164,11 +179,16 @@ std::vector<Polygon> traceOutlines(const std::uint8_t* mask, int rows, int cols,
           {static_cast<double>(originX + k.x - 1), static_cast<double>(originY + k.y - 1)});
     return canonicalRing(ring);
   };
-  out.reserve(rings.size());
-  for (const Rings& region : rings) {
-    Polygon p;
-    p.exterior = toRing(region.exterior);
-    for (const auto& h : region.holes) p.holes.push_back(toRing(h));
+  std::vector<Polygon> polygons(static_cast<size_t>(regions));
+  for (size_t k = 0; k < loops.size(); ++k) {
+    Polygon& p = polygons[static_cast<size_t>(regionOf[k])];
+    if (loops[k].exterior)
+      p.exterior = toRing(loops[k].corners);
+    else
+      p.holes.push_back(toRing(loops[k].corners));
+  }
+  out.reserve(polygons.size());
+  for (Polygon& p : polygons) {
     std::sort(p.holes.begin(), p.holes.end(), [](const Ring& a, const Ring& b) {
       return a[0].y < b[0].y || (a[0].y == b[0].y && a[0].x < b[0].x);
     });
