@@ -11,9 +11,11 @@ prints one JSON object with the same keys as `fieldseg evaluate --json`.
 """
 import argparse
 import json
+import math
 import statistics
 import sys
 
+import numpy
 from osgeo import ogr, osr
 from shapely.geometry import Polygon, MultiPolygon
 from shapely.ops import unary_union
@@ -22,6 +24,97 @@ from shapely.validation import make_valid
 ogr.UseExceptions()
 osr.UseExceptions()
 QUAD_SEGS = 8
+
+
+def segments_of(geom):
+    """The straight segments of a (multi)line geometry, as ((x0, y0), (x1, y1))."""
+    parts = getattr(geom, "geoms", [geom])
+    out = []
+    for part in parts:
+        if part.is_empty:
+            continue
+        if hasattr(part, "geoms"):
+            out.extend(segments_of(part))
+            continue
+        c = list(part.coords)
+        out.extend(zip(c[:-1], c[1:]))
+    return out
+
+
+def point_segment_distance(px, py, ax, ay, bx, by):
+    dx, dy = bx - ax, by - ay
+    dd = dx * dx + dy * dy
+    t = 0.0 if dd == 0 else min(1.0, max(0.0, ((px - ax) * dx + (py - ay) * dy) / dd))
+    return math.hypot(px - (ax + t * dx), py - (ay + t * dy))
+
+
+def near_length(lines, linework, tol):
+    """Length of `lines` within distance `tol` (closed) of the segments of `linework`: for each
+    line segment AB and each segment PQ near it, the distance from A + t (B - A) to PQ is convex
+    in t, so the part within tol is one interval, found from the nearest point (where they cross,
+    or an end of one of them) and bisection for the two crossings of tol; the intervals of all PQ
+    are united. Coordinates relative to A, so a distance of exactly tol is computed exactly."""
+    refs = segments_of(linework)
+    if not refs:
+        return 0.0
+    r = numpy.array([(p[0], p[1], q[0], q[1]) for p, q in refs])
+    rminx, rmaxx = numpy.minimum(r[:, 0], r[:, 2]), numpy.maximum(r[:, 0], r[:, 2])
+    rminy, rmaxy = numpy.minimum(r[:, 1], r[:, 3]), numpy.maximum(r[:, 1], r[:, 3])
+    total = 0.0
+    for (ax0, ay0), (bx0, by0) in segments_of(lines):
+        lo_x, hi_x = min(ax0, bx0) - tol, max(ax0, bx0) + tol
+        lo_y, hi_y = min(ay0, by0) - tol, max(ay0, by0) + tol
+        bx, by = bx0 - ax0, by0 - ay0
+        dd = bx * bx + by * by
+        if dd == 0:
+            continue
+        spans = []
+        near = numpy.nonzero((rmaxx >= lo_x) & (rminx <= hi_x) & (rmaxy >= lo_y) & (rminy <= hi_y))[0]
+        for k in near:
+            (px0, py0), (qx0, qy0) = refs[k]
+            px, py, qx, qy = px0 - ax0, py0 - ay0, qx0 - ax0, qy0 - ay0
+
+            def f(t):
+                return point_segment_distance(t * bx, t * by, px, py, qx, qy)
+
+            cands = [0.0, 1.0] + [min(1.0, max(0.0, (vx * bx + vy * by) / dd))
+                                  for vx, vy in ((px, py), (qx, qy))]
+            ex, ey = qx - px, qy - py
+            den = bx * ey - by * ex
+            if den != 0:
+                t = (px * ey - py * ex) / den
+                u = (px * by - py * bx) / den
+                if 0 <= t <= 1 and 0 <= u <= 1:
+                    cands.append(t)
+            tm = min(cands, key=f)
+            if f(tm) > tol:
+                continue
+
+            def crossing(inside, outside):
+                if f(outside) <= tol:
+                    return outside
+                for _ in range(200):
+                    mid = 0.5 * (inside + outside)
+                    if f(mid) <= tol:
+                        inside = mid
+                    else:
+                        outside = mid
+                return inside
+
+            spans.append((crossing(tm, 0.0), crossing(tm, 1.0)))
+        spans.sort()
+        covered, start, end = 0.0, None, None
+        for lo, hi in spans:
+            if start is None or lo > end:
+                if start is not None:
+                    covered += end - start
+                start, end = lo, hi
+            else:
+                end = max(end, hi)
+        if start is not None:
+            covered += end - start
+        total += covered * math.sqrt(dd)
+    return total
 
 
 def srs_of(layer):
@@ -218,8 +311,9 @@ def main():
     bpr = bp.intersection(region) if region is not None else bp
     tol = a.boundary_tol
     if tol > 0:
-        pnear = bpr.intersection(unary_union([b.buffer(tol, QUAD_SEGS) for b in tb])).length
-        tnear = btr.intersection(unary_union([b.buffer(tol, QUAD_SEGS) for b in pb])).length
+        # Exact distance (evaluate's definition since session 20), not buffer polygons.
+        pnear = near_length(bpr, unary_union(tb), tol)
+        tnear = near_length(btr, unary_union(pb), tol)
     else:
         pnear, tnear = bpr.intersection(bt).length, btr.intersection(bp).length
     bprec, brec = div(pnear, bpr.length), div(tnear, btr.length)

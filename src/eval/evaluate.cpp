@@ -386,10 +386,10 @@ void boundaryMetrics(const Layer& T, const Layer& P, const EvalOptions& opt,
   r.truthBoundaryM = lengthOf(btR);
   r.predBoundaryM = lengthOf(bpR);
   if (tol > 0) {
-    r.predBoundaryNearM = eval::nearLength(grid, bpR, tb, tol, kQuadSegs, threads,
-                                           stageProgress(opt, "boundaries", 2, passes));
-    r.truthBoundaryNearM = eval::nearLength(grid, btR, pb, tol, kQuadSegs, threads,
-                                            stageProgress(opt, "boundaries", 3, passes));
+    r.predBoundaryNearM =
+        eval::nearLength(grid, bpR, tb, tol, threads, stageProgress(opt, "boundaries", 2, passes));
+    r.truthBoundaryNearM =
+        eval::nearLength(grid, btR, pb, tol, threads, stageProgress(opt, "boundaries", 3, passes));
   } else {
     // The lines of one set inside R that lie on the other set's (whole) linework.
     const std::vector<Shape> bt =

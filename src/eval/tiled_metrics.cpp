@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "coverage_sweep.hpp"
-#include "length_inside.hpp"
+#include "near_length.hpp"
 #include "parallel_for.hpp"
 #include "world_box_ops.hpp"
 
@@ -199,71 +199,37 @@ std::vector<Shape> dissolvedByTile(const TileGrid& grid, const std::vector<Shape
 }
 
 double nearLength(const TileGrid& grid, const std::vector<Shape>& linesByTile,
-                  const std::vector<Shape>& linework, double toleranceM, int quadSegs, int threads,
+                  const std::vector<Shape>& linework, double toleranceM, int threads,
                   const ProgressFn& progress) {
-  if (linework.empty()) return 0.0;
-  // One buffer per line of the linework: GEOS buffers one polygon's rings together, and a ring
-  // set with hundreds of holes costs it far more than the buffers of the rings one by one (the
-  // buffer of a set is the union of its members' buffers).
-  std::vector<Shape> rings;
-  for (const auto& l : linework) {
-    for (auto& p : l.parts()) rings.push_back(std::move(p));
-  }
-  // A point of `lines` in a tile lies within the tolerance only of rings within the tolerance of
-  // the tile, and the buffer of a ring cut at twice the tolerance from the tile equals the whole
-  // buffer inside the tile (the round caps at the cuts stay a tolerance away from it).
-  const double margin = 2 * toleranceM;
-  std::vector<char> wanted = tilesTouched(grid, rings, margin);
-  for (std::size_t t = 0; t < wanted.size(); ++t) wanted[t] = wanted[t] && !linesByTile[t].empty();
-  // Rings near at most 3 x 3 tiles (fields) are buffered whole, once, on the first thread that
-  // needs one, shared by every tile near it and dropped when the last of those is done. Larger
-  // rings (blobs with thousands of vertices) are cut at the margin around each tile and each
-  // piece buffered there, so no tile handles the whole of a huge ring.
-  std::vector<Shape> large(rings.size());
-  std::vector<std::vector<std::size_t>> smallByTile(grid.count());
-  std::unique_ptr<std::atomic<int>[]> users(new std::atomic<int>[rings.size()]);
-  for (std::size_t i = 0; i < rings.size(); ++i) {
-    users[i] = 0;
-    if (rings[i].empty()) continue;
-    const TileRange r = grid.rangeOf(rings[i].bounds(), margin);
-    if (r.x1 - r.x0 >= 3 || r.y1 - r.y0 >= 3) {
-      large[i] = rings[i];
-      continue;
-    }
-    for (int y = r.y0; y <= r.y1; ++y) {
+  if (linework.empty() || !(toleranceM > 0)) return 0.0;
+  // Every segment of the linework, listed in each tile within the tolerance of it (a point of a
+  // tile is near only segments within the tolerance of the tile).
+  struct Segment {
+    Point a, b;
+  };
+  std::vector<Segment> segments;
+  for (const auto& l : linework)
+    for (const auto& line : l.lineStrings())
+      for (std::size_t k = 0; k + 1 < line.size(); ++k) segments.push_back({line[k], line[k + 1]});
+  std::vector<std::vector<std::uint32_t>> byTile(grid.count());
+  for (std::uint32_t k = 0; k < segments.size(); ++k) {
+    const TileRange r = grid.rangeOf(boxOf(segments[k].a, segments[k].b), toleranceM);
+    for (int y = r.y0; y <= r.y1; ++y)
       for (int x = r.x0; x <= r.x1; ++x) {
-        if (!wanted[grid.index(x, y)]) continue;
-        smallByTile[grid.index(x, y)].push_back(i);
-        ++users[i];
+        const std::size_t t = grid.index(x, y);
+        if (!linesByTile[t].empty()) byTile[t].push_back(k);
       }
-    }
   }
-  auto ringPieces = cutIntoTiles(grid, large, margin, wanted, threads);
-  std::vector<std::once_flag> buffered(rings.size());
-  std::vector<Shape> ringBuffers(rings.size());
   std::vector<double> perTile(grid.count(), 0.0);
   parallelFor(
       grid.count(), threads,
       [&](std::size_t t) {
-        if (!wanted[t]) return;
-        // length(lines n U buffers), segment by segment (length_inside.hpp): no union of the
-        // buffers and no overlay is built.
-        LengthInside buffers;
-        for (std::size_t i : smallByTile[t]) {
-          std::call_once(buffered[i],
-                         [&] { ringBuffers[i] = rings[i].buffer(toleranceM, quadSegs); });
-          for (const auto& poly : ringBuffers[i].polygons()) buffers.add(poly);
-        }
-        for (std::size_t i : smallByTile[t]) {
-          if (users[i].fetch_sub(1) == 1) ringBuffers[i] = Shape();  // no other tile needs it
-        }
-        for (const auto& p : ringPieces[t]) {
-          for (const auto& part : p.shape.parts()) {
-            for (const auto& poly : part.buffer(toleranceM, quadSegs).polygons()) buffers.add(poly);
-          }
-        }
-        if (buffers.empty()) return;
-        for (const auto& line : linesByTile[t].lineStrings()) perTile[t] += buffers.polyline(line);
+        if (byTile[t].empty() || linesByTile[t].empty()) return;
+        // Cells over the tile's lines (a one-tile grid's tile is unbounded).
+        NearSegments near(linesByTile[t].bounds(), toleranceM);
+        for (std::uint32_t k : byTile[t]) near.add(segments[k].a, segments[k].b);
+        std::vector<std::uint32_t>().swap(byTile[t]);
+        for (const auto& line : linesByTile[t].lineStrings()) perTile[t] += near.length(line);
       },
       progress);
   double length = 0;

@@ -61,11 +61,11 @@ std::vector<Shape> dissolvedByTile(const TileGrid& grid, const std::vector<Shape
                                    const ProgressFn& progress = {});
 
 /// Length of the lines of `linesByTile` (one Shape per tile inside it, e.g. from dissolvedByTile)
-/// inside the union of the buffers (distance `toleranceM` > 0, round, quadSegs segments per
-/// quarter circle) of the lines of `linework` (e.g. polygon boundaries: one buffer per ring). The
-/// lines must not run along themselves (a dissolved union). `progress` counts tiles.
+/// within `toleranceM` (> 0; distance <= toleranceM, exact Euclidean) of the lines of `linework`
+/// (e.g. polygon boundaries), segment by segment (near_length.hpp). The lines must not run along
+/// themselves (a dissolved union). `progress` counts tiles.
 double nearLength(const TileGrid& grid, const std::vector<Shape>& linesByTile,
-                  const std::vector<Shape>& linework, double toleranceM, int quadSegs,
-                  int threads = 1, const ProgressFn& progress = {});
+                  const std::vector<Shape>& linework, double toleranceM, int threads = 1,
+                  const ProgressFn& progress = {});
 
 }  // namespace fieldseg::eval

@@ -43,8 +43,7 @@ constexpr const char* kRules =
                predictions vs the union of truth, inside the evaluation region R; MCC when R is bounded.
   boundary     boundary = union of the polygons' rings (shared edges once); precision = share of the
                predicted boundary inside R lying within --boundary-tol metres of the truth boundary
-               (union of per-polygon ring buffers, 8 segments per quarter circle); recall the
-               other way round.
+               (exact Euclidean distance, closed); recall the other way round.
 Evaluation region R: everywhere; the --aoi polygons when given (truth fields scored only when
 their point-on-surface lies in the AOI).
 --partial (weak labels: not every field is outlined): R = labelled area L = union of the truth

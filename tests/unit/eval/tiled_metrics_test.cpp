@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "near_reference.hpp"
 #include "tile_grid.hpp"
 
 namespace fieldseg {
@@ -88,19 +89,13 @@ std::vector<Shape> boundaries(const std::vector<Shape>& shapes) {
 }
 
 // The definition on whole layers: the union of per-ring buffers, then one intersection.
+// The whole layer's lines within tol of the linework, untiled, by the brute-force reference.
 double nearWhole(const Shape& lines, const std::vector<Shape>& linework, double tol) {
-  std::vector<Shape> buffers;
-  for (const auto& l : linework) {
-    for (const auto& ring : l.parts()) buffers.push_back(ring.buffer(tol, 8));
-  }
-  return lines.intersection(Shape::unionOf(buffers)).length();
-}
-
-// As evaluate did before tiling: one buffer per polygon boundary (all its rings together).
-double nearWholePerPolygon(const Shape& lines, const std::vector<Shape>& linework, double tol) {
-  std::vector<Shape> buffers;
-  for (const auto& l : linework) buffers.push_back(l.buffer(tol, 8));
-  return lines.intersection(Shape::unionOf(buffers)).length();
+  std::vector<std::pair<Point, Point>> segs;
+  for (const auto& l : linework)
+    for (const auto& line : l.lineStrings())
+      for (size_t k = 0; k + 1 < line.size(); ++k) segs.emplace_back(line[k], line[k + 1]);
+  return test::nearReference(lines.lineStrings(), segs, tol);
 }
 
 double totalLength(const std::vector<Shape>& byTile) {
@@ -204,12 +199,10 @@ TEST(TiledMetrics, NearLengthsEqualWholeLayerOverlays) {
   expectClose(totalLength(btTiles), bt.length());
   expectClose(totalLength(bpTiles), bp.length());
   for (double tol : {2.0, 5.0}) {
-    const double predNear = eval::nearLength(g, bpTiles, tb, tol, 8);
-    const double truthNear = eval::nearLength(g, btTiles, pb, tol, 8);
+    const double predNear = eval::nearLength(g, bpTiles, tb, tol);
+    const double truthNear = eval::nearLength(g, btTiles, pb, tol);
     expectClose(predNear, nearWhole(bp, tb, tol));
     expectClose(truthNear, nearWhole(bt, pb, tol));
-    expectClose(predNear, nearWholePerPolygon(bp, tb, tol));
-    expectClose(truthNear, nearWholePerPolygon(bt, pb, tol));
     EXPECT_GT(predNear, 0.1 * bp.length());
     EXPECT_LT(truthNear, bt.length());
   }
@@ -233,7 +226,7 @@ TEST(TiledMetrics, EveryFigureIsTheSameForAnyThreadCount) {
   const auto in1 = eval::areasInRegion(g, s.p, which, regionTiles, 1);
   const auto pairs1 = eval::pairAreas(g, s.t, s.p, 1);
   const auto bpTiles = eval::dissolvedByTile(g, pb, regionTiles, 1);
-  const double near1 = eval::nearLength(g, bpTiles, tb, 5.0, 8, 1);
+  const double near1 = eval::nearLength(g, bpTiles, tb, 5.0, 1);
   // The dissolved linework inside the region: that of the whole layer n R.
   expectClose(totalLength(bpTiles), bp.intersection(*region).length());
   EXPECT_GT(a1.overlapM2, 0);
@@ -250,7 +243,7 @@ TEST(TiledMetrics, EveryFigureIsTheSameForAnyThreadCount) {
     EXPECT_EQ(pairs.byTruth, pairs1.byTruth) << threads;
     const auto bpThreads = eval::dissolvedByTile(g, pb, regionTiles, threads);
     EXPECT_EQ(totalLength(bpThreads), totalLength(bpTiles)) << threads;
-    EXPECT_EQ(eval::nearLength(g, bpThreads, tb, 5.0, 8, threads), near1) << threads;
+    EXPECT_EQ(eval::nearLength(g, bpThreads, tb, 5.0, threads), near1) << threads;
   }
 }
 
