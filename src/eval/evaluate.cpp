@@ -355,7 +355,9 @@ void areaMetrics(const Layer& T, const Layer& P, const eval::TileGrid& grid,
   }
 }
 
-// Boundary precision / recall / F1 within the tolerance.
+// Boundary precision / recall / F1 within the tolerance: dissolved linework (shared edges once)
+// tile by tile, and the length of each set's within the tolerance of the other's
+// (tiled_metrics.hpp).
 void boundaryMetrics(const Layer& T, const Layer& P, const EvalOptions& opt,
                      const eval::TileGrid& grid, const std::vector<Shape>& regionTiles,
                      EvalResult& r) {
@@ -367,40 +369,18 @@ void boundaryMetrics(const Layer& T, const Layer& P, const EvalOptions& opt,
   for (const auto& s : P.shapes) {
     if (!s.empty()) pb.push_back(s.boundary());
   }
-  // Dissolved linework (shared edges once) tile by tile, clipped to R for what is measured;
-  // "near" is against the other set's whole boundary, buffered ring by ring (buffer distributes
-  // over union, and small buffers are far cheaper in GEOS than one buffer of all the linework),
-  // tile by tile (tiled_metrics.hpp).
-  const int threads = opt.threads;
   const double tol = opt.boundaryToleranceM;
   const int passes = tol > 0 ? 4 : 2;
-  const std::vector<Shape> btR = eval::dissolvedByTile(grid, tb, regionTiles, threads,
-                                                       stageProgress(opt, "boundaries", 0, passes));
-  const std::vector<Shape> bpR = eval::dissolvedByTile(grid, pb, regionTiles, threads,
-                                                       stageProgress(opt, "boundaries", 1, passes));
-  auto lengthOf = [](const std::vector<Shape>& byTile) {
-    double l = 0;
-    for (const auto& s : byTile) l += s.length();  // in tile order
-    return l;
-  };
-  r.truthBoundaryM = lengthOf(btR);
-  r.predBoundaryM = lengthOf(bpR);
-  if (tol > 0) {
-    r.predBoundaryNearM =
-        eval::nearLength(grid, bpR, tb, tol, threads, stageProgress(opt, "boundaries", 2, passes));
-    r.truthBoundaryNearM =
-        eval::nearLength(grid, btR, pb, tol, threads, stageProgress(opt, "boundaries", 3, passes));
-  } else {
-    // The lines of one set inside R that lie on the other set's (whole) linework.
-    const std::vector<Shape> bt =
-        regionTiles.empty() ? btR : eval::dissolvedByTile(grid, tb, {}, threads);
-    const std::vector<Shape> bp =
-        regionTiles.empty() ? bpR : eval::dissolvedByTile(grid, pb, {}, threads);
-    for (std::size_t t = 0; t < grid.count(); ++t) {
-      r.predBoundaryNearM += bpR[t].intersection(bt[t]).length();
-      r.truthBoundaryNearM += btR[t].intersection(bp[t]).length();
-    }
-  }
+  const auto progressOf = [&](int part) { return stageProgress(opt, "boundaries", part, passes); };
+  // Unbounded R with a tolerance: the linework dissolved without GEOS (dissolve_lines.hpp).
+  const eval::BoundaryLengths b =
+      regionTiles.empty() && tol > 0
+          ? eval::boundaryLengths(grid, tb, pb, tol, opt.threads, progressOf)
+          : eval::boundaryLengthsWithGeos(grid, tb, pb, regionTiles, tol, opt.threads, progressOf);
+  r.truthBoundaryM = b.truthM;
+  r.predBoundaryM = b.predM;
+  r.predBoundaryNearM = b.predNearM;
+  r.truthBoundaryNearM = b.truthNearM;
   r.boundaryPrecision = safeDiv(r.predBoundaryNearM, r.predBoundaryM);
   r.boundaryRecall = safeDiv(r.truthBoundaryNearM, r.truthBoundaryM);
   r.boundaryF1 =

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <utility>
 
 #include "coverage_sweep.hpp"
+#include "dissolve_lines.hpp"
 #include "near_length.hpp"
 #include "parallel_for.hpp"
 #include "world_box_ops.hpp"
@@ -198,10 +200,16 @@ std::vector<Shape> dissolvedByTile(const TileGrid& grid, const std::vector<Shape
   return out;
 }
 
-double nearLength(const TileGrid& grid, const std::vector<Shape>& linesByTile,
-                  const std::vector<Shape>& linework, double toleranceM, int threads,
-                  const ProgressFn& progress) {
+namespace {
+
+// The near length of the lines of each tile: `box(t)` bounds them (empty: no lines), `measure(t,
+// near)` sums their lengths within the tolerance of the segments `near` holds.
+template <class Box, class Measure>
+double nearLengthOf(const TileGrid& grid, const std::vector<Shape>& linework, double toleranceM,
+                    int threads, const ProgressFn& progress, Box&& box, Measure&& measure) {
   if (linework.empty() || !(toleranceM > 0)) return 0.0;
+  std::vector<WorldBox> boxes(grid.count());
+  for (std::size_t t = 0; t < grid.count(); ++t) boxes[t] = box(t);
   // Every segment of the linework, listed in each tile within the tolerance of it (a point of a
   // tile is near only segments within the tolerance of the tile).
   struct Segment {
@@ -217,24 +225,115 @@ double nearLength(const TileGrid& grid, const std::vector<Shape>& linesByTile,
     for (int y = r.y0; y <= r.y1; ++y)
       for (int x = r.x0; x <= r.x1; ++x) {
         const std::size_t t = grid.index(x, y);
-        if (!linesByTile[t].empty()) byTile[t].push_back(k);
+        if (boxes[t].maxX >= boxes[t].minX) byTile[t].push_back(k);  // has lines
       }
   }
   std::vector<double> perTile(grid.count(), 0.0);
   parallelFor(
       grid.count(), threads,
       [&](std::size_t t) {
-        if (byTile[t].empty() || linesByTile[t].empty()) return;
+        if (byTile[t].empty()) return;
         // Cells over the tile's lines (a one-tile grid's tile is unbounded).
-        NearSegments near(linesByTile[t].bounds(), toleranceM);
+        NearSegments near(boxes[t], toleranceM);
         for (std::uint32_t k : byTile[t]) near.add(segments[k].a, segments[k].b);
         std::vector<std::uint32_t>().swap(byTile[t]);
-        for (const auto& line : linesByTile[t].lineStrings()) perTile[t] += near.length(line);
+        perTile[t] = measure(t, near);
       },
       progress);
   double length = 0;
   for (double l : perTile) length += l;  // in tile order
   return length;
+}
+
+// A box no line lies in (maxX < minX).
+WorldBox noLines() {
+  WorldBox b;
+  b.minX = 1, b.maxX = 0;
+  return b;
+}
+
+}  // namespace
+
+double nearLength(const TileGrid& grid, const std::vector<Shape>& linesByTile,
+                  const std::vector<Shape>& linework, double toleranceM, int threads,
+                  const ProgressFn& progress) {
+  return nearLengthOf(
+      grid, linework, toleranceM, threads, progress,
+      [&](std::size_t t) { return linesByTile[t].empty() ? noLines() : linesByTile[t].bounds(); },
+      [&](std::size_t t, const NearSegments& near) {
+        double l = 0;
+        for (const auto& line : linesByTile[t].lineStrings()) l += near.length(line);
+        return l;
+      });
+}
+
+double nearLength(const TileGrid& grid, const std::vector<std::vector<LineSegment>>& segmentsByTile,
+                  const std::vector<Shape>& linework, double toleranceM, int threads,
+                  const ProgressFn& progress) {
+  return nearLengthOf(
+      grid, linework, toleranceM, threads, progress,
+      [&](std::size_t t) {
+        if (segmentsByTile[t].empty()) return noLines();
+        WorldBox b = boxOf(segmentsByTile[t][0][0], segmentsByTile[t][0][1]);
+        for (const auto& s : segmentsByTile[t]) b = unite(b, boxOf(s[0], s[1]));
+        return b;
+      },
+      [&](std::size_t t, const NearSegments& near) {
+        double l = 0;
+        for (const auto& s : segmentsByTile[t]) l += near.length({s[0], s[1]});
+        return l;
+      });
+}
+
+BoundaryLengths boundaryLengths(const TileGrid& grid, const std::vector<Shape>& truthLines,
+                                const std::vector<Shape>& predLines, double toleranceM, int threads,
+                                const std::function<ProgressFn(int)>& progressOf) {
+  const auto st = dissolvedSegmentsByTile(grid, truthLines, threads, progressOf(0));
+  const auto sp = dissolvedSegmentsByTile(grid, predLines, threads, progressOf(1));
+  auto lengthOf = [](const std::vector<std::vector<LineSegment>>& byTile) {
+    double l = 0;
+    for (const auto& tile : byTile)  // in tile order
+      for (const auto& s : tile) l += std::hypot(s[1].x - s[0].x, s[1].y - s[0].y);
+    return l;
+  };
+  BoundaryLengths b;
+  b.truthM = lengthOf(st);
+  b.predM = lengthOf(sp);
+  b.predNearM = nearLength(grid, sp, truthLines, toleranceM, threads, progressOf(2));
+  b.truthNearM = nearLength(grid, st, predLines, toleranceM, threads, progressOf(3));
+  return b;
+}
+
+BoundaryLengths boundaryLengthsWithGeos(const TileGrid& grid, const std::vector<Shape>& truthLines,
+                                        const std::vector<Shape>& predLines,
+                                        const std::vector<Shape>& regionTiles, double toleranceM,
+                                        int threads,
+                                        const std::function<ProgressFn(int)>& progressOf) {
+  const auto& tb = truthLines;
+  const auto& pb = predLines;
+  const std::vector<Shape> btR = dissolvedByTile(grid, tb, regionTiles, threads, progressOf(0));
+  const std::vector<Shape> bpR = dissolvedByTile(grid, pb, regionTiles, threads, progressOf(1));
+  auto lengthOf = [](const std::vector<Shape>& byTile) {
+    double l = 0;
+    for (const auto& s : byTile) l += s.length();  // in tile order
+    return l;
+  };
+  BoundaryLengths b;
+  b.truthM = lengthOf(btR);
+  b.predM = lengthOf(bpR);
+  if (toleranceM > 0) {
+    b.predNearM = nearLength(grid, bpR, tb, toleranceM, threads, progressOf(2));
+    b.truthNearM = nearLength(grid, btR, pb, toleranceM, threads, progressOf(3));
+    return b;
+  }
+  // The lines of one set inside R that lie on the other set's (whole) linework.
+  const std::vector<Shape> bt = regionTiles.empty() ? btR : dissolvedByTile(grid, tb, {}, threads);
+  const std::vector<Shape> bp = regionTiles.empty() ? bpR : dissolvedByTile(grid, pb, {}, threads);
+  for (std::size_t t = 0; t < grid.count(); ++t) {
+    b.predNearM += bpR[t].intersection(bt[t]).length();
+    b.truthNearM += btR[t].intersection(bp[t]).length();
+  }
+  return b;
 }
 
 }  // namespace fieldseg::eval

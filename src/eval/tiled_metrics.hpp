@@ -7,10 +7,12 @@
 // Internal to src/eval; functions are reentrant.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <utility>
 #include <vector>
 
+#include "dissolve_lines.hpp"
 #include "fieldseg/geometry_metrics.hpp"
 #include "parallel_for.hpp"
 #include "tile_grid.hpp"
@@ -65,6 +67,33 @@ std::vector<Shape> dissolvedByTile(const TileGrid& grid, const std::vector<Shape
 /// (e.g. polygon boundaries), segment by segment (near_length.hpp). The lines must not run along
 /// themselves (a dissolved union). `progress` counts tiles.
 double nearLength(const TileGrid& grid, const std::vector<Shape>& linesByTile,
+                  const std::vector<Shape>& linework, double toleranceM, int threads = 1,
+                  const ProgressFn& progress = {});
+struct BoundaryLengths {
+  double truthM = 0, predM = 0;          ///< dissolved linework of each set
+  double predNearM = 0, truthNearM = 0;  ///< of each, within the tolerance of the other's
+};
+
+/// Boundary lengths with an unbounded evaluation region: both sets' linework dissolved without
+/// GEOS (dissolve_lines.hpp) and the near lengths of the segments (near_length.hpp).
+/// `progressOf(part)` gives the progress of pass 0..3 (truth and prediction dissolves, then the
+/// two near lengths).
+BoundaryLengths boundaryLengths(const TileGrid& grid, const std::vector<Shape>& truthLines,
+                                const std::vector<Shape>& predLines, double toleranceM, int threads,
+                                const std::function<ProgressFn(int)>& progressOf);
+
+/// The same through GEOS for any region (`regionTiles` from regionByTile, empty = everywhere) and
+/// tolerance (0: the length lying on the other set's linework): per-tile noded unions cut to the
+/// region's pieces (dissolvedByTile), then nearLength; passes 0..3 as above (0..1 without a
+/// tolerance).
+BoundaryLengths boundaryLengthsWithGeos(const TileGrid& grid, const std::vector<Shape>& truthLines,
+                                        const std::vector<Shape>& predLines,
+                                        const std::vector<Shape>& regionTiles, double toleranceM,
+                                        int threads,
+                                        const std::function<ProgressFn(int)>& progressOf);
+
+/// The same for dissolved segments by tile (dissolve_lines.hpp).
+double nearLength(const TileGrid& grid, const std::vector<std::vector<LineSegment>>& segmentsByTile,
                   const std::vector<Shape>& linework, double toleranceM, int threads = 1,
                   const ProgressFn& progress = {});
 
