@@ -116,7 +116,7 @@ void addVertices(const Ring& ring, std::vector<double>& xs, std::vector<double>&
 // two field widths was fastest on both benchmark scenes (src/eval/README.md).
 eval::TileGrid tileGridFor(const Layer& t, const Layer& p, const std::vector<Polygon>& truthPolys,
                            const std::vector<Polygon>& predPolys,
-                           const std::optional<Shape>& region, double toleranceM) {
+                           const std::optional<WorldBox>& regionBox, double toleranceM) {
   std::vector<WorldBox> boxes;
   std::vector<double> sides;
   for (const Layer* l : {&t, &p}) {
@@ -127,7 +127,7 @@ eval::TileGrid tileGridFor(const Layer& t, const Layer& p, const std::vector<Pol
           std::max(l->boxes[i].maxX - l->boxes[i].minX, l->boxes[i].maxY - l->boxes[i].minY));
     }
   }
-  if (region && !region->empty()) boxes.push_back(region->bounds());
+  if (regionBox && !regionBox->empty()) boxes.push_back(*regionBox);
   if (sides.empty()) return eval::TileGrid(noBox(), 0, {}, {});
   WorldBox extent = boxes.front();
   for (const auto& b : boxes) extent = eval::unite(extent, b);
@@ -228,8 +228,7 @@ struct Matching {
 // bounded region only predictions mostly inside it).
 Matching matchObjects(const std::vector<Pair>& pairs, const Layer& T, const Layer& P,
                       const FieldSet& pred, const EvalOptions& opt, const eval::TileGrid& grid,
-                      const std::optional<Shape>& region, const std::vector<Shape>& regionTiles,
-                      EvalResult& r) {
+                      bool bounded, const std::vector<Shape>& regionTiles, EvalResult& r) {
   // --- one-to-one matching ----------------------------------------------------------------------
   std::vector<Pair> cand;
   for (const auto& pr : pairs) {
@@ -260,7 +259,7 @@ Matching matchObjects(const std::vector<Pair>& pairs, const Layer& T, const Laye
     if (fs.scored && !fs.matched) ++r.fn;
   }
   std::vector<double> inRegionM2;
-  if (region) {
+  if (bounded) {
     std::vector<char> unmatched(P.shapes.size(), 0);
     for (std::size_t j = 0; j < P.shapes.size(); ++j) unmatched[j] = !pUsed[j];
     inRegionM2 = eval::areasInRegion(grid, P.shapes, unmatched, regionTiles, opt.threads);
@@ -268,7 +267,7 @@ Matching matchObjects(const std::vector<Pair>& pairs, const Layer& T, const Laye
   for (std::size_t j = 0; j < P.shapes.size(); ++j) {
     if (pUsed[j] || P.shapes[j].empty()) continue;
     bool isFp = true;
-    if (region) isFp = inRegionM2[j] >= opt.partialFpMinFraction * P.areas[j];
+    if (bounded) isFp = inRegionM2[j] >= opt.partialFpMinFraction * P.areas[j];
     if (isFp)
       ++r.fp;
     else
@@ -283,8 +282,8 @@ Matching matchObjects(const std::vector<Pair>& pairs, const Layer& T, const Laye
 
 // Panoptic quality, F1 averaged over IoU 0.50..0.95 and the boundary error of matched pairs.
 void objectQuality(const Matching& mt, const Layer& T, const Layer& P, const EvalOptions& opt,
-                   const eval::TileGrid& grid, const std::optional<Shape>& region,
-                   const std::vector<Shape>& regionTiles, EvalResult& r) {
+                   const eval::TileGrid& grid, bool bounded, const std::vector<Shape>& regionTiles,
+                   EvalResult& r) {
   const std::vector<Pair>& matched = mt.matched;
   const std::vector<Pair>& matchedUnscored = mt.matchedUnscored;
   double iouSum = 0;
@@ -292,7 +291,7 @@ void objectQuality(const Matching& mt, const Layer& T, const Layer& P, const Eva
   r.panopticQuality = safeDiv(iouSum, r.tp + 0.5 * r.fp + 0.5 * r.fn);
   // A prediction that loses its match at a higher threshold is judged like any unmatched one.
   std::vector<char> fpIfUnmatched(P.shapes.size(), 1);
-  if (region) {
+  if (bounded) {
     std::vector<char> all(P.shapes.size(), 1);
     const std::vector<double> inside =
         eval::areasInRegion(grid, P.shapes, all, regionTiles, opt.threads);
@@ -372,10 +371,10 @@ void boundaryMetrics(const Layer& T, const Layer& P, const EvalOptions& opt,
   const double tol = opt.boundaryToleranceM;
   const int passes = tol > 0 ? 4 : 2;
   const auto progressOf = [&](int part) { return stageProgress(opt, "boundaries", part, passes); };
-  // Unbounded R with a tolerance: the linework dissolved without GEOS (dissolve_lines.hpp).
+  // With a tolerance, the linework dissolved without GEOS (dissolve_lines.hpp).
   const eval::BoundaryLengths b =
-      regionTiles.empty() && tol > 0
-          ? eval::boundaryLengths(grid, tb, pb, tol, opt.threads, progressOf)
+      tol > 0
+          ? eval::boundaryLengths(grid, tb, pb, regionTiles, tol, opt.threads, progressOf)
           : eval::boundaryLengthsWithGeos(grid, tb, pb, regionTiles, tol, opt.threads, progressOf);
   r.truthBoundaryM = b.truthM;
   r.predBoundaryM = b.predM;
@@ -431,18 +430,34 @@ EvalResult evaluateFields(const FieldSet& pred, const FieldSet& truth, const Eva
       throw DataError("eval: the AOI has no area: its polygons are empty. Pass an AOI polygon.");
     }
   }
-  std::optional<Shape> region = aoi;
+  // R's bounds (for the tile grid): the AOI's; with --partial the truth's grown by the buffer.
+  std::optional<WorldBox> regionBox;
+  if (aoi) regionBox = aoi->bounds();
   if (opt.partial) {
-    Shape labelled = Shape::unionOf(T.shapes);
-    if (opt.labelBufferM > 0) labelled = labelled.buffer(opt.labelBufferM, kQuadSegs);
-    region = aoi ? labelled.intersection(*aoi) : labelled;
+    std::optional<WorldBox> labelledBox;
+    for (std::size_t i = 0; i < T.shapes.size(); ++i)
+      if (!T.shapes[i].empty())
+        labelledBox = labelledBox ? eval::unite(*labelledBox, T.boxes[i]) : T.boxes[i];
+    if (labelledBox) {
+      const WorldBox grownBox = eval::grown(*labelledBox, opt.labelBufferM);
+      regionBox = aoi ? eval::clampTo(grownBox, *regionBox) : grownBox;
+    }
   }
-  if (region) r.regionAreaM2 = region->area();
+  const bool bounded = aoi || opt.partial;
   // Unions, buffers and region overlays run tile by tile (tile_grid.hpp): a handful of large
-  // many-vertex polygons made the whole-layer GEOS overlays take minutes.
+  // many-vertex polygons made the whole-layer GEOS overlays take minutes. So does the labelled
+  // area L of --partial: it is built tile by tile too (labelledByTile).
   const eval::TileGrid grid =
-      tileGridFor(T, P, truthPolys, predPolys, region, opt.boundaryToleranceM);
-  const std::vector<Shape> regionTiles = eval::regionByTile(grid, region);
+      tileGridFor(T, P, truthPolys, predPolys, regionBox, opt.boundaryToleranceM);
+  std::vector<Shape> regionTiles = eval::regionByTile(grid, aoi);
+  if (opt.partial)
+    regionTiles =
+        eval::labelledByTile(grid, T.shapes, opt.labelBufferM, kQuadSegs, regionTiles, opt.threads);
+  if (bounded) {
+    double area = 0;
+    for (const auto& piece : regionTiles) area += piece.area();  // in tile order
+    r.regionAreaM2 = area;
+  }
 
   // --- which truth fields are scored ---------------------------------------------------------
   r.perField.resize(T.shapes.size());
@@ -458,8 +473,8 @@ EvalResult evaluateFields(const FieldSet& pred, const FieldSet& truth, const Eva
   const std::vector<Pair> pairs =
       pairsAndFieldIou(T, P, pred, grid, r, opt.threads, stageProgress(opt, "field IoU"));
   lap("field IoU");
-  const Matching mt = matchObjects(pairs, T, P, pred, opt, grid, region, regionTiles, r);
-  objectQuality(mt, T, P, opt, grid, region, regionTiles, r);
+  const Matching mt = matchObjects(pairs, T, P, pred, opt, grid, bounded, regionTiles, r);
+  objectQuality(mt, T, P, opt, grid, bounded, regionTiles, r);
   lap("objects");
   if (opt.areaMetrics) areaMetrics(T, P, grid, regionTiles, r, opt);
   lap("extent areas");

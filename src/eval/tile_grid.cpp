@@ -30,9 +30,11 @@ Shape boxShape(const WorldBox& b) {
       Polygon{{{b.minX, b.minY}, {b.maxX, b.minY}, {b.maxX, b.maxY}, {b.minX, b.maxY}}, {}});
 }
 
+}  // namespace
+
 // A clip of a polygon (line) can also hold points or lines (points) where the shape touches the
 // box edge; only parts of the input's own dimension are pieces of it.
-Shape clipTo(const Shape& s, const WorldBox& box, bool polygonal) {
+Shape clipToBox(const Shape& s, const WorldBox& box, bool polygonal) {
   Shape c = s.intersection(boxShape(box));
   if (c.empty()) return c;
   std::vector<Shape> parts = c.parts();
@@ -44,6 +46,8 @@ Shape clipTo(const Shape& s, const WorldBox& box, bool polygonal) {
   if (keep.size() == parts.size()) return c;
   return Shape::unionOf(keep);
 }
+
+namespace {
 
 // Prefix sums of `wanted`, so "is any tile of this block wanted" costs four lookups.
 class WantedTiles {
@@ -89,7 +93,7 @@ struct Cutter {
       if (within(s.bounds(), tile)) {
         out.push_back({grid.index(r.x0, r.y0), {source, s, whole}});
       } else {
-        Shape p = clipTo(s, tile, polygonal);
+        Shape p = clipToBox(s, tile, polygonal);
         if (!p.empty()) out.push_back({grid.index(r.x0, r.y0), {source, std::move(p), false}});
       }
       return;
@@ -110,7 +114,7 @@ struct Cutter {
       if (within(bounds, hb)) {
         cut(s, source, whole, h);
       } else {
-        Shape p = clipTo(s, hb, polygonal);
+        Shape p = clipToBox(s, hb, polygonal);
         if (!p.empty()) cut(p, source, false, intersect(h, grid.rangeOf(p.bounds(), margin)));
       }
     }

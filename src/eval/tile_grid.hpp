@@ -64,6 +64,9 @@ std::vector<std::vector<TilePiece>> cutIntoTiles(const TileGrid& grid,
                                                  const std::vector<char>& wanted = {},
                                                  int threads = 1);
 
+/// The parts of `s` inside `box` of its own dimension (areas when `polygonal`, else lines).
+Shape clipToBox(const Shape& s, const WorldBox& box, bool polygonal);
+
 /// wanted[tile] = 1 for every tile that the box of some non-empty shape in `shapes` overlaps
 /// when the tiles are grown by `marginM`.
 std::vector<char> tilesTouched(const TileGrid& grid, const std::vector<Shape>& shapes,

@@ -10,6 +10,7 @@
 
 #include "coverage_sweep.hpp"
 #include "dissolve_lines.hpp"
+#include "length_inside.hpp"
 #include "near_length.hpp"
 #include "parallel_for.hpp"
 #include "world_box_ops.hpp"
@@ -25,6 +26,32 @@ std::vector<Shape> regionByTile(const TileGrid& grid, const std::optional<Shape>
   for (std::size_t t = 0; t < pieces.size(); ++t) {
     if (!pieces[t].empty()) out[t] = pieces[t].front().shape;
   }
+  return out;
+}
+
+std::vector<Shape> labelledByTile(const TileGrid& grid, const std::vector<Shape>& truth,
+                                  double bufferM, int quadSegs, const std::vector<Shape>& aoiTiles,
+                                  int threads) {
+  std::vector<char> wanted(grid.count(), 1);
+  for (std::size_t t = 0; t < aoiTiles.size(); ++t) wanted[t] = !aoiTiles[t].empty();
+  auto pieces = cutIntoTiles(grid, truth, 2 * bufferM, wanted, threads);
+  std::vector<Shape> out(grid.count());
+  const bool oneTile = grid.count() == 1;  // its tile is unbounded: nothing to cut
+  parallelFor(grid.count(), threads, [&](std::size_t t) {
+    if (pieces[t].empty()) return;
+    std::vector<Shape> shapes;
+    shapes.reserve(pieces[t].size());
+    for (auto& p : pieces[t]) shapes.push_back(std::move(p.shape));
+    pieces[t] = {};
+    Shape l = Shape::unionOf(shapes);
+    if (bufferM > 0) l = l.buffer(bufferM, quadSegs);
+    if (!oneTile) {
+      const int x = static_cast<int>(t % grid.nx()), y = static_cast<int>(t / grid.nx());
+      l = clipToBox(l, grid.boxOf({x, y, x, y}, 0), true);
+    }
+    if (!aoiTiles.empty() && !l.empty()) l = l.intersection(aoiTiles[t]);
+    out[t] = std::move(l);
+  });
   return out;
 }
 
@@ -285,11 +312,43 @@ double nearLength(const TileGrid& grid, const std::vector<std::vector<LineSegmen
       });
 }
 
+namespace {
+
+// Keeps the parts of each tile's segments inside the region's piece of the tile (closed).
+void cutToRegion(std::vector<std::vector<LineSegment>>& byTile,
+                 const std::vector<Shape>& regionTiles, int threads) {
+  parallelFor(byTile.size(), threads, [&](std::size_t t) {
+    if (byTile[t].empty()) return;
+    LengthInside region;
+    for (const auto& p : regionTiles[t].polygons()) region.add(p);
+    std::vector<LineSegment> kept;
+    std::vector<std::pair<double, double>> spans;
+    for (const auto& s : byTile[t]) {
+      region.spans(s[0], s[1], spans);
+      const double dx = s[1].x - s[0].x, dy = s[1].y - s[0].y;
+      auto at = [&](double u) {
+        if (u == 0) return s[0];
+        if (u == 1) return s[1];
+        return Point{s[0].x + u * dx, s[0].y + u * dy};
+      };
+      for (const auto& [t0, t1] : spans) kept.push_back({at(t0), at(t1)});
+    }
+    byTile[t] = std::move(kept);
+  });
+}
+
+}  // namespace
+
 BoundaryLengths boundaryLengths(const TileGrid& grid, const std::vector<Shape>& truthLines,
-                                const std::vector<Shape>& predLines, double toleranceM, int threads,
-                                const std::function<ProgressFn(int)>& progressOf) {
-  const auto st = dissolvedSegmentsByTile(grid, truthLines, threads, progressOf(0));
-  const auto sp = dissolvedSegmentsByTile(grid, predLines, threads, progressOf(1));
+                                const std::vector<Shape>& predLines,
+                                const std::vector<Shape>& regionTiles, double toleranceM,
+                                int threads, const std::function<ProgressFn(int)>& progressOf) {
+  auto st = dissolvedSegmentsByTile(grid, truthLines, threads, progressOf(0));
+  auto sp = dissolvedSegmentsByTile(grid, predLines, threads, progressOf(1));
+  if (!regionTiles.empty()) {
+    cutToRegion(st, regionTiles, threads);
+    cutToRegion(sp, regionTiles, threads);
+  }
   auto lengthOf = [](const std::vector<std::vector<LineSegment>>& byTile) {
     double l = 0;
     for (const auto& tile : byTile)  // in tile order

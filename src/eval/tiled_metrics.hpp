@@ -23,6 +23,15 @@ namespace fieldseg::eval {
 /// (unbounded R) gives an empty vector.
 std::vector<Shape> regionByTile(const TileGrid& grid, const std::optional<Shape>& region);
 
+/// The labelled area L = union(truth) grown by `bufferM` (round joins, `quadSegs` segments a
+/// quarter circle; 0 = the union itself), n the AOI's tile pieces when `aoiTiles` (regionByTile)
+/// is non-empty, cut into the tiles. A tile's piece is built from the truth within 2 x bufferM of
+/// the tile only (the cuts there and the round caps they add stay bufferM away from the tile), so
+/// no whole-layer union or buffer is built: the same region up to rounding.
+std::vector<Shape> labelledByTile(const TileGrid& grid, const std::vector<Shape>& truth,
+                                  double bufferM, int quadSegs, const std::vector<Shape>& aoiTiles,
+                                  int threads = 1);
+
 struct ExtentAreas {
   double truthM2 = 0;    ///< area(U_truth n R)
   double predM2 = 0;     ///< area(U_pred n R)
@@ -74,13 +83,15 @@ struct BoundaryLengths {
   double predNearM = 0, truthNearM = 0;  ///< of each, within the tolerance of the other's
 };
 
-/// Boundary lengths with an unbounded evaluation region: both sets' linework dissolved without
-/// GEOS (dissolve_lines.hpp) and the near lengths of the segments (near_length.hpp).
-/// `progressOf(part)` gives the progress of pass 0..3 (truth and prediction dissolves, then the
-/// two near lengths).
+/// Boundary lengths within a tolerance (> 0): both sets' linework dissolved without GEOS
+/// (dissolve_lines.hpp), cut to the region's tile pieces when `regionTiles` (regionByTile) is
+/// non-empty (length_inside.hpp: closed polygons), and the near lengths of the segments against
+/// the other set's whole linework (near_length.hpp). `progressOf(part)` gives the progress of
+/// pass 0..3 (truth and prediction dissolves, then the two near lengths).
 BoundaryLengths boundaryLengths(const TileGrid& grid, const std::vector<Shape>& truthLines,
-                                const std::vector<Shape>& predLines, double toleranceM, int threads,
-                                const std::function<ProgressFn(int)>& progressOf);
+                                const std::vector<Shape>& predLines,
+                                const std::vector<Shape>& regionTiles, double toleranceM,
+                                int threads, const std::function<ProgressFn(int)>& progressOf);
 
 /// The same through GEOS for any region (`regionTiles` from regionByTile, empty = everywhere) and
 /// tolerance (0: the length lying on the other set's linework): per-tile noded unions cut to the

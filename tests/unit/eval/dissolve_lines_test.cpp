@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <optional>
 #include <random>
 
 #include "tiled_metrics.hpp"
@@ -94,6 +95,27 @@ TEST(DissolveLines, LengthIsTheUnionsOnRandomLayers) {
     double sum = 0;
     for (const auto& r : rings) sum += r.length();
     EXPECT_LT(length, 0.9 * sum) << "not vacuous: many edges overlap";
+    // Both sets' boundary lengths, unbounded and inside a region (a square frame with rounded
+    // corners, crossing the edges at many angles), as the GEOS path gives them.
+    std::vector<Shape> truth(rings.begin(), rings.begin() + 30),
+        pred(rings.begin() + 30, rings.end());
+    Polygon frame;
+    frame.exterior = {{X + 20, Y + 20}, {X + 100, Y + 20}, {X + 100, Y + 100}, {X + 20, Y + 100}};
+    frame.holes = {{{X + 45, Y + 45}, {X + 45, Y + 75}, {X + 75, Y + 75}, {X + 75, Y + 45}}};
+    const std::optional<Shape> region = Shape::fromPolygon(frame).buffer(7.3, 8);
+    for (const auto& regionTiles : {std::vector<Shape>{}, eval::regionByTile(grid, region)}) {
+      auto none = [](int) { return eval::ProgressFn{}; };
+      const auto fast = eval::boundaryLengths(grid, truth, pred, regionTiles, 4.0, 2, none);
+      const auto geos = eval::boundaryLengthsWithGeos(grid, truth, pred, regionTiles, 4.0, 2, none);
+      EXPECT_NEAR(fast.truthM, geos.truthM, 1e-9 * geos.truthM);
+      EXPECT_NEAR(fast.predM, geos.predM, 1e-9 * geos.predM);
+      EXPECT_NEAR(fast.predNearM, geos.predNearM, 1e-9 * geos.predM);
+      EXPECT_NEAR(fast.truthNearM, geos.truthNearM, 1e-9 * geos.truthM);
+      EXPECT_GT(geos.predNearM, 0);
+      if (!regionTiles.empty()) {
+        EXPECT_LT(geos.truthM, length);
+      }
+    }
   }
 }
 
