@@ -169,6 +169,32 @@ TEST(TiledMetrics, ExtentAreasEqualWholeLayerOverlays) {
 
 // Every (truth, prediction) pair's intersection and every shape's area, from the tiled sweep, equal
 // GEOS's; the blob spans many tiles (cut into pieces first), the other shapes are clipped whole.
+// --partial's labelled area built tile by tile is the whole layer's union buffered (and cut to an
+// AOI): the same area, and the same areas of the predictions inside it.
+TEST(TiledMetrics, LabelledAreaByTileIsTheBufferedUnion) {
+  Scene s = scene();
+  eval::TileGrid g = gridOf(s, 60);
+  ASSERT_GT(g.count(), 20u);
+  const std::vector<Shape> some(s.t.begin(), s.t.begin() + 40);  // a partial labelling
+  const std::optional<Shape> aoi = Shape::fromPolygon(rect(kX + 50, kY - 10, kX + 330, kY + 250));
+  for (double buffer : {0.0, 5.0}) {
+    Shape whole = Shape::unionOf(some);
+    if (buffer > 0) whole = whole.buffer(buffer, 8);
+    for (const bool withAoi : {false, true}) {
+      const auto aoiTiles = withAoi ? eval::regionByTile(g, aoi) : std::vector<Shape>{};
+      const auto tiles = eval::labelledByTile(g, some, buffer, 8, aoiTiles, 2);
+      const Shape expected = withAoi ? whole.intersection(*aoi) : whole;
+      double area = 0;
+      for (const auto& piece : tiles) area += piece.area();
+      expectClose(area, expected.area());
+      std::vector<char> all(s.p.size(), 1);
+      const auto inside = eval::areasInRegion(g, s.p, all, tiles);
+      for (std::size_t j = 0; j < s.p.size(); ++j)
+        expectClose(inside[j], s.p[j].intersectionArea(expected));
+    }
+  }
+}
+
 TEST(TiledMetrics, PairAreasEqualGeosIntersections) {
   Scene s = scene();
   eval::TileGrid g = gridOf(s, 60);
