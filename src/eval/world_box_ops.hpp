@@ -41,6 +41,13 @@ inline WorldBox clampTo(const WorldBox& box, const WorldBox& limit) {
   return c;
 }
 
+/// The box [x0, x1] x [y0, y1].
+inline WorldBox boxOf(double x0, double y0, double x1, double y1) {
+  WorldBox b;
+  b.minX = x0, b.minY = y0, b.maxX = x1, b.maxY = y1;
+  return b;
+}
+
 /// The box of the segment a-b.
 inline WorldBox boxOf(const Point& a, const Point& b) {
   WorldBox w;

@@ -11,6 +11,7 @@
 #include <random>
 
 #include "tiled_metrics.hpp"
+#include "world_box_ops.hpp"
 
 namespace fieldseg {
 namespace {
@@ -46,11 +47,8 @@ TEST(Orientation, ExactOnNearlyCollinearPoints) {
   EXPECT_GT(filtered, 100) << "the cases should defeat plain floating point";
 }
 
-WorldBox box(double x0, double y0, double x1, double y1) {
-  WorldBox b;
-  b.minX = x0, b.minY = y0, b.maxX = x1, b.maxY = y1;
-  return b;
-}
+// [x0, x1] x [y0, y1]
+WorldBox box(double x0, double y0, double x1, double y1) { return eval::boxOf(x0, y0, x1, y1); }
 
 // Random rectangles on a 2 m lattice (shared and partly overlapping edges) and parallelograms
 // with slanted sides on common lines (collinear overlaps that are not axis-parallel), in UTM-size

@@ -11,15 +11,13 @@
 
 #include "fieldseg/geometry_metrics.hpp"
 #include "near_reference.hpp"
+#include "world_box_ops.hpp"
 
 namespace fieldseg {
 namespace {
 
-WorldBox box(double x0, double y0, double x1, double y1) {
-  WorldBox b;
-  b.minX = x0, b.minY = y0, b.maxX = x1, b.maxY = y1;
-  return b;
-}
+// [x0, x1] x [y0, y1]
+WorldBox box(double x0, double y0, double x1, double y1) { return eval::boxOf(x0, y0, x1, y1); }
 
 TEST(NearSegments, ClosedFormCases) {
   // Far from the origin, as UTM coordinates are.
