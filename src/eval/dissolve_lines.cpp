@@ -37,10 +37,10 @@ void addProduct(std::vector<double>& e, double s, double p, double q) {
   grow(e, s * y);
 }
 
-// A segment of the linework with its bounds.
+// A segment of the linework.
 struct Seg {
   Point a, b;
-  WorldBox box;
+  WorldBox box() const { return boxOf(a, b); }
 };
 
 // Where the segment p -> q crosses into the box: parameters [t0, t1] of its part inside (Liang-
@@ -98,14 +98,17 @@ void joinCollinear(const std::vector<Seg>& segs, const std::vector<std::uint32_t
     }
   }
   std::sort(slanted.begin(), slanted.end(), [&](std::uint32_t p, std::uint32_t q) {
-    return segs[idx[p]].box.minX < segs[idx[q]].box.minX;
+    return std::min(segs[idx[p]].a.x, segs[idx[p]].b.x) <
+           std::min(segs[idx[q]].a.x, segs[idx[q]].b.x);
   });
   for (size_t i = 0; i < slanted.size(); ++i) {
     const Seg& s = segs[idx[slanted[i]]];
+    const WorldBox sb = s.box();
     for (size_t j = i + 1; j < slanted.size(); ++j) {
       const Seg& o = segs[idx[slanted[j]]];
-      if (o.box.minX > s.box.maxX) break;
-      if (!overlaps(s.box, o.box)) continue;
+      const WorldBox ob = o.box();
+      if (ob.minX > sb.maxX) break;
+      if (!overlaps(sb, ob)) continue;
       if (orientation(s.a, s.b, o.a) == 0 && orientation(s.a, s.b, o.b) == 0)
         groups.join(slanted[i], slanted[j]);
     }
@@ -173,10 +176,10 @@ std::vector<std::vector<LineSegment>> dissolvedSegmentsByTile(const TileGrid& gr
     for (const auto& line : l.lineStrings())
       for (size_t k = 0; k + 1 < line.size(); ++k)
         if (line[k].x != line[k + 1].x || line[k].y != line[k + 1].y)
-          segs.push_back({line[k], line[k + 1], boxOf(line[k], line[k + 1])});
+          segs.push_back({line[k], line[k + 1]});
   std::vector<std::vector<std::uint32_t>> byTile(grid.count());
   for (std::uint32_t k = 0; k < segs.size(); ++k) {
-    const TileRange r = grid.rangeOf(segs[k].box, 0);
+    const TileRange r = grid.rangeOf(segs[k].box(), 0);
     for (int y = r.y0; y <= r.y1; ++y)
       for (int x = r.x0; x <= r.x1; ++x) byTile[grid.index(x, y)].push_back(k);
   }
