@@ -49,13 +49,19 @@ void NearSegments::add(const Point& a, const Point& b) {
   indexed_ = false;
 }
 
+int NearSegments::cellOf(double v, int n) const {
+  // Clamped before the conversion: a far-away coordinate must not overflow the int.
+  const double c = std::floor((v + r_) / cell_);
+  return static_cast<int>(std::clamp(c, 0.0, static_cast<double>(n - 1)));
+}
+
 void NearSegments::index() const {
   // Cell (i, j) covers [i * cell - r, (i + 1) * cell - r) in x from the box corner; a segment is
   // listed in every cell its bounds grown by r meet (clamped to the grid: beyond it no query
   // line lies).
   auto range = [&](double lo, double hi, int n, int& c0, int& c1) {
-    c0 = std::clamp(static_cast<int>(std::floor((lo + r_) / cell_)), 0, n - 1);
-    c1 = std::clamp(static_cast<int>(std::floor((hi + r_) / cell_)), 0, n - 1);
+    c0 = cellOf(lo, n);
+    c1 = cellOf(hi, n);
   };
   const size_t cells = static_cast<size_t>(nx_) * ny_;
   cellStart_.assign(cells + 1, 0);
@@ -87,10 +93,8 @@ double NearSegments::segment(double ax, double ay, double bx, double by) const {
     query_ = 1;
   }
   const double r2 = r_ * r_;
-  int i0 = std::clamp(static_cast<int>(std::floor((std::min(ax, bx) + r_) / cell_)), 0, nx_ - 1);
-  int i1 = std::clamp(static_cast<int>(std::floor((std::max(ax, bx) + r_) / cell_)), 0, nx_ - 1);
-  int j0 = std::clamp(static_cast<int>(std::floor((std::min(ay, by) + r_) / cell_)), 0, ny_ - 1);
-  int j1 = std::clamp(static_cast<int>(std::floor((std::max(ay, by) + r_) / cell_)), 0, ny_ - 1);
+  const int i0 = cellOf(std::min(ax, bx), nx_), i1 = cellOf(std::max(ax, bx), nx_);
+  const int j0 = cellOf(std::min(ay, by), ny_), j1 = cellOf(std::max(ay, by), ny_);
   spans_.clear();
   for (int j = j0; j <= j1; ++j)
     for (int i = i0; i <= i1; ++i) {

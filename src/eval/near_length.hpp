@@ -7,7 +7,8 @@
 // (tiled_metrics.hpp): no buffer polygons, no overlay. Internal to src/eval.
 //
 // Coordinates are taken relative to the box's corner (exact enough for UTM-size values over a
-// tile). Not thread-safe to add to; length() is const.
+// tile). One object per thread: length() builds the cell index on its first call and keeps
+// scratch state, so even the const calls must not run concurrently.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +34,7 @@ class NearSegments {
   };
   void index() const;  // bins the segments into cells (once, on the first query)
   double segment(double ax, double ay, double bx, double by) const;
+  int cellOf(double v, int n) const;  // the cell (of n) holding coordinate v, clamped
 
   double x0_, y0_, r_;
   std::vector<Seg> segs_;

@@ -200,14 +200,14 @@ std::vector<double> areasInRegion(const TileGrid& grid, const std::vector<Shape>
   auto pieces = cutIntoTiles(grid, selected, 0, wanted, threads);
   std::vector<std::vector<double>> perPiece(grid.count());
   parallelFor(grid.count(), threads, [&](std::size_t t) {
-    if (pieces[t].empty()) return;
+    perPiece[t].assign(pieces[t].size(), 0.0);
+    if (pieces[t].empty() || regionTiles[t].empty()) return;  // no region: no area in it
     // One sweep per tile over the region's bounds there (coverage_sweep.hpp): each piece's area
     // covered by the region too, no GEOS intersection per piece.
     CoverageSweep sweep(regionTiles[t].bounds());
     for (std::size_t k = 0; k < pieces[t].size(); ++k)
       for (const auto& poly : pieces[t][k].shape.polygons()) sweep.add(0, poly, k);
     for (const auto& poly : regionTiles[t].polygons()) sweep.add(1, poly, 0);
-    perPiece[t].assign(pieces[t].size(), 0.0);
     for (const auto& o : sweep.ownerAreas().overlaps) perPiece[t][o.first] += o.area;
   });
   for (std::size_t t = 0; t < grid.count(); ++t)  // in tile order, as one thread adds them

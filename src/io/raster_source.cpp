@@ -305,14 +305,16 @@ bool GdalRasterSource::readBytes(const PixelWindow& w,
                     "': " + gdalCause(errors, "read failed") +
                     ". Check that the file is complete and readable.");
     }
-    // Nodata compares raw values, as read() does; a nodata value no byte can hold matches none.
-    if (sb.info.nodata && *sb.info.nodata >= 0 && *sb.info.nodata <= 255 &&
-        *sb.info.nodata == std::floor(*sb.info.nodata)) {
-      const auto nd = static_cast<std::uint8_t>(*sb.info.nodata);
+    // Nodata compares raw values as read() does: as floats (a nodata of 254.9999999999 is 255.0f
+    // there, NaN matches nothing).
+    if (sb.info.nodata) {
+      const float nd = static_cast<float>(*sb.info.nodata);
+      bool isNodata[256];
+      for (int v = 0; v < 256; ++v) isNodata[v] = static_cast<float>(v) == nd;
       for (int r = 0; r < in.height; ++r) {
         const size_t o = at + static_cast<size_t>(r) * w.width;
         for (int c = 0; c < in.width; ++c)
-          if (dst[static_cast<size_t>(r) * w.width + c] == nd) valid[o + c] = 0;
+          if (isNodata[dst[static_cast<size_t>(r) * w.width + c]]) valid[o + c] = 0;
       }
     }
   }

@@ -9,6 +9,7 @@
 #include "trace_outlines.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 #include <utility>
 
 namespace fieldseg::post {
@@ -42,14 +43,22 @@ long long twiceArea(const std::vector<Corner>& ring) {
 // Splits a closed walk at the corners it passes twice into loops that pass no corner twice.
 void splitAtRepeats(const std::vector<Corner>& walk, std::vector<std::vector<Corner>>& loops) {
   std::vector<Corner> stack;
+  std::unordered_map<std::uint64_t, size_t> at;  // corner -> its place in the stack
+  auto key = [](const Corner& c) {
+    return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(c.x)) << 32) |
+           static_cast<std::uint32_t>(c.y);
+  };
   for (const Corner& c : walk) {
-    auto it = std::find(stack.begin(), stack.end(), c);
-    if (it == stack.end()) {
+    const auto it = at.find(key(c));
+    if (it == at.end()) {
+      at.emplace(key(c), stack.size());
       stack.push_back(c);
       continue;
     }
-    loops.emplace_back(it, stack.end());  // from the repeated corner back to it
-    stack.erase(it + 1, stack.end());
+    const size_t from = it->second;
+    loops.emplace_back(stack.begin() + static_cast<std::ptrdiff_t>(from), stack.end());
+    for (size_t k = from + 1; k < stack.size(); ++k) at.erase(key(stack[k]));
+    stack.resize(from + 1);  // the repeated corner stays, closing the loop just cut off
   }
   loops.push_back(std::move(stack));
 }
