@@ -115,51 +115,82 @@ void distanceMarkers(const std::uint8_t* distance, int rows, int cols, const Ins
   const int R = p.markerRadiusPx;
   std::vector<std::int32_t> stamp(n, -1);
   std::vector<std::int32_t> queue;
-  for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < cols; ++c) {
-      const size_t i = static_cast<size_t>(r) * cols + c;
-      if ((kind[i] != 1 && kind[i] != 2) || s[i] < need) continue;
-      bool top = true;  // a local maximum (plateaus included)
-      for (int dr = -1; dr <= 1 && top; ++dr)
+  auto candidate = [&](size_t i) { return (kind[i] == 1 || kind[i] == 2) && s[i] >= need; };
+  // A local maximum (plateaus included): no neighbour inside the window is higher.
+  auto topAt = [&](int r, int c) {
+    const size_t i = static_cast<size_t>(r) * cols + c;
+    for (int dr = -1; dr <= 1; ++dr)
+      for (int dc = -1; dc <= 1; ++dc) {
+        const int rr = r + dr, c2 = c + dc;
+        if (rr >= 0 && rr < rows && c2 >= 0 && c2 < cols &&
+            s[static_cast<size_t>(rr) * cols + c2] > s[i])
+          return false;
+      }
+    return true;
+  };
+  // The dynamic test of the local maximum at (r, c); marks its top when it passes.
+  auto testPeak = [&](int r, int c) {
+    const size_t i = static_cast<size_t>(r) * cols + c;
+    // Dynamic >= h: no higher pixel is reachable through pixels above s - h (within R px).
+    const std::int32_t floorLevel = s[i] - h, id = static_cast<std::int32_t>(i);
+    bool higher = false;
+    queue.assign(1, id);
+    stamp[i] = id;
+    for (size_t k = 0; k < queue.size() && !higher; ++k) {
+      const int qr = queue[k] / cols, qc = queue[k] % cols;
+      for (int dr = -1; dr <= 1 && !higher; ++dr)
         for (int dc = -1; dc <= 1; ++dc) {
-          const int rr = r + dr, c2 = c + dc;
-          if (rr >= 0 && rr < rows && c2 >= 0 && c2 < cols &&
-              s[static_cast<size_t>(rr) * cols + c2] > s[i]) {
-            top = false;
+          const int rr = qr + dr, c2 = qc + dc;
+          if (rr < 0 || rr >= rows || c2 < 0 || c2 >= cols) continue;
+          if (std::abs(rr - r) > R || std::abs(c2 - c) > R) continue;
+          const size_t j = static_cast<size_t>(rr) * cols + c2;
+          if (stamp[j] == id || s[j] <= floorLevel) continue;
+          if (s[j] > s[i]) {
+            higher = true;
             break;
           }
+          stamp[j] = id;
+          queue.push_back(static_cast<std::int32_t>(j));
         }
-      if (!top) continue;
-      // Dynamic >= h: no higher pixel is reachable through pixels above s - h (within R px).
-      const std::int32_t floorLevel = s[i] - h, id = static_cast<std::int32_t>(i);
-      bool higher = false;
-      queue.assign(1, id);
-      stamp[i] = id;
-      for (size_t k = 0; k < queue.size() && !higher; ++k) {
-        const int qr = queue[k] / cols, qc = queue[k] % cols;
-        for (int dr = -1; dr <= 1 && !higher; ++dr)
-          for (int dc = -1; dc <= 1; ++dc) {
-            const int rr = qr + dr, c2 = qc + dc;
-            if (rr < 0 || rr >= rows || c2 < 0 || c2 >= cols) continue;
-            if (std::abs(rr - r) > R || std::abs(c2 - c) > R) continue;
-            const size_t j = static_cast<size_t>(rr) * cols + c2;
-            if (stamp[j] == id || s[j] <= floorLevel) continue;
-            if (s[j] > s[i]) {
-              higher = true;
-              break;
-            }
-            stamp[j] = id;
-            queue.push_back(static_cast<std::int32_t>(j));
-          }
-      }
-      if (higher) continue;
-      // The marker is the peak's whole top (what the search visited): field-like pixels within h
-      // of the peak and connected to it.
-      for (std::int32_t q : queue) {
-        const std::uint8_t k = kind[static_cast<size_t>(q)];
-        if (k == 1 || k == 2) isMarker[static_cast<size_t>(q)] = 1;
-      }
     }
+    if (higher) return;
+    // The marker is the peak's whole top (what the search visited): field-like pixels within h
+    // of the peak and connected to it.
+    for (std::int32_t q : queue) {
+      const std::uint8_t k = kind[static_cast<size_t>(q)];
+      if (k == 1 || k == 2) isMarker[static_cast<size_t>(q)] = 1;
+    }
+  };
+  // Peaks in row-major order (the order only decides which search stamps a pixel first; every
+  // search reads s alone, so the markers do not depend on it). Inner pixels are screened a row
+  // at a time without branches (most pixels have a higher neighbour), the window's edge pixels
+  // one by one.
+  std::vector<std::uint8_t> flag(static_cast<size_t>(cols));
+  for (int r = 0; r < rows; ++r) {
+    const bool edgeRow = r == 0 || r == rows - 1 || cols < 3;
+    if (edgeRow) {
+      for (int c = 0; c < cols; ++c)
+        flag[static_cast<size_t>(c)] =
+            candidate(static_cast<size_t>(r) * cols + c) && topAt(r, c);
+    } else {
+      const std::int32_t* up = s.data() + static_cast<size_t>(r - 1) * cols;
+      const std::int32_t* mid = up + cols;
+      const std::int32_t* dn = mid + cols;
+      const std::uint8_t* kd = kind.data() + static_cast<size_t>(r) * cols;
+      for (int c = 1; c < cols - 1; ++c) {
+        const std::int32_t v = mid[c];
+        const bool field = (kd[c] == 1) | (kd[c] == 2);
+        flag[static_cast<size_t>(c)] = field & (v >= need) & (up[c - 1] <= v) & (up[c] <= v) &
+                                       (up[c + 1] <= v) & (mid[c - 1] <= v) & (mid[c + 1] <= v) &
+                                       (dn[c - 1] <= v) & (dn[c] <= v) & (dn[c + 1] <= v);
+      }
+      for (int c : {0, cols - 1})
+        flag[static_cast<size_t>(c)] =
+            candidate(static_cast<size_t>(r) * cols + c) && topAt(r, c);
+    }
+    for (int c = 0; c < cols; ++c)
+      if (flag[static_cast<size_t>(c)]) testPeak(r, c);
+  }
 }
 
 namespace {
