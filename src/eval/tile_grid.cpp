@@ -152,11 +152,17 @@ TileGrid::TileGrid(const WorldBox& extent, double sideM, const std::vector<doubl
 
 TileRange TileGrid::rangeOf(const WorldBox& box, double marginM) const {
   if (count() == 1) return {0, 0, 0, 0};
+  // Clamped before the conversion: a box far outside the grid (or unbounded) gives the edge
+  // tile, never an out-of-range int.
+  auto cell = [](double t, int n) {
+    if (!(t > 0)) return 0;  // NaN too
+    return t >= n - 1 ? n - 1 : static_cast<int>(t);
+  };
   auto lo = [&](double v, double o, int n) {
-    return std::clamp(static_cast<int>(std::ceil((v - marginM - o) / side_ - 1)), 0, n - 1);
+    return cell(std::ceil((v - marginM - o) / side_ - 1), n);
   };
   auto hi = [&](double v, double o, int n) {
-    return std::clamp(static_cast<int>(std::floor((v + marginM - o) / side_)), 0, n - 1);
+    return cell(std::floor((v + marginM - o) / side_), n);
   };
   return {lo(box.minX, ox_, nx_), lo(box.minY, oy_, ny_), hi(box.maxX, ox_, nx_),
           hi(box.maxY, oy_, ny_)};

@@ -92,8 +92,7 @@ class StencilModel {
   }
   void fit(const std::vector<Point>& mapped) {
     centre_ = mapped[4];
-    for (int k = 0; k < kNodes; ++k)
-      diff_[k] = {mapped[k].x - centre_.x, mapped[k].y - centre_.y};
+    for (int k = 0; k < kNodes; ++k) diff_[k] = {mapped[k].x - centre_.x, mapped[k].y - centre_.y};
   }
   Point operator()(const Point& p) const {
     const auto wu = quadraticWeights((p.x - cx_) / hx_);

@@ -170,8 +170,7 @@ void distanceMarkers(const std::uint8_t* distance, int rows, int cols, const Ins
     const bool edgeRow = r == 0 || r == rows - 1 || cols < 3;
     if (edgeRow) {
       for (int c = 0; c < cols; ++c)
-        flag[static_cast<size_t>(c)] =
-            candidate(static_cast<size_t>(r) * cols + c) && topAt(r, c);
+        flag[static_cast<size_t>(c)] = candidate(static_cast<size_t>(r) * cols + c) && topAt(r, c);
     } else {
       const std::int32_t* up = s.data() + static_cast<size_t>(r - 1) * cols;
       const std::int32_t* mid = up + cols;
@@ -185,8 +184,7 @@ void distanceMarkers(const std::uint8_t* distance, int rows, int cols, const Ins
                                        (dn[c - 1] <= v) & (dn[c] <= v) & (dn[c + 1] <= v);
       }
       for (int c : {0, cols - 1})
-        flag[static_cast<size_t>(c)] =
-            candidate(static_cast<size_t>(r) * cols + c) && topAt(r, c);
+        flag[static_cast<size_t>(c)] = candidate(static_cast<size_t>(r) * cols + c) && topAt(r, c);
     }
     for (int c = 0; c < cols; ++c)
       if (flag[static_cast<size_t>(c)]) testPeak(r, c);

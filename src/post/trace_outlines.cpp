@@ -172,6 +172,9 @@ std::vector<Polygon> traceOutlines(const std::uint8_t* mask, int rows, int cols,
     }
   }
 
+  // A non-empty mask's outer border is always an exterior walk; should none be found, no
+  // polygon is made rather than holes without a region (defensive: never seen).
+  if (exteriors == 0) return out;
   // One region (the usual case for a field) needs no labels: every hole is its own.
   int regions = exteriors;
   std::vector<int> regionOf(loops.size(), 0);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "near_reference.hpp"
 #include "tile_grid.hpp"
@@ -106,6 +107,37 @@ double totalLength(const std::vector<Shape>& byTile) {
 
 void expectClose(double actual, double expected) {
   EXPECT_NEAR(actual, expected, 1e-9 * std::max(1.0, std::abs(expected)));
+}
+
+// Boxes far outside the grid, unbounded or NaN give the edge tiles (the cell index is clamped
+// before it becomes an int).
+TEST(TileGrid, RangeOfFarAndUnboundedBoxesIsTheEdgeTiles) {
+  Scene s = scene();
+  eval::TileGrid g = gridOf(s, 60);
+  ASSERT_GT(g.nx(), 2);
+  ASSERT_GT(g.ny(), 2);
+  const double inf = std::numeric_limits<double>::infinity(), big = 1e300;
+  WorldBox all;
+  all.minX = all.minY = -inf;
+  all.maxX = all.maxY = inf;
+  const eval::TileRange r = g.rangeOf(all, 0);
+  EXPECT_EQ(r.x0, 0);
+  EXPECT_EQ(r.y0, 0);
+  EXPECT_EQ(r.x1, g.nx() - 1);
+  EXPECT_EQ(r.y1, g.ny() - 1);
+  WorldBox far;
+  far.minX = far.maxX = big;
+  far.minY = far.maxY = -big;
+  const eval::TileRange f = g.rangeOf(far, 1e10);
+  EXPECT_EQ(f.x0, g.nx() - 1);
+  EXPECT_EQ(f.x1, g.nx() - 1);
+  EXPECT_EQ(f.y0, 0);
+  EXPECT_EQ(f.y1, 0);
+  WorldBox nan;
+  nan.minX = nan.maxX = nan.minY = nan.maxY = std::numeric_limits<double>::quiet_NaN();
+  const eval::TileRange n = g.rangeOf(nan, 0);
+  EXPECT_EQ(n.x0, 0);
+  EXPECT_EQ(n.y1, 0);
 }
 
 TEST(TileGrid, EdgesAvoidTheGivenCoordinates) {
