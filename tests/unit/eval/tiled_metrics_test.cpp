@@ -137,6 +137,8 @@ TEST(TileGrid, RangeOfFarAndUnboundedBoxesIsTheEdgeTiles) {
   nan.minX = nan.maxX = nan.minY = nan.maxY = std::numeric_limits<double>::quiet_NaN();
   const eval::TileRange n = g.rangeOf(nan, 0);
   EXPECT_EQ(n.x0, 0);
+  EXPECT_EQ(n.x1, 0);
+  EXPECT_EQ(n.y0, 0);
   EXPECT_EQ(n.y1, 0);
 }
 

@@ -5,12 +5,17 @@
 //
 // measure() maps the vertices of a field through a local model of the two projections instead of
 // calling PROJ once per vertex (PROJ's inverse UTM was a fifth of the fields pass): biquadratic
-// interpolation of lon/lat and of EPSG:6933 from a 3 x 3 stencil over the polygon's bounds, used
-// only when it reproduces PROJ at four more points of the bounds to within kModelTolM metres (and
-// kModelTolDeg degrees); otherwise (large polygons, a projection edge or the antimeridian inside
-// the bounds, few vertices) every vertex goes through PROJ as in areaM2 / perimeterM.
+// interpolation of lon/lat and of EPSG:6933 from a 3 x 3 stencil over the bounds of all its rings,
+// used only when it reproduces PROJ at four more points of the bounds to within kModelTolM metres
+// (and kModelTolDeg degrees); otherwise (large polygons, a projection edge or the antimeridian
+// inside the bounds, few vertices, a coordinate that is not finite) every vertex goes through PROJ
+// as in areaM2 / perimeterM. Only the 13 stencil points meet PROJ on the modelled path: a vertex
+// PROJ would refuse inside a box whose corners and centre it accepts needs a domain that is not
+// convex, which the projections fields come in (UTM, LAEA, stereographic, lon/lat) do not have.
+#include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <optional>
 
 #include "fieldseg/error.hpp"
@@ -122,6 +127,28 @@ size_t vertexCount(const Polygon& p) {
   return n;
 }
 
+// The bounds of every ring, holes included; nothing when a coordinate is not finite (those
+// polygons go vertex by vertex, which refuses them).
+std::optional<WorldBox> finiteBounds(const Polygon& p) {
+  WorldBox b;
+  b.minX = b.minY = std::numeric_limits<double>::infinity();
+  b.maxX = b.maxY = -std::numeric_limits<double>::infinity();
+  auto add = [&](const Ring& r) {
+    for (const Point& q : r) {
+      if (!std::isfinite(q.x) || !std::isfinite(q.y)) return false;
+      b.minX = std::min(b.minX, q.x);
+      b.maxX = std::max(b.maxX, q.x);
+      b.minY = std::min(b.minY, q.y);
+      b.maxY = std::max(b.maxY, q.y);
+    }
+    return true;
+  };
+  if (!add(p.exterior)) return std::nullopt;
+  for (const auto& h : p.holes)
+    if (!add(h)) return std::nullopt;
+  return b;
+}
+
 Ring mapRing(const StencilModel& m, const Ring& r) {
   Ring out(r.size());
   for (size_t i = 0; i < r.size(); ++i) out[i] = m(r[i]);
@@ -151,7 +178,9 @@ struct GeodesicMeasurer::Impl {
   // The lon/lat and equal-area models over the polygon's bounds, or nothing when they do not
   // reproduce PROJ at the check points.
   std::optional<std::pair<StencilModel, StencilModel>> models(const Polygon& polygon) const {
-    const WorldBox b = boundsOf(polygon);
+    const std::optional<WorldBox> bounds = finiteBounds(polygon);
+    if (!bounds) return std::nullopt;
+    const WorldBox& b = *bounds;
     const double hx = 0.5 * (b.maxX - b.minX), hy = 0.5 * (b.maxY - b.minY);
     if (!(hx > 0) || !(hy > 0)) return std::nullopt;
     StencilModel ll(b.minX + hx, b.minY + hy, hx, hy), ea = ll;
