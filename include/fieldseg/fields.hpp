@@ -45,10 +45,12 @@ struct VectorReadReport {
 
 /// Reads every polygon of every layer (or `layer` when not empty) of any OGR source: GeoJSON, GPKG,
 /// Shapefile, FlatGeobuf, /vsizip/... Multipolygons are split into parts; invalid geometries are
-/// repaired (MakeValid) or skipped, with reasons in `report`. Throws IoError / DataError (no
-/// polygons).
+/// repaired (MakeValid) or skipped, with reasons in `report`. Geometries are checked (GEOS
+/// validity) on `threads` threads (<= 0: the hardware's) in batches; the result is the same for
+/// any count. Throws
+/// IoError / DataError (no polygons).
 FieldSet readFields(const std::string& path, VectorReadReport* report = nullptr,
-                    const std::string& layer = {});
+                    const std::string& layer = {}, int threads = 1);
 
 /// Reprojects every polygon to `to` (densifying nothing). Throws DataError if not transformable.
 FieldSet reproject(const FieldSet& in, const Crs& to);

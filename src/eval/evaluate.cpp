@@ -81,22 +81,28 @@ struct Layer {
   std::vector<WorldBox> boxes;
 };
 
-Layer buildLayer(const std::vector<Polygon>& polys, int& repaired, int& dropped) {
+// Each polygon to a valid Shape (GEOS validity, MakeValid where needed: most of the time spent
+// preparing), on `threads` threads; the counts are summed in index order afterwards.
+Layer buildLayer(const std::vector<Polygon>& polys, int& repaired, int& dropped, int threads) {
   Layer l;
-  l.shapes.reserve(polys.size());
-  for (const auto& p : polys) {
-    bool rep = false;
-    Shape s = Shape::fromPolygon(p, &rep);
-    if (rep) ++repaired;
-    double a = s.area();
-    if (!(a > 0)) {
-      ++dropped;
-      s = Shape();
-      a = 0;
-    }
-    l.boxes.push_back(s.empty() ? noBox() : s.bounds());
-    l.areas.push_back(a);
-    l.shapes.push_back(std::move(s));
+  const std::size_t n = polys.size();
+  l.shapes.resize(n);
+  l.areas.assign(n, 0.0);
+  l.boxes.assign(n, noBox());
+  std::vector<char> rep(n, 0);
+  eval::parallelFor(n, threads, [&](std::size_t i) {
+    bool r = false;
+    Shape s = Shape::fromPolygon(polys[i], &r);
+    rep[i] = r;
+    const double a = s.area();
+    if (!(a > 0)) return;  // dropped: stays empty, area 0, no box
+    l.boxes[i] = s.bounds();
+    l.areas[i] = a;
+    l.shapes[i] = std::move(s);
+  });
+  for (std::size_t i = 0; i < n; ++i) {
+    repaired += rep[i];
+    dropped += l.shapes[i].empty() ? 1 : 0;
   }
   return l;
 }
@@ -417,14 +423,14 @@ EvalResult evaluateFields(const FieldSet& pred, const FieldSet& truth, const Eva
   std::vector<Polygon> truthPolys = toMetric(truth, metric, "the truth");
   std::vector<Polygon> predPolys =
       pred.fields.empty() ? std::vector<Polygon>{} : toMetric(pred, metric, "the prediction");
-  Layer T = buildLayer(truthPolys, r.repairedPolygons, r.droppedPolygons);
-  Layer P = buildLayer(predPolys, r.repairedPolygons, r.droppedPolygons);
+  Layer T = buildLayer(truthPolys, r.repairedPolygons, r.droppedPolygons, opt.threads);
+  Layer P = buildLayer(predPolys, r.repairedPolygons, r.droppedPolygons, opt.threads);
 
   // --- evaluation region R --------------------------------------------------------------------
   std::optional<Shape> aoi;
   if (opt.aoi) {
     int rep = 0, drop = 0;
-    Layer A = buildLayer(toMetric(*opt.aoi, metric, "the AOI"), rep, drop);
+    Layer A = buildLayer(toMetric(*opt.aoi, metric, "the AOI"), rep, drop, opt.threads);
     aoi = Shape::unionOf(A.shapes);
     if (aoi->empty()) {
       throw DataError("eval: the AOI has no area: its polygons are empty. Pass an AOI polygon.");

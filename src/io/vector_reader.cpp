@@ -14,6 +14,7 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fieldseg/error.hpp"
@@ -21,6 +22,7 @@
 #include "fieldseg/geo.hpp"
 #include "gdal_error.hpp"
 #include "ogr_srs.hpp"
+#include "run_threads.hpp"
 
 namespace fieldseg {
 namespace {
@@ -127,29 +129,22 @@ std::vector<OGRLayer*> selectLayers(GDALDataset* ds, const std::string& layer,
   return layers;
 }
 
-// The polygons of one feature (multipolygons split, invalid ones repaired with MakeValid when GEOS
-// is there, degenerate parts dropped); false, with the reason given to `r`, when none is left.
-bool featurePolygons(OGRFeature* f, const std::string& where, bool haveGeos, Reader& r,
-                     std::vector<Polygon>& parts, bool& repaired) {
-  OGRGeometry* g = f->GetGeometryRef();
-  if (!g || g->IsEmpty()) {
-    r.skip(where + ": no geometry");
-    return false;
-  }
-  if (!isPolygonal(g->getGeometryType())) {
-    r.skip(where + ": not a polygon (" + std::string(g->getGeometryName()) + ")");
-    return false;
-  }
+// The polygons of one feature's geometry (multipolygons split, invalid ones repaired with
+// MakeValid when GEOS is there, degenerate parts dropped); an empty string, or why none is left
+// (": no geometry", ...). Reentrant: readFields runs it on several threads.
+std::string featurePolygons(const OGRGeometry* g, bool haveGeos, std::vector<Polygon>& parts,
+                            bool& repaired) {
+  repaired = false;
+  if (!g || g->IsEmpty()) return ": no geometry";
+  if (!isPolygonal(g->getGeometryType()))
+    return ": not a polygon (" + std::string(g->getGeometryName()) + ")";
   std::unique_ptr<OGRGeometry> geom(g->clone());
   geom->flattenTo2D();
-  repaired = false;
   if (haveGeos) {
     if (!geom->IsValid()) {
       std::unique_ptr<OGRGeometry> fixed(geom->MakeValid());
-      if (!fixed || fixed->IsEmpty() || !fixed->IsValid()) {
-        r.skip(where + ": invalid geometry that MakeValid could not repair");
-        return false;
-      }
+      if (!fixed || fixed->IsEmpty() || !fixed->IsValid())
+        return ": invalid geometry that MakeValid could not repair";
       geom = std::move(fixed);
       repaired = true;
     }
@@ -168,12 +163,36 @@ bool featurePolygons(OGRFeature* f, const std::string& where, bool haveGeos, Rea
                                return std::fabs(a) <= 0.0;
                              }),
               parts.end());
-  if (parts.empty()) {
-    r.skip(where + (repaired ? ": no polygon left after MakeValid" : ": empty polygon"));
-    return false;
-  }
-  return true;
+  if (parts.empty()) return repaired ? ": no polygon left after MakeValid" : ": empty polygon";
+  return {};
 }
+
+// A batch of features read in order, their geometries checked and repaired on `threads` threads
+// (<= 0: the hardware's; GEOS validity is most of a read), then appended in order.
+struct FeatureBatch {
+  static constexpr size_t kSize = 2048;
+  struct Item {
+    std::unique_ptr<OGRFeature> feature;
+    std::string where;
+    std::vector<Polygon> parts;
+    bool repaired = false;
+    std::string skipReason;
+  };
+  std::vector<Item> items;
+
+  void check(bool haveGeos, int threads) {
+    if (threads <= 0) threads = static_cast<int>(std::thread::hardware_concurrency());
+    const int n = std::max(1, std::min<int>(threads, static_cast<int>(items.size())));
+    io::runOnThreads(n, [&](int t) {
+      io::GdalErrorScope quiet;  // GEOS's complaints about invalid input (each thread has its own)
+      for (size_t i = static_cast<size_t>(t); i < items.size(); i += static_cast<size_t>(n)) {
+        Item& it = items[i];
+        it.skipReason =
+            featurePolygons(it.feature->GetGeometryRef(), haveGeos, it.parts, it.repaired);
+      }
+    });
+  }
+};
 
 // A feature's attributes, plus its source FID and (when several layers are read) its layer.
 std::map<std::string, AttrValue> featureAttrs(OGRFeature* f, OGRLayer* l, bool severalLayers) {
@@ -192,7 +211,8 @@ std::map<std::string, AttrValue> featureAttrs(OGRFeature* f, OGRLayer* l, bool s
 
 }  // namespace
 
-FieldSet readFields(const std::string& path, VectorReadReport* report, const std::string& layer) {
+FieldSet readFields(const std::string& path, VectorReadReport* report, const std::string& layer,
+                    int threads) {
   io::initGdal();
   io::GdalErrorScope errors;
   std::unique_ptr<GDALDataset, DatasetCloser> ds(static_cast<GDALDataset*>(
@@ -230,32 +250,44 @@ FieldSet readFields(const std::string& path, VectorReadReport* report, const std
     }
 
     l->ResetReading();
+    FeatureBatch batch;
+    auto flush = [&] {
+      batch.check(haveGeos, threads);
+      for (FeatureBatch::Item& it : batch.items) {
+        if (!it.skipReason.empty()) {
+          r.skip(it.where + it.skipReason);
+          continue;
+        }
+        if (it.repaired) ++r.report.repaired;
+        const std::map<std::string, AttrValue> attrs =
+            featureAttrs(it.feature.get(), l, layers.size() > 1);
+        for (size_t k = 0; k < it.parts.size(); ++k) {
+          Field field;
+          field.id = static_cast<std::int64_t>(out.fields.size()) + 1;
+          field.polygon = std::move(it.parts[k]);
+          if (xf) {
+            xf->apply(field.polygon.exterior);
+            for (Ring& h : field.polygon.holes) xf->apply(h);
+          }
+          field.attrs = attrs;
+          if (it.parts.size() > 1) field.attrs["part"] = static_cast<std::int64_t>(k);
+          out.fields.push_back(std::move(field));
+          ++r.report.polygonsOut;
+        }
+      }
+      batch.items.clear();
+    };
     OGRFeature* raw = nullptr;
     while ((raw = l->GetNextFeature()) != nullptr) {
-      std::unique_ptr<OGRFeature> f(raw);
       ++r.report.featuresRead;
-      const std::string where = std::string(l->GetName()) + " feature " +
-                                std::to_string(static_cast<long long>(f->GetFID()));
-      std::vector<Polygon> parts;
-      bool repaired = false;
-      if (!featurePolygons(f.get(), where, haveGeos, r, parts, repaired)) continue;
-      if (repaired) ++r.report.repaired;
-
-      const std::map<std::string, AttrValue> attrs = featureAttrs(f.get(), l, layers.size() > 1);
-      for (size_t k = 0; k < parts.size(); ++k) {
-        Field field;
-        field.id = static_cast<std::int64_t>(out.fields.size()) + 1;
-        field.polygon = std::move(parts[k]);
-        if (xf) {
-          xf->apply(field.polygon.exterior);
-          for (Ring& h : field.polygon.holes) xf->apply(h);
-        }
-        field.attrs = attrs;
-        if (parts.size() > 1) field.attrs["part"] = static_cast<std::int64_t>(k);
-        out.fields.push_back(std::move(field));
-        ++r.report.polygonsOut;
-      }
+      FeatureBatch::Item it;
+      it.feature.reset(raw);
+      it.where = std::string(l->GetName()) + " feature " +
+                 std::to_string(static_cast<long long>(raw->GetFID()));
+      batch.items.push_back(std::move(it));
+      if (batch.items.size() == FeatureBatch::kSize) flush();
     }
+    flush();
   }
 
   if (report) *report = r.report;

@@ -55,11 +55,11 @@ The same FP rule applies with --aoi (R = AOI) without --partial.
 Ids: a feature's integer 'id' attribute when it has one, else its 1-based polygon order.)";
 
 FieldSet readWithIds(const std::string& path, const std::string& layer, bool allowEmpty,
-                     const Crs& fallbackCrs, const char* what) {
+                     const Crs& fallbackCrs, const char* what, int threads) {
   VectorReadReport rep;
   FieldSet s;
   try {
-    s = readFields(path, &rep, layer);
+    s = readFields(path, &rep, layer, threads);
   } catch (const DataError& e) {
     // An empty prediction is a legitimate (if poor) result and scores 0; readFields reports it as
     // "no polygons", which is the one DataError we accept here.
@@ -97,14 +97,15 @@ void run(const EvaluateArgs& a) {
   if (!a.truthSplit.empty() && a.truthSplit != "west" && a.truthSplit != "east") {
     throw UsageError("evaluate: --truth-split '" + a.truthSplit + "' must be west or east.");
   }
-  FieldSet truth = readWithIds(a.truth, a.truthLayer, false, Crs(), "truth");
+  const int threads = cappedThreads(a.threads, "evaluate");
+  FieldSet truth = readWithIds(a.truth, a.truthLayer, false, Crs(), "truth", threads);
   if (!a.truthSplit.empty()) {
     // The same split `fieldseg labels --split` trains on, so held-out halves match exactly.
     truth = splitFields(truth, a.truthSplit);
     logLine("evaluate: --truth-split " + a.truthSplit + " keeps " +
             std::to_string(truth.fields.size()) + " truth fields");
   }
-  FieldSet pred = readWithIds(a.pred, a.predLayer, true, truth.crs, "prediction");
+  FieldSet pred = readWithIds(a.pred, a.predLayer, true, truth.crs, "prediction", threads);
   EvalOptions o;
   o.partial = a.partial;
   o.matchIou = a.matchIou;
@@ -112,7 +113,7 @@ void run(const EvaluateArgs& a) {
   o.labelBufferM = a.labelBufferM;
   o.partialFpMinFraction = a.fpMinFraction;
   o.boundaryMetrics = !a.noBoundary;
-  o.threads = cappedThreads(a.threads, "evaluate");
+  o.threads = threads;
   if (!a.crs.empty()) o.metricCrs = Crs::fromUserInput(a.crs);
   if (!a.aoi.empty()) o.aoi = readAoi(a.aoi, "evaluate");
   const double readS = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -150,9 +151,9 @@ void run(const EvaluateArgs& a) {
   };
   std::string timings = "evaluate: stages: read " + seconds(readS);
   for (const auto& [stage, sec] : r.stageSeconds) timings += "; " + stage + " " + seconds(sec);
-  const unsigned threads = o.threads > 0 ? static_cast<unsigned>(o.threads)
-                                         : std::max(1u, std::thread::hardware_concurrency());
-  logLine(timings + " (" + std::to_string(threads) + " threads)", true);
+  const unsigned used = o.threads > 0 ? static_cast<unsigned>(o.threads)
+                                      : std::max(1u, std::thread::hardware_concurrency());
+  logLine(timings + " (" + std::to_string(used) + " threads)", true);
 }
 
 const Registrar kRegistrar(

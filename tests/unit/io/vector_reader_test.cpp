@@ -65,6 +65,60 @@ TEST(VectorReader, GeoJsonSplitsRepairsAndSkips) {
   expectFixture(fs, rep, true);
 }
 
+// Geometries are checked on several threads in batches of 2,048 features: any thread count gives
+// the same fields (order, ids, parts, attributes) and the same report, skip reasons in file order.
+TEST(VectorReader, ThreadCountDoesNotChangeTheResult) {
+  test::TempDir dir;
+  std::string text = R"({"type":"FeatureCollection","features":[)";
+  const int n = 5000;  // crosses two batch boundaries
+  for (int i = 0; i < n; ++i) {
+    const double x = 30 + 0.002 * (i % 100), y = -1 - 0.002 * (i / 100);
+    const std::string a = std::to_string(x), b = std::to_string(y), c = std::to_string(x + 0.001),
+                      d = std::to_string(y - 0.001);
+    std::string geom;
+    switch (i % 7) {
+      case 3:  // bow-tie: repaired into two parts
+        geom = R"({"type":"Polygon","coordinates":[[[)" + a + "," + b + "],[" + c + "," + d +
+               "],[" + c + "," + b + "],[" + a + "," + d + "],[" + a + "," + b + "]]]}";
+        break;
+      case 5:  // a point: skipped
+        geom = R"({"type":"Point","coordinates":[)" + a + "," + b + "]}";
+        break;
+      default:
+        geom = R"({"type":"Polygon","coordinates":[[[)" + a + "," + b + "],[" + c + "," + b +
+               "],[" + c + "," + d + "],[" + a + "," + d + "],[" + a + "," + b + "]]]}";
+    }
+    text += std::string(i ? "," : "") + R"({"type":"Feature","properties":{"k":)" +
+            std::to_string(i) + R"(},"geometry":)" + geom + "}";
+  }
+  text += "]}";
+  const std::string path = writeText(dir, "many.geojson", text);
+  VectorReadReport one;
+  const FieldSet base = readFields(path, &one, {}, 1);
+  EXPECT_EQ(one.featuresRead, n);
+  EXPECT_EQ(one.repaired, (n + 3) / 7);
+  EXPECT_EQ(one.skipped, (n + 1) / 7);
+  EXPECT_EQ(one.polygonsOut, n - one.skipped + one.repaired);
+  for (int threads : {3, 0}) {
+    VectorReadReport rep;
+    const FieldSet fs = readFields(path, &rep, {}, threads);
+    EXPECT_EQ(rep.featuresRead, one.featuresRead);
+    EXPECT_EQ(rep.repaired, one.repaired);
+    EXPECT_EQ(rep.skipped, one.skipped);
+    EXPECT_EQ(rep.skipReasons, one.skipReasons);
+    ASSERT_EQ(fs.fields.size(), base.fields.size()) << threads;
+    for (size_t i = 0; i < fs.fields.size(); ++i) {
+      EXPECT_EQ(fs.fields[i].id, base.fields[i].id);
+      EXPECT_EQ(fs.fields[i].attrs, base.fields[i].attrs);
+      ASSERT_EQ(fs.fields[i].polygon.exterior.size(), base.fields[i].polygon.exterior.size());
+      for (size_t k = 0; k < fs.fields[i].polygon.exterior.size(); ++k) {
+        EXPECT_EQ(fs.fields[i].polygon.exterior[k].x, base.fields[i].polygon.exterior[k].x);
+        EXPECT_EQ(fs.fields[i].polygon.exterior[k].y, base.fields[i].polygon.exterior[k].y);
+      }
+    }
+  }
+}
+
 TEST(VectorReader, OtherFormatsAndZip) {
   test::TempDir dir;
   const std::string src = writeText(dir, "f.geojson", kGeoJson);
