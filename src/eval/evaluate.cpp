@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <tuple>
 
 #include "fieldseg/error.hpp"
@@ -86,7 +87,7 @@ struct Layer {
 Layer buildLayer(const std::vector<Polygon>& polys, int& repaired, int& dropped, int threads) {
   Layer l;
   const std::size_t n = polys.size();
-  l.shapes.resize(n);
+  std::vector<std::optional<Shape>> shapes(n);  // nothing built for dropped polygons yet
   l.areas.assign(n, 0.0);
   l.boxes.assign(n, noBox());
   std::vector<char> rep(n, 0);
@@ -95,14 +96,16 @@ Layer buildLayer(const std::vector<Polygon>& polys, int& repaired, int& dropped,
     Shape s = Shape::fromPolygon(polys[i], &r);
     rep[i] = r;
     const double a = s.area();
-    if (!(a > 0)) return;  // dropped: stays empty, area 0, no box
+    if (!(a > 0)) return;  // dropped: an empty shape, area 0, no box
     l.boxes[i] = s.bounds();
     l.areas[i] = a;
-    l.shapes[i] = std::move(s);
+    shapes[i] = std::move(s);
   });
+  l.shapes.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     repaired += rep[i];
-    dropped += l.shapes[i].empty() ? 1 : 0;
+    dropped += shapes[i] ? 0 : 1;
+    l.shapes.push_back(shapes[i] ? std::move(*shapes[i]) : Shape());
   }
   return l;
 }

@@ -168,17 +168,38 @@ std::string featurePolygons(const OGRGeometry* g, bool haveGeos, std::vector<Pol
 }
 
 // A batch of features read in order, their geometries checked and repaired on `threads` threads
-// (<= 0: the hardware's; GEOS validity is most of a read), then appended in order.
+// (<= 0: the hardware's; GEOS validity is most of a read), then appended in order. A batch holds at
+// most kSize features or about kBytes of geometry (WKB size); features skipped for their geometry
+// type are not held, only their reason.
 struct FeatureBatch {
   static constexpr size_t kSize = 2048;
+  static constexpr size_t kBytes = size_t{64} << 20;
   struct Item {
-    std::unique_ptr<OGRFeature> feature;
+    std::unique_ptr<OGRFeature> feature;  // null once skipped
     std::string where;
     std::vector<Polygon> parts;
     bool repaired = false;
     std::string skipReason;
   };
   std::vector<Item> items;
+  size_t bytes = 0;
+
+  // Appends a feature just read; true when the batch is full.
+  bool add(std::unique_ptr<OGRFeature> f, std::string where) {
+    Item it;
+    it.where = std::move(where);
+    const OGRGeometry* g = f->GetGeometryRef();
+    if (!g || g->IsEmpty())
+      it.skipReason = ": no geometry";
+    else if (!isPolygonal(g->getGeometryType()))
+      it.skipReason = ": not a polygon (" + std::string(g->getGeometryName()) + ")";
+    if (it.skipReason.empty()) {
+      bytes += g->WkbSize();
+      it.feature = std::move(f);
+    }
+    items.push_back(std::move(it));
+    return items.size() >= kSize || bytes >= kBytes;
+  }
 
   void check(bool haveGeos, int threads) {
     if (threads <= 0) threads = static_cast<int>(std::thread::hardware_concurrency());
@@ -187,6 +208,7 @@ struct FeatureBatch {
       io::GdalErrorScope quiet;  // GEOS's complaints about invalid input (each thread has its own)
       for (size_t i = static_cast<size_t>(t); i < items.size(); i += static_cast<size_t>(n)) {
         Item& it = items[i];
+        if (!it.feature) continue;  // skipped on reading
         it.skipReason =
             featurePolygons(it.feature->GetGeometryRef(), haveGeos, it.parts, it.repaired);
       }
@@ -276,16 +298,14 @@ FieldSet readFields(const std::string& path, VectorReadReport* report, const std
         }
       }
       batch.items.clear();
+      batch.bytes = 0;
     };
     OGRFeature* raw = nullptr;
     while ((raw = l->GetNextFeature()) != nullptr) {
       ++r.report.featuresRead;
-      FeatureBatch::Item it;
-      it.feature.reset(raw);
-      it.where = std::string(l->GetName()) + " feature " +
-                 std::to_string(static_cast<long long>(raw->GetFID()));
-      batch.items.push_back(std::move(it));
-      if (batch.items.size() == FeatureBatch::kSize) flush();
+      std::string where = std::string(l->GetName()) + " feature " +
+                          std::to_string(static_cast<long long>(raw->GetFID()));
+      if (batch.add(std::unique_ptr<OGRFeature>(raw), std::move(where))) flush();
     }
     flush();
   }

@@ -67,10 +67,10 @@ TEST(VectorReader, GeoJsonSplitsRepairsAndSkips) {
 
 // Geometries are checked on several threads in batches of 2,048 features: any thread count gives
 // the same fields (order, ids, parts, attributes) and the same report, skip reasons in file order.
-TEST(VectorReader, ThreadCountDoesNotChangeTheResult) {
-  test::TempDir dir;
+// `n` features in lon/lat: squares, every 7th from the 4th a bow-tie (repaired into two parts),
+// every 7th from the 6th a point (skipped); property k = the feature's index.
+std::string manyFeatures(int n) {
   std::string text = R"({"type":"FeatureCollection","features":[)";
-  const int n = 5000;  // crosses two batch boundaries
   for (int i = 0; i < n; ++i) {
     const double x = 30 + 0.002 * (i % 100), y = -1 - 0.002 * (i / 100);
     const std::string a = std::to_string(x), b = std::to_string(y), c = std::to_string(x + 0.001),
@@ -92,6 +92,30 @@ TEST(VectorReader, ThreadCountDoesNotChangeTheResult) {
             std::to_string(i) + R"(},"geometry":)" + geom + "}";
   }
   text += "]}";
+  return text;
+}
+
+// The same fields, in the same order, with the same coordinates and attributes.
+void expectSameFields(const FieldSet& fs, const FieldSet& base, const std::string& what) {
+  ASSERT_EQ(fs.fields.size(), base.fields.size()) << what;
+  for (size_t i = 0; i < fs.fields.size(); ++i) {
+    EXPECT_EQ(fs.fields[i].id, base.fields[i].id) << what;
+    EXPECT_EQ(fs.fields[i].attrs, base.fields[i].attrs) << what;
+    const Polygon& a = fs.fields[i].polygon;
+    const Polygon& b = base.fields[i].polygon;
+    ASSERT_EQ(a.exterior.size(), b.exterior.size()) << what;
+    ASSERT_EQ(a.holes.size(), b.holes.size()) << what;
+    for (size_t k = 0; k < a.exterior.size(); ++k) {
+      EXPECT_EQ(a.exterior[k].x, b.exterior[k].x) << what;
+      EXPECT_EQ(a.exterior[k].y, b.exterior[k].y) << what;
+    }
+  }
+}
+
+TEST(VectorReader, ThreadCountDoesNotChangeTheResult) {
+  test::TempDir dir;
+  const int n = 5000;  // crosses two batch boundaries
+  const std::string text = manyFeatures(n);
   const std::string path = writeText(dir, "many.geojson", text);
   VectorReadReport one;
   const FieldSet base = readFields(path, &one, {}, 1);
@@ -106,17 +130,38 @@ TEST(VectorReader, ThreadCountDoesNotChangeTheResult) {
     EXPECT_EQ(rep.repaired, one.repaired);
     EXPECT_EQ(rep.skipped, one.skipped);
     EXPECT_EQ(rep.skipReasons, one.skipReasons);
-    ASSERT_EQ(fs.fields.size(), base.fields.size()) << threads;
-    for (size_t i = 0; i < fs.fields.size(); ++i) {
-      EXPECT_EQ(fs.fields[i].id, base.fields[i].id);
-      EXPECT_EQ(fs.fields[i].attrs, base.fields[i].attrs);
-      ASSERT_EQ(fs.fields[i].polygon.exterior.size(), base.fields[i].polygon.exterior.size());
-      for (size_t k = 0; k < fs.fields[i].polygon.exterior.size(); ++k) {
-        EXPECT_EQ(fs.fields[i].polygon.exterior[k].x, base.fields[i].polygon.exterior[k].x);
-        EXPECT_EQ(fs.fields[i].polygon.exterior[k].y, base.fields[i].polygon.exterior[k].y);
-      }
-    }
+    expectSameFields(fs, base, "threads " + std::to_string(threads));
   }
+}
+
+// Two layers of a GeoPackage in different CRSs (the second one transformed to the first's while
+// reading, each field tagged with its layer): any thread count gives the same result.
+TEST(VectorReader, ThreadCountDoesNotChangeAMultiLayerRead) {
+  test::TempDir dir;
+  const std::string src = writeText(dir, "many.geojson", manyFeatures(2500));
+  const std::string gpkg = dir.file("two.gpkg");
+  auto r = test::runShell("ogr2ogr -nlt PROMOTE_TO_MULTI -nln a -where 'k % 7 <> 5' '" + gpkg +
+                          "' '" + src + "'");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  r = test::runShell(
+      "ogr2ogr -update -nlt PROMOTE_TO_MULTI -nln b -t_srs EPSG:3857 -where "
+      "'k % 7 <> 5' '" +
+      gpkg + "' '" + src + "'");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  VectorReadReport one;
+  const FieldSet base = readFields(gpkg, &one, {}, 1);
+  EXPECT_EQ(one.featuresRead, 2 * (2500 - (2500 + 1) / 7));
+  EXPECT_EQ(one.repaired, 2 * ((2500 + 3) / 7));
+  ASSERT_FALSE(base.fields.empty());
+  EXPECT_EQ(std::get<std::string>(base.fields.back().attrs.at("source_layer")), "b");
+  // Layer b came back to lon/lat: its first square starts where layer a's does.
+  EXPECT_NEAR(base.fields.back().polygon.exterior[0].x, base.fields.front().polygon.exterior[0].x,
+              0.25);
+  VectorReadReport rep;
+  const FieldSet fs = readFields(gpkg, &rep, {}, 3);
+  EXPECT_EQ(rep.featuresRead, one.featuresRead);
+  EXPECT_EQ(rep.repaired, one.repaired);
+  expectSameFields(fs, base, "gpkg, 3 threads");
 }
 
 TEST(VectorReader, OtherFormatsAndZip) {
