@@ -130,26 +130,31 @@ void distanceMarkers(const std::uint8_t* distance, int rows, int cols, const Ins
   };
   // The dynamic test of the local maximum at (r, c); marks its top when it passes.
   auto testPeak = [&](int r, int c) {
-    const size_t i = static_cast<size_t>(r) * cols + c;
+    // Plain locals for the search (a lambda's captures are reached through its closure, which
+    // unoptimised and sanitizer builds reload at every use).
+    const int nr = rows, nc = cols, reach = R;
+    const std::int32_t* sv = s.data();
+    std::int32_t* st = stamp.data();
+    const size_t i = static_cast<size_t>(r) * nc + c;
     // Dynamic >= h: no higher pixel is reachable through pixels above s - h (within R px).
-    const std::int32_t floorLevel = s[i] - h, id = static_cast<std::int32_t>(i);
+    const std::int32_t top = sv[i], floorLevel = top - h, id = static_cast<std::int32_t>(i);
     bool higher = false;
     queue.assign(1, id);
-    stamp[i] = id;
+    st[i] = id;
     for (size_t k = 0; k < queue.size() && !higher; ++k) {
-      const int qr = queue[k] / cols, qc = queue[k] % cols;
+      const int qr = queue[k] / nc, qc = queue[k] % nc;
       for (int dr = -1; dr <= 1 && !higher; ++dr)
         for (int dc = -1; dc <= 1; ++dc) {
           const int rr = qr + dr, c2 = qc + dc;
-          if (rr < 0 || rr >= rows || c2 < 0 || c2 >= cols) continue;
-          if (std::abs(rr - r) > R || std::abs(c2 - c) > R) continue;
-          const size_t j = static_cast<size_t>(rr) * cols + c2;
-          if (stamp[j] == id || s[j] <= floorLevel) continue;
-          if (s[j] > s[i]) {
+          if (rr < 0 || rr >= nr || c2 < 0 || c2 >= nc) continue;
+          if (std::abs(rr - r) > reach || std::abs(c2 - c) > reach) continue;
+          const size_t j = static_cast<size_t>(rr) * nc + c2;
+          if (st[j] == id || sv[j] <= floorLevel) continue;
+          if (sv[j] > top) {
             higher = true;
             break;
           }
-          stamp[j] = id;
+          st[j] = id;
           queue.push_back(static_cast<std::int32_t>(j));
         }
     }
