@@ -47,8 +47,7 @@ struct VectorReadReport {
 /// Shapefile, FlatGeobuf, /vsizip/... Multipolygons are split into parts; invalid geometries are
 /// repaired (MakeValid) or skipped, with reasons in `report`. Geometries are checked (GEOS
 /// validity) on `threads` threads (<= 0: the hardware's) in batches; the result is the same for
-/// any count. Throws
-/// IoError / DataError (no polygons).
+/// any count. Throws IoError / DataError (no polygons).
 FieldSet readFields(const std::string& path, VectorReadReport* report = nullptr,
                     const std::string& layer = {}, int threads = 1);
 

@@ -129,15 +129,21 @@ std::vector<OGRLayer*> selectLayers(GDALDataset* ds, const std::string& layer,
   return layers;
 }
 
-// The polygons of one feature's geometry (multipolygons split, invalid ones repaired with
-// MakeValid when GEOS is there, degenerate parts dropped); an empty string, or why none is left
-// (": no geometry", ...). Reentrant: readFields runs it on several threads.
-std::string featurePolygons(const OGRGeometry* g, bool haveGeos, std::vector<Polygon>& parts,
-                            bool& repaired) {
-  repaired = false;
+// Why a feature's geometry cannot be a field whatever its coordinates (": no geometry", ": not
+// a polygon (...)"), or an empty string.
+std::string geometryTypeSkipReason(const OGRGeometry* g) {
   if (!g || g->IsEmpty()) return ": no geometry";
   if (!isPolygonal(g->getGeometryType()))
     return ": not a polygon (" + std::string(g->getGeometryName()) + ")";
+  return {};
+}
+
+// The polygons of a non-empty polygonal geometry (geometryTypeSkipReason gave nothing):
+// multipolygons split, invalid ones repaired with MakeValid when GEOS is there, degenerate parts
+// dropped; an empty string, or why none is left. Reentrant: readFields runs it on several threads.
+std::string featurePolygons(const OGRGeometry* g, bool haveGeos, std::vector<Polygon>& parts,
+                            bool& repaired) {
+  repaired = false;
   std::unique_ptr<OGRGeometry> geom(g->clone());
   geom->flattenTo2D();
   if (haveGeos) {
@@ -189,10 +195,7 @@ struct FeatureBatch {
     Item it;
     it.where = std::move(where);
     const OGRGeometry* g = f->GetGeometryRef();
-    if (!g || g->IsEmpty())
-      it.skipReason = ": no geometry";
-    else if (!isPolygonal(g->getGeometryType()))
-      it.skipReason = ": not a polygon (" + std::string(g->getGeometryName()) + ")";
+    it.skipReason = geometryTypeSkipReason(g);
     if (it.skipReason.empty()) {
       bytes += g->WkbSize();
       it.feature = std::move(f);
