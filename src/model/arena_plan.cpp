@@ -1,8 +1,9 @@
-// ArenaPlan: see arena_plan.hpp. Greedy by size: buffers sorted by size (then by first step), each
-// placed in the lowest gap between the buffers already placed whose lives overlap its own.
+// ArenaPlan: see arena_plan.hpp. Greedy: buffers taken in some order, each placed in the lowest
+// gap between the buffers already placed whose lives overlap its own; the best of a few orders.
 #include "arena_plan.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <numeric>
 #include <utility>
 
@@ -21,22 +22,21 @@ void ArenaPlan::extend(int id, int last) {
   it.last = std::max(it.last, last);
 }
 
-void ArenaPlan::place(size_t align) {
-  std::vector<size_t> order(items_.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return items_[a].bytes != items_[b].bytes ? items_[a].bytes > items_[b].bytes
-                                              : items_[a].first < items_[b].first;
-  });
+namespace {
+
+// Places items in `order`, each at the lowest offset where it overlaps no placed item live at the
+// same time; returns the block's bytes.
+template <class Item>
+size_t placeInOrder(std::vector<Item>& items, const std::vector<size_t>& order, size_t align) {
   auto up = [&](size_t n) { return (n + align - 1) / align * align; };
   std::vector<size_t> placed;
-  bytes_ = 0;
+  size_t bytes = 0;
   for (size_t i : order) {
-    Item& it = items_[i];
+    Item& it = items[i];
     // [offset, end) of the placed buffers alive with this one, by offset.
     std::vector<std::pair<size_t, size_t>> busy;
     for (size_t j : placed) {
-      const Item& o = items_[j];
+      const Item& o = items[j];
       if (o.first <= it.last && it.first <= o.last) busy.emplace_back(o.offset, o.offset + o.bytes);
     }
     std::sort(busy.begin(), busy.end());
@@ -46,9 +46,43 @@ void ArenaPlan::place(size_t align) {
       at = std::max(at, up(e));
     }
     it.offset = at;
-    bytes_ = std::max(bytes_, at + it.bytes);
+    bytes = std::max(bytes, at + it.bytes);
     placed.push_back(i);
   }
+  return bytes;
+}
+
+}  // namespace
+
+void ArenaPlan::place(size_t align) {
+  // Greedy placement depends on the order; a few orders are tried and the smallest block kept:
+  // largest first, longest-lived first, and largest bytes x steps first (ties by first step).
+  using Key = std::function<bool(const Item&, const Item&)>;
+  const std::vector<Key> keys = {
+      [](const Item& a, const Item& b) { return a.bytes > b.bytes; },
+      [](const Item& a, const Item& b) { return a.last - a.first > b.last - b.first; },
+      [](const Item& a, const Item& b) {
+        return a.bytes * size_t(a.last - a.first + 1) > b.bytes * size_t(b.last - b.first + 1);
+      }};
+  bytes_ = 0;
+  std::vector<Item> best;
+  for (const Key& key : keys) {
+    std::vector<size_t> order(items_.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      const Item &x = items_[a], &y = items_[b];
+      if (key(x, y)) return true;
+      if (key(y, x)) return false;
+      return x.first < y.first;
+    });
+    std::vector<Item> trial = items_;
+    const size_t n = placeInOrder(trial, order, align);
+    if (best.empty() || n < bytes_) {
+      bytes_ = n;
+      best = std::move(trial);
+    }
+  }
+  if (!best.empty()) items_ = std::move(best);
 }
 
 size_t ArenaPlan::peakLive() const {

@@ -16,8 +16,9 @@ class ArenaPlan {
   int add(size_t bytes, int first, int last);
   /// Lets buffer `id` live until step `last` too (a later reader).
   void extend(int id, int last);
-  /// Assigns the offsets (largest buffers first, each at the lowest offset that overlaps no
-  /// placed buffer live at the same time), every offset a multiple of `align`.
+  /// Assigns the offsets (buffers in turn, each at the lowest offset that overlaps no placed
+  /// buffer live at the same time; the smallest block of three orders: largest, longest-lived, or
+  /// largest bytes x steps first), every offset a multiple of `align`.
   void place(size_t align = 64);
   size_t offset(int id) const { return items_.at(static_cast<size_t>(id)).offset; }
   /// Bytes of the block (valid after place()).

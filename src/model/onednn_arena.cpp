@@ -13,7 +13,7 @@ using tag = dnnl::memory::format_tag;
 
 void OneDnnNet::layOut(Plan& p) const {
   const FoldedWeights& F = weights_->f;
-  const bool blocked = p.layout != tag::nhwc, split = p.splitDecoder;
+  const bool split = p.splitDecoder;
   const auto levels = static_cast<size_t>(depth_ + 1), decLevels = static_cast<size_t>(depth_);
   for (auto* v : {&p.tEnc, &p.e}) v->assign(levels, 0);
   for (auto* v : {&p.pooled, &p.poolScratchOff, &p.s, &p.cat, &p.tDec, &p.d})
@@ -36,8 +36,8 @@ void OneDnnNet::layOut(Plan& p) const {
       if (id >= 0) a.extend(id, step);
   };
   std::vector<int> eId(levels, -1);
-  int x = -1;  // the block's input; -1: the caller's (blocked layout)
-  if (!blocked) {
+  int x = -1;  // the block's input; -1: the caller's (blocked fp32)
+  if (p.inReorder) {
     x = buffer(&p.inOff, p.inAct.get_size());
     ++step;
   }
@@ -49,13 +49,13 @@ void OneDnnNet::layOut(Plan& p) const {
         buffer(&p.poolScratchOff[i - 1], p.poolScratch[i - 1].get_size());
       ++step;
     }
+    read({x});  // the skip (or copy) first: its scratchpad then overlaps no middle activation
+    eId[i] = buffer(&p.e[i], p.enc2[i].dst.get_size());
+    if (F.enc[i].hasSkip) scratch(p.encSkip[i]);
+    ++step;
     read({x});
     const int t = buffer(&p.tEnc[i], p.enc1[i].dst.get_size());
     scratch(p.enc1[i]);
-    ++step;
-    read({x});
-    eId[i] = buffer(&p.e[i], p.enc2[i].dst.get_size());
-    if (F.enc[i].hasSkip) scratch(p.encSkip[i]);
     ++step;
     read({t, eId[i]});
     scratch(p.enc2[i]);
@@ -70,22 +70,30 @@ void OneDnnNet::layOut(Plan& p) const {
     read({s, eId[i]});  // the shuffle (and E's copy unsplit)
     const int cat = buffer(&p.cat[i], p.dec1[i].src.get_size());
     ++step;
-    read({cat});
-    const int t = buffer(&p.tDec[i], p.dec1[i].dst.get_size());
-    scratch(p.dec1[i]);
-    ++step;
-    if (split) {
+    int t = -1;
+    if (split) {  // conv1's halves, then the skip's
+      read({cat});
+      t = buffer(&p.tDec[i], p.dec1[i].dst.get_size());
+      scratch(p.dec1[i]);
+      ++step;
       read({eId[i], t});
       scratch(p.dec1b[i]);
       ++step;
-    }
-    read({cat});
-    y = buffer(&p.d[i], p.dec2[i].dst.get_size());
-    if (F.dec[i].hasSkip) scratch(p.decSkip[i]);
-    ++step;
-    if (split) {
+      read({cat});
+      y = buffer(&p.d[i], p.dec2[i].dst.get_size());
+      if (F.dec[i].hasSkip) scratch(p.decSkip[i]);
+      ++step;
       read({eId[i], y});
       if (F.dec[i].hasSkip) scratch(p.decSkipB[i]);
+      ++step;
+    } else {  // as block() in run(): the skip, then conv1
+      read({cat});
+      y = buffer(&p.d[i], p.dec2[i].dst.get_size());
+      if (F.dec[i].hasSkip) scratch(p.decSkip[i]);
+      ++step;
+      read({cat});
+      t = buffer(&p.tDec[i], p.dec1[i].dst.get_size());
+      scratch(p.dec1[i]);
       ++step;
     }
     read({t, y});

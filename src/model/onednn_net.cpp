@@ -6,15 +6,21 @@
 //   block    T = relu(conv1(X)); Y = skip(X) (or X); Y = relu(conv2(T) + Y) as one primitive
 //            (sum and ReLU post-ops)
 //   head     L = conv1x1(D_0), reordered to float32 NCHW.
-// In the blocked layout the decoder block's conv1 and skip read U_i and E_i as two convolutions
-// each (the E half adds onto the U half's output), so [U_i, E_i] is never built. Every buffer and
-// scratchpad of a tile lives in one arena (onednn_arena.cpp).
-// Layouts: bf16 (and fp32 networks whose channel counts are not multiples of 16, or CPUs without
-// oneDNN's AVX-512 Winograd) keep activations NHWC and run direct convolutions. fp32 otherwise
-// uses oneDNN's blocked layout nChw16c (16 channels per 64-byte vector), which lets every 3x3
-// convolution run as Winograd F(4x4, 3x3) (about 1.2-2.4x faster per convolution than direct on
-// AVX-512, max abs difference about 1e-5 on unit-scale activations), the first block read the
-// float32 NCHW input with no reorder, and the up-sampling copy 16-channel vectors.
+// In the blocked layout in fp32 the decoder block's conv1 and skip read U_i and E_i as two
+// convolutions each (the E half adds onto the U half's output), so [U_i, E_i] is never built; in
+// bf16 (where that sum would round the U half to bf16 first) E_i is one copy into the upper half
+// of [U_i, E_i], whose channel blocks follow U's. Every buffer and scratchpad of a tile lives in
+// one arena (onednn_arena.cpp).
+// Layouts: networks whose channel counts are not multiples of 16, CPUs without fast blocked
+// kernels, and bf16 where oneDNN's NHWC convolutions run on AMX keep activations NHWC and run
+// direct convolutions. Otherwise the activations use oneDNN's blocked layout nChw16c (16 channels
+// per vector): in fp32 every 3x3 convolution runs as Winograd F(4x4, 3x3) (about 1.2-2.4x faster
+// per convolution than direct on AVX-512, max abs difference about 1e-5 on unit-scale
+// activations) and the first block reads the float32 NCHW input with no reorder; in bf16 without
+// AMX the blocked direct kernels (jit_bf16) beat NHWC's brgconv by 1.3x on the 16-channel
+// full-resolution convolutions (their 16 output channels fill one vector, where brgconv's NHWC
+// kernel is bound by its broadcasts) and the first block reads the input as bf16 NCHW. The
+// up-sampling copies 16-channel vectors in both.
 #include "onednn_net.hpp"
 
 #include <algorithm>
@@ -87,7 +93,8 @@ Conv makeConv(const ConvWeights& cw, int64_t h, int64_t w, dt type, tag layout, 
   };
   dnnl::convolution_forward::primitive_desc pd;
   bool wino = false;
-  if (layout == tag::nChw16c && cw.k == 3 && cw.in % 16 == 0 && cw.out % 16 == 0 && !src) {
+  if (layout == tag::nChw16c && type == dt::f32 && cw.k == 3 && cw.in % 16 == 0 &&
+      cw.out % 16 == 0 && !src) {
     try {
       pd = describe(dnnl::algorithm::convolution_winograd);
       wino = pd.scratchpad_desc().get_size() <= kMaxWinogradScratch;
@@ -134,6 +141,25 @@ std::pair<ConvWeights, ConvWeights> splitInput(const ConvWeights& cw, int64_t c)
   return {a, b};
 }
 
+// Whether oneDNN runs bf16 NHWC convolutions on AMX here (brgconv:avx512_core_amx_bf16): then
+// NHWC is the fast bf16 layout, as its blocked bf16 kernels have no AMX version.
+bool bf16NhwcUsesAmx() {
+  static const bool amx = [] {
+    try {
+      const memory::desc a({1, 16, 64, 64}, dt::bf16, tag::nhwc);
+      const dnnl::convolution_forward::primitive_desc pd(
+          dnnl::convolution_forward::desc(
+              dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, a,
+              memory::desc({16, 16, 3, 3}, dt::bf16, tag::any), a, {1, 1}, {1, 1}, {1, 1}),
+          cpuEngine());
+      return std::string(pd.impl_info_str()).find("amx") != std::string::npos;
+    } catch (const dnnl::error&) {
+      return false;
+    }
+  }();
+  return amx;
+}
+
 dnnl::reorder makeReorder(const memory::desc& from, const memory::desc& to) {
   const auto& eng = cpuEngine();
   return dnnl::reorder(dnnl::reorder::primitive_desc(eng, from, eng, to));
@@ -141,8 +167,8 @@ dnnl::reorder makeReorder(const memory::desc& from, const memory::desc& to) {
 
 }  // namespace
 
-OneDnnNet::OneDnnNet(FoldedWeights f, Fp32Layout fp32Layout)
-    : weights_(std::make_unique<Weights>()), fp32Layout_(fp32Layout) {
+OneDnnNet::OneDnnNet(FoldedWeights f, ActivationLayout layout)
+    : weights_(std::make_unique<Weights>()), layout_(layout) {
   depth_ = f.depth;
   weights_->type = f.bf16 ? dt::bf16 : dt::f32;
   weights_->elem = f.bf16 ? 2 : 4;
@@ -184,7 +210,8 @@ std::shared_ptr<const OneDnnNet::Plan> OneDnnNet::planFor(int64_t h, int64_t w) 
   auto it = plans_.find({h, w});
   if (it != plans_.end()) return it->second;
   const FoldedWeights& F = weights_->f;
-  bool blockable = !F.bf16 && fp32Layout_ != Fp32Layout::Nhwc && F.enc[0].hasSkip;
+  bool blockable =
+      layout_ != ActivationLayout::Nhwc && !(F.bf16 && bf16NhwcUsesAmx()) && F.enc[0].hasSkip;
   for (const auto& e : F.enc) blockable = blockable && e.conv2.out % 16 == 0;
   for (const auto& d : F.dec)
     blockable = blockable && d.hasSkip;  // split decoder (onednn_plan.hpp)
@@ -213,16 +240,16 @@ std::shared_ptr<OneDnnNet::Plan> OneDnnNet::buildPlan(int64_t h, int64_t w, int 
   p->h = h;
   p->w = w;
   p->layout = L;
-  p->splitDecoder = L != tag::nhwc;
+  p->splitDecoder = L != tag::nhwc && !F.bf16;
   for (int i = 0; i <= depth_; ++i) {
     p->hs.push_back(h >> i);
     p->ws.push_back(w >> i);
     p->ch.push_back(F.enc[i].conv2.out);
   }
   const auto& eng = cpuEngine();
-  // The blocked layout's first block reads the float32 NCHW input as it is.
+  // The blocked layout's first block reads the NCHW input: float32 as it is, or as bf16.
   p->inF32 = memory::desc({1, F.inputBands, h, w}, dt::f32, tag::nchw);
-  p->inAct = L == tag::nhwc ? act(F.inputBands, h, w, W.type, L) : p->inF32;
+  p->inAct = act(F.inputBands, h, w, W.type, L == tag::nhwc ? L : tag::nchw);
   auto conv = [&](const ConvWeights& cw, int level, bool relu, bool sum,
                   const memory::desc* src = nullptr) {
     p->convs3x3 += cw.k == 3;
@@ -267,7 +294,7 @@ std::shared_ptr<OneDnnNet::Plan> OneDnnNet::buildPlan(int64_t h, int64_t w, int 
     p->dec2.push_back(conv(D.conv2, i, true, true));
   }
   p->head = conv(F.head, 0, false, false);
-  if (L == tag::nhwc) p->inReorder = makeReorder(p->inF32, p->inAct);
+  if (p->inAct != p->inF32) p->inReorder = makeReorder(p->inF32, p->inAct);
   p->headOut = p->head.dst;  // blocked: 3 channels padded to 16
   p->outF32 = memory::desc({1, F.head.out, h, w}, dt::f32, tag::nchw);
   p->outReorder = makeReorder(p->headOut, p->outF32);
@@ -319,17 +346,19 @@ std::vector<float> OneDnnNet::run(const float* x, int64_t h, int64_t w) const {
     if (c.scratch.get_size()) args.emplace(DNNL_ARG_SCRATCHPAD, mem(c.scratch, at(c.scratchOff)));
     c.prim.execute(s, args);
   };
-  // Block: dst = relu(conv2(relu(conv1(src))) + skip(src)); t: conv1's output.
+  // Block: dst = relu(conv2(relu(conv1(src))) + skip(src)); t: conv1's output. The skip runs
+  // first, so its scratchpad (oneDNN's blocked bf16 1x1 kernels want a float32 copy of the
+  // output) never overlaps t in the arena (layOut).
   auto block = [&](const Conv& c1, const Conv& c2, const Conv& sk, bool hasSkip, void* src, void* t,
                    void* dst) {
-    run(c1, src, t);
     if (hasSkip)
       run(sk, src, dst);
     else
       std::memcpy(dst, src, c1.src.get_size());
+    run(c1, src, t);
     run(c2, t, dst);
   };
-  void* in = const_cast<float*>(x);  // blocked layout: the first block reads the NCHW input
+  void* in = const_cast<float*>(x);  // blocked fp32: the first block reads the NCHW input
   if (p.inReorder) {
     p.inReorder.execute(
         s, {{DNNL_ARG_FROM, mem(p.inF32, in)}, {DNNL_ARG_TO, mem(p.inAct, at(p.inOff))}});
@@ -361,8 +390,14 @@ std::vector<float> OneDnnNet::run(const float* x, int64_t h, int64_t w) const {
       run(p.decSkipB[i], e, d);
       run(p.dec2[i], t, d);
     } else {
-      shuffleConcatNhwc(sp, static_cast<const char*>(e), cat, p.hs[i + 1], p.ws[i + 1], p.ch[i],
-                        W.elem);
+      if (p.layout == tag::nhwc) {
+        shuffleConcatNhwc(sp, static_cast<const char*>(e), cat, p.hs[i + 1], p.ws[i + 1], p.ch[i],
+                          W.elem);
+      } else {  // [U, E]: E's channel blocks follow U's
+        shuffleBlocked(sp, cat, p.hs[i + 1], p.ws[i + 1], p.ch[i], W.elem);
+        const size_t eBytes = p.enc2[i].dst.get_size();
+        std::memcpy(cat + eBytes, e, eBytes);
+      }
       block(p.dec1[i], p.dec2[i], p.decSkip[i], F.dec[i].hasSkip, cat, t, d);
     }
     y = at(p.d[i]);

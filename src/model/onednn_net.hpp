@@ -3,8 +3,9 @@
 // convolutions: ReLU and the residual sum as post-ops, the up-sampling's pixel shuffle and the
 // skip concatenation as one copy into the decoder's input, every activation and scratchpad of a
 // tile placed in one arena by liveness (arena_plan.hpp) and the arenas reused between tiles.
-// Activations are in the network's dtype (bf16 where the CPU has native bf16, else fp32): NHWC in
-// bf16, blocked nChw16c with Winograd 3x3 convolutions in fp32 where the CPU has them (Fp32Layout).
+// Activations are in the network's dtype (bf16 where the CPU has native bf16, else fp32), in
+// oneDNN's blocked nChw16c layout where its kernels there beat NHWC (fp32 with Winograd 3x3
+// convolutions; bf16 without AMX), else NHWC (ActivationLayout).
 // No LibTorch: `fieldseg` runs it without loading LibTorch. FoldedResUNet (src/model/torch) stays
 // the reference the tests compare with (tests/unit/model/onednn_net_test.cpp).
 //
@@ -24,14 +25,15 @@
 
 namespace fieldseg::model {
 
-/// fp32 activation layout: Auto = oneDNN's blocked nChw16c with Winograd 3x3 convolutions where
-/// the channel counts are multiples of 16 and the CPU has the kernels, else NHWC; Nhwc forces
-/// NHWC with direct convolutions (the layout bf16 always uses).
-enum class Fp32Layout { Auto, Nhwc };
+/// Activation layout. Auto = oneDNN's blocked nChw16c where the channel counts are multiples of 16,
+/// the CPU has fast blocked kernels and they beat NHWC's: in fp32 always (3x3 convolutions run as
+/// Winograd), in bf16 unless oneDNN's NHWC convolutions run on AMX (then NHWC; the blocked bf16
+/// kernels have no AMX version); else NHWC. Nhwc forces NHWC with direct convolutions.
+enum class ActivationLayout { Auto, Nhwc };
 
 class OneDnnNet {
  public:
-  explicit OneDnnNet(FoldedWeights weights, Fp32Layout fp32Layout = Fp32Layout::Auto);
+  explicit OneDnnNet(FoldedWeights weights, ActivationLayout layout = ActivationLayout::Auto);
   ~OneDnnNet();
   /// Logits [3,H,W] float32 for x [bands,H,W] float32 (NCHW, one tile); H, W multiples of
   /// 2^depth. Throws fieldseg::Error when oneDNN refuses a primitive.
@@ -65,7 +67,7 @@ class OneDnnNet {
   struct Weights;
   std::unique_ptr<Weights> weights_;
   int depth_ = 0;
-  Fp32Layout fp32Layout_ = Fp32Layout::Auto;
+  ActivationLayout layout_ = ActivationLayout::Auto;
   mutable std::mutex mutex_;
   mutable std::map<std::pair<int64_t, int64_t>, std::shared_ptr<const Plan>> plans_;
   mutable std::shared_ptr<const Plan> last_;  // the plan of the last tile run (kernels())

@@ -14,8 +14,9 @@ void shuffleConcatNhwc(const char* s, const char* e, char* cat, int64_t h, int64
                        size_t elem);
 
 /// nChw16c (c a multiple of 16): plane k of a buffer holds channels 16k .. 16k + 15 of every pixel,
-/// 16 values per pixel. Writes U into cat's planes 0 .. c/16; E is cat's planes c/16 .. 2c/16
-/// already (the encoder wrote it there), so nothing is copied for it.
+/// 16 values per pixel. Writes U into cat's planes 0 .. c/16 (a buffer of c channels, or the first
+/// half of [U, E]: in bf16 the caller copies E into planes c/16 .. 2c/16; fp32's split decoder
+/// reads E where the encoder wrote it).
 void shuffleBlocked(const char* s, char* cat, int64_t h, int64_t w, int64_t c, size_t elem);
 
 }  // namespace fieldseg::model

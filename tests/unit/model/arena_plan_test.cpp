@@ -1,5 +1,5 @@
-// ArenaPlan: buffers alive at the same step never share a byte, and the arena is far smaller than
-// the buffers' sum when their lives do not overlap.
+// ArenaPlan: buffers alive at the same step never share a byte, the arena is far smaller than
+// the buffers' sum when their lives do not overlap, and no larger than the best of its orders.
 #include "arena_plan.hpp"
 
 #include <gtest/gtest.h>
@@ -55,6 +55,21 @@ TEST(ArenaPlan, AChainOfBuffersNeedsTwo) {
   EXPECT_EQ(plan.peakLive(), 2u * 4096);
   EXPECT_EQ(plan.bytes(), 2u * 4096);
   EXPECT_EQ(plan.sum(), 10u * 4096);
+}
+
+TEST(ArenaPlan, AnotherOrderFillsTheGapLargestFirstLeaves) {
+  // Largest first puts the 4-unit buffer (steps 0-1) at 0, the 3-unit one (steps 2-4) at 0 too,
+  // the 2-unit one of steps 1-3 above both (at 4), and the one of steps 3-5 finds no 2-unit gap
+  // below 6: 8 units. Longest-lived first packs all four into the 7 units live at step 3.
+  constexpr size_t u = 64;
+  ArenaPlan plan;
+  plan.add(2 * u, 3, 5);
+  plan.add(2 * u, 1, 3);
+  plan.add(4 * u, 0, 1);
+  plan.add(3 * u, 2, 4);
+  plan.place(64);
+  EXPECT_EQ(plan.peakLive(), 7 * u);
+  EXPECT_EQ(plan.bytes(), 7 * u);
 }
 
 TEST(ArenaPlan, ABufferMustBeWrittenBeforeItDies) {

@@ -36,11 +36,13 @@ torch::Tensor fusedProbabilities(const model::OneDnnNet& net, const torch::Tenso
   return torch::from_blob(p.data(), {1, 3, c.size(2), c.size(3)}).clone();
 }
 
-bool cpuHasAvx512() {
+// Whether /proc/cpuinfo lists `flag` (e.g. avx512f, amx_bf16).
+bool cpuHasFlag(const std::string& flag) {
   std::ifstream in("/proc/cpuinfo");
   std::string line;
   while (std::getline(in, line))
-    if (line.rfind("flags", 0) == 0) return line.find(" avx512f") != std::string::npos;
+    if (line.rfind("flags", 0) == 0)
+      return (line + " ").find(" " + flag + " ") != std::string::npos;
   return false;
 }
 
@@ -58,7 +60,7 @@ TEST(OneDnnNet, MatchesTheFoldedNetworkInFp32) {
                                   NetworkSpec{8, 3, {"red", "green", "blue"}}}) {
     ResUNet net = randomisedNet(spec, 31);
     const model::FoldedResUNet folded(net, torch::kFloat32);
-    for (const auto layout : {model::Fp32Layout::Auto, model::Fp32Layout::Nhwc}) {
+    for (const auto layout : {model::ActivationLayout::Auto, model::ActivationLayout::Nhwc}) {
       const model::OneDnnNet fused(foldedWeightsOf(net, false), layout);
       const int64_t bands = static_cast<int64_t>(spec.inputBands.size());
       c10::InferenceMode guard;
@@ -75,7 +77,7 @@ TEST(OneDnnNet, MatchesTheFoldedNetworkInFp32) {
         const torch::Tensor xp = model::padToMultiple(x, 1 << spec.depth);
         EXPECT_LT(maxAbsDiff(folded.forward(xp), fusedLogits(fused, xp)), 1e-3) << what;
       }
-      if (layout == model::Fp32Layout::Nhwc || spec.width % 16) {
+      if (layout == model::ActivationLayout::Nhwc || spec.width % 16) {
         EXPECT_FALSE(fused.usesWinograd(64, 128));
       }
     }
@@ -85,7 +87,7 @@ TEST(OneDnnNet, MatchesTheFoldedNetworkInFp32) {
 // Where the CPU has AVX-512 (oneDNN's Winograd kernels), the width-16 network uses them in fp32;
 // bf16 never does.
 TEST(OneDnnNet, Fp32UsesWinogradWhereTheCpuHasIt) {
-  if (!cpuHasAvx512()) GTEST_SKIP() << "no AVX-512 here: fp32 runs NHWC direct convolutions";
+  if (!cpuHasFlag("avx512f")) GTEST_SKIP() << "no AVX-512 here: fp32 runs NHWC direct convolutions";
   ResUNet net = randomisedNet(NetworkSpec{16, 4, {"blue", "green", "red", "nir"}}, 33);
   EXPECT_TRUE(model::OneDnnNet(foldedWeightsOf(net, false)).usesWinograd(96, 96));
   EXPECT_FALSE(model::OneDnnNet(foldedWeightsOf(net, true)).usesWinograd(96, 96));
@@ -97,11 +99,12 @@ struct TwoThreadRun {
   torch::Tensor refA, refB, gotA, gotB;
 };
 
-TwoThreadRun runFromTwoThreads(bool bf16, std::uint64_t seed) {
+TwoThreadRun runFromTwoThreads(bool bf16, std::uint64_t seed,
+                               model::ActivationLayout layout = model::ActivationLayout::Auto) {
   const NetworkSpec spec{16, 4, {"blue", "green", "red", "nir"}};
   ResUNet net = randomisedNet(spec, seed);
   const model::FoldedResUNet folded(net, bf16 ? torch::kBFloat16 : torch::kFloat32);
-  const model::OneDnnNet fused(foldedWeightsOf(net, bf16));
+  const model::OneDnnNet fused(foldedWeightsOf(net, bf16), layout);
   c10::InferenceMode guard;
   torch::manual_seed(seed + 1);
   const torch::Tensor a = torch::rand({1, 4, 96, 160}) * 3 - 1;
@@ -120,12 +123,34 @@ TwoThreadRun runFromTwoThreads(bool bf16, std::uint64_t seed) {
   return r;
 }
 
+// Both bf16 layouts: Auto (blocked nChw16c where oneDNN's NHWC kernels are not AMX ones, else
+// NHWC) and NHWC.
 TEST(OneDnnNet, MatchesTheFoldedNetworkInBf16AndFromTwoThreads) {
-  const TwoThreadRun r = runFromTwoThreads(true, 41);
-  // bf16 keeps 8 bits of mantissa: the two implementations round at different places.
-  EXPECT_LT(maxAbsDiff(r.refA, r.gotA), 0.03);
-  EXPECT_LT(maxAbsDiff(r.refB, r.gotB), 0.03);
-  EXPECT_LT((r.refA - r.gotA).abs().mean().item<double>(), 2e-3);
+  for (const auto layout : {model::ActivationLayout::Auto, model::ActivationLayout::Nhwc}) {
+    const TwoThreadRun r = runFromTwoThreads(true, 41, layout);
+    const std::string what = layout == model::ActivationLayout::Auto ? "auto" : "nhwc";
+    // bf16 keeps 8 bits of mantissa: the two implementations round at different places.
+    EXPECT_LT(maxAbsDiff(r.refA, r.gotA), 0.03) << what;
+    EXPECT_LT(maxAbsDiff(r.refB, r.gotB), 0.03) << what;
+    EXPECT_LT((r.refA - r.gotA).abs().mean().item<double>(), 2e-3) << what;
+  }
+}
+
+// bf16 activations are blocked where the CPU has AVX512-BF16 but no AMX (the blocked kernels beat
+// NHWC's there), NHWC where oneDNN's NHWC convolutions run on AMX; kernels() says which.
+TEST(OneDnnNet, Bf16LayoutFollowsTheCpu) {
+  if (!cpuHasFlag("avx512_bf16") && !cpuHasFlag("amx_bf16"))
+    GTEST_SKIP() << "no native bf16 here: --precision auto runs fp32";
+  ResUNet net = randomisedNet(NetworkSpec{16, 4, {"blue", "green", "red", "nir"}}, 47);
+  const model::OneDnnNet fused(foldedWeightsOf(net, true));
+  c10::InferenceMode guard;
+  (void)fusedProbabilities(fused, torch::rand({1, 4, 64, 96}));
+  const bool amx = cpuHasFlag("amx_bf16") && cpuHasFlag("amx_tile");
+  EXPECT_EQ(fused.kernels(),
+            std::string("oneDNN bf16 ") + (amx ? "NHWC" : "nChw16c") + ", direct convolutions");
+  const model::OneDnnNet nhwc(foldedWeightsOf(net, true), model::ActivationLayout::Nhwc);
+  (void)fusedProbabilities(nhwc, torch::rand({1, 4, 64, 96}));
+  EXPECT_EQ(nhwc.kernels(), "oneDNN bf16 NHWC, direct convolutions");
 }
 
 // The pool of arenas: a larger tile's arena reused by a smaller one, arenas freed between tiles;
