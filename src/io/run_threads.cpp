@@ -1,12 +1,16 @@
 #include "run_threads.hpp"
 
 #include <exception>
-#include <thread>
+#include <system_error>
 #include <vector>
 
 namespace fieldseg::io {
 
 void runOnThreads(int n, const std::function<void(int)>& work) {
+  runOnThreads(n, work, [](std::function<void()> f) { return std::thread(std::move(f)); });
+}
+
+void runOnThreads(int n, const std::function<void(int)>& work, const ThreadStarter& start) {
   if (n <= 1) return work(0);
   std::vector<std::exception_ptr> errors(static_cast<size_t>(n));
   auto guarded = [&](int t) {
@@ -17,8 +21,14 @@ void runOnThreads(int n, const std::function<void(int)>& work) {
     }
   };
   std::vector<std::thread> pool;
-  for (int t = 1; t < n; ++t) pool.emplace_back(guarded, t);
+  pool.reserve(static_cast<size_t>(n - 1));
+  int started = 1;
+  try {
+    for (; started < n; ++started) pool.push_back(start([&guarded, started] { guarded(started); }));
+  } catch (const std::system_error&) {  // no more threads: the rest run here
+  }
   guarded(0);
+  for (int t = started; t < n; ++t) guarded(t);
   for (auto& th : pool) th.join();
   for (const auto& e : errors)
     if (e) std::rethrow_exception(e);
