@@ -4,6 +4,7 @@
 #include <atomic>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -57,7 +58,11 @@ void parallelForSlots(std::size_t n, int threads,
     }
   };
   std::vector<std::thread> pool;
-  for (std::size_t k = 1; k < t; ++k) pool.emplace_back(run, k);
+  pool.reserve(t - 1);
+  try {
+    for (std::size_t k = 1; k < t; ++k) pool.emplace_back(run, k);
+  } catch (const std::system_error&) {  // no more threads: those started and this one share it all
+  }
   run(0);
   for (auto& th : pool) th.join();
   if (error) std::rethrow_exception(error);

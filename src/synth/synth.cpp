@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <system_error>
 #include <thread>
 
 #include "fieldseg/error.hpp"
@@ -192,7 +193,15 @@ void renderStrips(const synth::StripRenderer& renderer, int threads, GeoTiffWrit
     }
   };
   std::vector<std::thread> pool;
-  for (int i = 0; i < workers; ++i) pool.emplace_back(work);
+  pool.reserve(static_cast<size_t>(workers));
+  try {
+    for (int i = 0; i < workers; ++i) pool.emplace_back(work);
+  } catch (const std::system_error&) {  // fewer renderers; none at all is an error
+    if (pool.empty()) {
+      renderError = std::current_exception();
+      return;
+    }
+  }
   try {
     for (int s = 0; s < total; ++s) {
       std::pair<Raster<float>, Raster<float>> strip;
