@@ -57,7 +57,9 @@ class OneDnnNet {
   static bool available();
 
  private:
-  std::vector<float> run(const float* x, int64_t h, int64_t w) const;  // forward() untranslated
+  // forward() untranslated; `sigmoid`: probabilities instead of logits.
+  std::vector<float> run(const float* x, int64_t h, int64_t w, bool sigmoid) const;
+  std::vector<float> translated(const float* x, int64_t h, int64_t w, bool sigmoid) const;
   struct Plan;  // the primitives of one input size
   std::shared_ptr<const Plan> planFor(int64_t h, int64_t w) const;
   std::shared_ptr<Plan> buildPlan(int64_t h, int64_t w, int layoutTag) const;

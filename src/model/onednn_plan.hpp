@@ -63,6 +63,7 @@ struct OneDnnNet::Plan {
   std::vector<dnnl::memory::desc> poolSrc, poolDst, poolScratch;
   Conv head;
   dnnl::reorder inReorder, outReorder;
+  dnnl::eltwise_forward sigmoid;  // in place on the float32 NCHW logits (predictProbabilities)
   dnnl::memory::desc inF32, inAct, headOut, outF32;
   // One tile's buffers in one arena (layOut): offsets of the input in NHWC, per encoder level of
   // the block's middle activation and output E_i, of the pooled input (index i - 1 like `pool`,
