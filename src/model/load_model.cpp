@@ -8,7 +8,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <cstring>
 #include <thread>
 
 #include "fieldseg/error.hpp"
@@ -56,12 +55,14 @@ class FusedPredictor : public Predictor {
             if (!t.valid[k]) x[b * plane + k] = 0.f;
       // One tile per forward pass: a batch only multiplies the activations (one 640 px tile's
       // already exceed the L2 cache), and each tile's result then does not depend on the batch.
-      std::vector<float> prob = net_.predictProbabilities(x.data(), t.rows, t.cols);
-      Raster<float> r(3, t.rows, t.cols);
+      Raster<float> r;  // the probabilities are moved in, not copied
+      r.bands = 3;
+      r.rows = t.rows;
+      r.cols = t.cols;
+      r.data = net_.predictProbabilities(x.data(), t.rows, t.cols);
       r.grid = t.grid;
       r.valid = masked ? t.valid : std::vector<std::uint8_t>(plane, 1);
       r.bandNames = {"extent", "boundary", "distance"};
-      std::memcpy(r.data.data(), prob.data(), sizeof(float) * 3 * plane);
       out.push_back(std::move(r));
     }
     return out;
