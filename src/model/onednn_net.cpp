@@ -246,9 +246,18 @@ std::shared_ptr<OneDnnNet::Plan> OneDnnNet::buildPlan(int64_t h, int64_t w, int 
     p->ch.push_back(F.enc[i].conv2.out);
   }
   const auto& eng = cpuEngine();
-  // The blocked layout's first block reads the NCHW input: float32 as it is, or as bf16.
+  // The blocked layout's first block reads the NCHW input: float32 as it is, or as bf16; where
+  // oneDNN has no fast kernel for that (more than 16 bands), the input reordered to the blocked
+  // layout (channels padded to a multiple of 16).
   p->inF32 = memory::desc({1, F.inputBands, h, w}, dt::f32, tag::nchw);
   p->inAct = act(F.inputBands, h, w, W.type, L == tag::nhwc ? L : tag::nchw);
+  if (L != tag::nhwc) {
+    try {
+      (void)makeConv(F.enc[0].conv1, h, w, W.type, L, true, false, nullptr, &p->inAct);
+    } catch (const SlowKernel&) {
+      p->inAct = act(F.inputBands, h, w, W.type, L);
+    }
+  }
   auto conv = [&](const ConvWeights& cw, int level, bool relu, bool sum,
                   const memory::desc* src = nullptr) {
     p->convs3x3 += cw.k == 3;

@@ -136,6 +136,33 @@ TEST(OneDnnNet, MatchesTheFoldedNetworkInBf16AndFromTwoThreads) {
   }
 }
 
+// Inputs of 3, 13 and 24 bands (RGB, a Sentinel-2 stack, six months of 4 bands): the first block
+// reads them as they are (blocked layouts) or through the NHWC reorder, in both precisions.
+TEST(OneDnnNet, MatchesTheFoldedNetworkForAnyBandCount) {
+  for (const int bands : {3, 13, 24}) {
+    std::vector<std::string> names;
+    for (int b = 0; b < bands; ++b) names.push_back("b" + std::to_string(b));
+    ResUNet net = randomisedNet(NetworkSpec{16, 4, names}, 49 + bands);
+    for (const bool bf16 : {false, true}) {
+      const model::FoldedResUNet folded(net, bf16 ? torch::kBFloat16 : torch::kFloat32);
+      const model::OneDnnNet fused(foldedWeightsOf(net, bf16));
+      c10::InferenceMode guard;
+      torch::manual_seed(50 + bands);
+      const torch::Tensor x = torch::rand({1, bands, 48, 80}) * 3 - 1;
+      const torch::Tensor ref = folded.predictProbabilities(x);
+      const torch::Tensor got = fusedProbabilities(fused, x);
+      const std::string what =
+          std::to_string(bands) + " bands, " + (bf16 ? "bf16 " : "fp32 ") + fused.kernels();
+      if (bf16) {
+        EXPECT_LT(maxAbsDiff(ref, got), 0.03) << what;
+        EXPECT_LT((ref - got).abs().mean().item<double>(), 2e-3) << what;
+      } else {
+        EXPECT_LT(maxAbsDiff(ref, got), 1e-4) << what;
+      }
+    }
+  }
+}
+
 // bf16 activations are blocked where the CPU has AVX512-BF16 but no AMX (the blocked kernels beat
 // NHWC's there), NHWC where oneDNN's NHWC convolutions run on AMX; kernels() says which.
 TEST(OneDnnNet, Bf16LayoutFollowsTheCpu) {
