@@ -4,7 +4,6 @@
 #include <atomic>
 #include <exception>
 #include <mutex>
-#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -61,7 +60,7 @@ void parallelForSlots(std::size_t n, int threads,
   pool.reserve(t - 1);
   try {
     for (std::size_t k = 1; k < t; ++k) pool.emplace_back(run, k);
-  } catch (const std::system_error&) {  // no more threads: those started and this one share it all
+  } catch (const std::exception&) {  // no more threads: those started and this one share it all
   }
   run(0);
   for (auto& th : pool) th.join();

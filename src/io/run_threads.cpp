@@ -1,7 +1,6 @@
 #include "run_threads.hpp"
 
 #include <exception>
-#include <system_error>
 #include <vector>
 
 namespace fieldseg::io {
@@ -25,7 +24,7 @@ void runOnThreads(int n, const std::function<void(int)>& work, const ThreadStart
   int started = 1;
   try {
     for (; started < n; ++started) pool.push_back(start([&guarded, started] { guarded(started); }));
-  } catch (const std::system_error&) {  // no more threads: the rest run here
+  } catch (const std::exception&) {  // no more threads (or no memory for one): the rest run here
   }
   guarded(0);
   for (int t = started; t < n; ++t) guarded(t);

@@ -67,14 +67,12 @@ memory::desc act(int64_t c, int64_t h, int64_t w, dt type, tag layout) {
 // slower.
 struct SlowKernel {};
 
-// conv (k x k, stride 1, "same" padding) on activations in `layout`; `sum`: add what dst holds
-// first; `src`: the input's descriptor when it is not an activation (the first block's NCHW input).
-Conv makeConv(const ConvWeights& cw, int64_t h, int64_t w, dt type, tag layout, bool relu, bool sum,
-              int* winograd = nullptr, const memory::desc* src = nullptr) {
-  const auto& eng = cpuEngine();
-  Conv c;
-  c.src = src ? *src : act(cw.in, h, w, type, layout);
-  c.dst = act(cw.out, h, w, type, layout);
+// The primitive descriptor of conv `cw` (k x k, stride 1, "same" padding) from `src` to `dst`;
+// `sum`: add what dst holds first.
+dnnl::convolution_forward::primitive_desc describeConv(const ConvWeights& cw,
+                                                       const memory::desc& src,
+                                                       const memory::desc& dst, dt type, bool relu,
+                                                       bool sum, dnnl::algorithm alg) {
   const memory::desc wAny({cw.out, cw.in, cw.k, cw.k}, type, tag::any);
   const memory::desc bDesc({cw.out}, dt::f32, tag::a);
   const int64_t p = cw.k / 2;
@@ -84,11 +82,27 @@ Conv makeConv(const ConvWeights& cw, int64_t h, int64_t w, dt type, tag layout, 
   dnnl::primitive_attr attr;
   attr.set_post_ops(po);
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return dnnl::convolution_forward::primitive_desc(
+      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, alg, src, wAny, bDesc,
+                                      dst, {1, 1}, {p, p}, {p, p}),
+      attr, cpuEngine());
+}
+
+bool isReference(const dnnl::convolution_forward::primitive_desc& pd) {
+  return std::string(pd.impl_info_str()).rfind("ref", 0) == 0;
+}
+
+// conv on activations in `layout`; `src`: the input's descriptor when it is not an activation
+// (the first block's input).
+Conv makeConv(const ConvWeights& cw, int64_t h, int64_t w, dt type, tag layout, bool relu, bool sum,
+              int* winograd = nullptr, const memory::desc* src = nullptr) {
+  const auto& eng = cpuEngine();
+  Conv c;
+  c.src = src ? *src : act(cw.in, h, w, type, layout);
+  c.dst = act(cw.out, h, w, type, layout);
+  const memory::desc bDesc({cw.out}, dt::f32, tag::a);
   auto describe = [&](dnnl::algorithm alg) {
-    return dnnl::convolution_forward::primitive_desc(
-        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, alg, c.src, wAny, bDesc,
-                                        c.dst, {1, 1}, {p, p}, {p, p}),
-        attr, eng);
+    return describeConv(cw, c.src, c.dst, type, relu, sum, alg);
   };
   dnnl::convolution_forward::primitive_desc pd;
   bool wino = false;
@@ -101,8 +115,7 @@ Conv makeConv(const ConvWeights& cw, int64_t h, int64_t w, dt type, tag layout, 
     }
   }
   if (!wino) pd = describe(dnnl::algorithm::convolution_direct);
-  if (layout != tag::nhwc && std::string(pd.impl_info_str()).rfind("ref", 0) == 0)
-    throw SlowKernel{};
+  if (layout != tag::nhwc && isReference(pd)) throw SlowKernel{};
   if (winograd) *winograd += wino;
   c.prim = dnnl::convolution_forward(pd);
   c.scratch = pd.scratchpad_desc();
@@ -247,16 +260,19 @@ std::shared_ptr<OneDnnNet::Plan> OneDnnNet::buildPlan(int64_t h, int64_t w, int 
   }
   const auto& eng = cpuEngine();
   // The blocked layout's first block reads the NCHW input: float32 as it is, or as bf16; where
-  // oneDNN has no fast kernel for that (more than 16 bands), the input reordered to the blocked
-  // layout (channels padded to a multiple of 16).
+  // oneDNN 2.6 has no fast kernel for that (16 bands or more: its reference kernel), the input
+  // reordered to the blocked layout (channels padded to a multiple of 16).
   p->inF32 = memory::desc({1, F.inputBands, h, w}, dt::f32, tag::nchw);
   p->inAct = act(F.inputBands, h, w, W.type, L == tag::nhwc ? L : tag::nchw);
   if (L != tag::nhwc) {
-    try {
-      (void)makeConv(F.enc[0].conv1, h, w, W.type, L, true, false, nullptr, &p->inAct);
-    } catch (const SlowKernel&) {
+    const ConvWeights& c1 = F.enc[0].conv1;
+    const ConvWeights& sk = F.enc[0].skip;  // blockable: enc0 always has its 1x1 projection
+    const auto algo = dnnl::algorithm::convolution_direct;
+    if (isReference(
+            describeConv(c1, p->inAct, act(c1.out, h, w, W.type, L), W.type, true, false, algo)) ||
+        isReference(
+            describeConv(sk, p->inAct, act(sk.out, h, w, W.type, L), W.type, false, false, algo)))
       p->inAct = act(F.inputBands, h, w, W.type, L);
-    }
   }
   auto conv = [&](const ConvWeights& cw, int level, bool relu, bool sum,
                   const memory::desc* src = nullptr) {

@@ -54,7 +54,7 @@ struct OneDnnNet::Plan {
   int64_t h = 0, w = 0;
   dnnl::memory::format_tag layout = dnnl::memory::format_tag::nhwc;  // of the activations
   int convs3x3 = 0, winogradConvs = 0;  // how many 3x3 convolutions, how many of them Winograd
-  // The decoder's input [U, E] as two halves (blocked layout): dec1/decSkip read U, dec1b and
+  // The decoder's input [U, E] as two halves (blocked fp32): dec1/decSkip read U, dec1b and
   // decSkipB read E and add to what the first wrote. Else one buffer with E copied in.
   bool splitDecoder = false;
   std::vector<int64_t> hs, ws, ch;  // per level: spatial size and the encoder's channel count
@@ -65,7 +65,8 @@ struct OneDnnNet::Plan {
   dnnl::reorder inReorder, outReorder;
   dnnl::eltwise_forward sigmoid;  // in place on the float32 NCHW logits (predictProbabilities)
   dnnl::memory::desc inF32, inAct, headOut, outF32;
-  // One tile's buffers in one arena (layOut): offsets of the input in NHWC, per encoder level of
+  // One tile's buffers in one arena (layOut): offsets of the input (inAct, when it is not the
+  // caller's float32 NCHW), per encoder level of
   // the block's middle activation and output E_i, of the pooled input (index i - 1 like `pool`,
   // with the pooling's scratchpad), per decoder level of the up-convolution's output S, the
   // decoder's input (U, or [U, E] unsplit), the block's middle activation and output D, and of the

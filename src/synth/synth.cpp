@@ -11,7 +11,6 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <system_error>
 #include <thread>
 
 #include "fieldseg/error.hpp"
@@ -196,9 +195,11 @@ void renderStrips(const synth::StripRenderer& renderer, int threads, GeoTiffWrit
   pool.reserve(static_cast<size_t>(workers));
   try {
     for (int i = 0; i < workers; ++i) pool.emplace_back(work);
-  } catch (const std::system_error&) {  // fewer renderers; none at all is an error
+  } catch (const std::exception& e) {  // fewer renderers; none at all is an error
     if (pool.empty()) {
-      renderError = std::current_exception();
+      renderError = std::make_exception_ptr(
+          Error(std::string("synth: cannot start a rendering thread (") + e.what() +
+                "). Free memory or processes, or lower --threads."));
       return;
     }
   }
