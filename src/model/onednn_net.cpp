@@ -153,25 +153,6 @@ std::pair<ConvWeights, ConvWeights> splitInput(const ConvWeights& cw, int64_t c)
   return {a, b};
 }
 
-// Whether oneDNN runs bf16 NHWC convolutions on AMX here (brgconv:avx512_core_amx_bf16): then
-// NHWC is the fast bf16 layout, as its blocked bf16 kernels have no AMX version.
-bool bf16NhwcUsesAmx() {
-  static const bool amx = [] {
-    try {
-      const memory::desc a({1, 16, 64, 64}, dt::bf16, tag::nhwc);
-      const dnnl::convolution_forward::primitive_desc pd(
-          dnnl::convolution_forward::desc(
-              dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, a,
-              memory::desc({16, 16, 3, 3}, dt::bf16, tag::any), a, {1, 1}, {1, 1}, {1, 1}),
-          cpuEngine());
-      return std::string(pd.impl_info_str()).find("amx") != std::string::npos;
-    } catch (const dnnl::error&) {
-      return false;
-    }
-  }();
-  return amx;
-}
-
 dnnl::reorder makeReorder(const memory::desc& from, const memory::desc& to) {
   const auto& eng = cpuEngine();
   return dnnl::reorder(dnnl::reorder::primitive_desc(eng, from, eng, to));
@@ -208,6 +189,25 @@ std::string OneDnnNet::kernels() const {
 
 size_t OneDnnNet::workspaceBytes(int64_t h, int64_t w) const { return planFor(h, w)->arena; }
 
+// Whether oneDNN runs bf16 NHWC convolutions on AMX here (brgconv:avx512_core_amx_bf16): then
+// NHWC is the fast bf16 layout, as its blocked bf16 kernels have no AMX version.
+bool OneDnnNet::bf16UsesAmx() {
+  static const bool amx = [] {
+    try {
+      const memory::desc a({1, 16, 64, 64}, dt::bf16, tag::nhwc);
+      const dnnl::convolution_forward::primitive_desc pd(
+          dnnl::convolution_forward::desc(
+              dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, a,
+              memory::desc({16, 16, 3, 3}, dt::bf16, tag::any), a, {1, 1}, {1, 1}, {1, 1}),
+          cpuEngine());
+      return std::string(pd.impl_info_str()).find("amx") != std::string::npos;
+    } catch (const dnnl::error&) {
+      return false;
+    }
+  }();
+  return amx;
+}
+
 bool OneDnnNet::available() {
   try {
     (void)cpuEngine();
@@ -223,7 +223,7 @@ std::shared_ptr<const OneDnnNet::Plan> OneDnnNet::planFor(int64_t h, int64_t w) 
   if (it != plans_.end()) return it->second;
   const FoldedWeights& F = weights_->f;
   bool blockable =
-      layout_ != ActivationLayout::Nhwc && !(F.bf16 && bf16NhwcUsesAmx()) && F.enc[0].hasSkip;
+      layout_ != ActivationLayout::Nhwc && !(F.bf16 && bf16UsesAmx()) && F.enc[0].hasSkip;
   for (const auto& e : F.enc) blockable = blockable && e.conv2.out % 16 == 0;
   for (const auto& d : F.dec)
     blockable = blockable && d.hasSkip;  // split decoder (onednn_plan.hpp)

@@ -55,6 +55,8 @@ class OneDnnNet {
   void releaseWorkspace() const;
   /// False when oneDNN cannot build the network on this CPU.
   static bool available();
+  /// Whether oneDNN runs bf16 NHWC convolutions on AMX here (then bf16 keeps NHWC activations).
+  static bool bf16UsesAmx();
 
  private:
   // forward() untranslated; `sigmoid`: probabilities instead of logits.
