@@ -184,6 +184,28 @@ TEST(GisCli, VerbosePrintsStageTimings) {
   EXPECT_EQ(r.err.find("stages:"), std::string::npos) << "timings only with -v: " << r.err;
 }
 
+// -v with a network also says what ran it: the precision and oneDNN's kernels, as run.json.
+TEST(GisCli, VerboseNamesTheNetworksKernels) {
+  if (!builtWithTorch()) GTEST_SKIP() << "built without LibTorch";
+  TempDir d;
+  ASSERT_NO_FATAL_FAILURE(scene(d, 256));
+  auto r = runCli({"delineate", d.file("scene.tif"), "--model", "synth_smallholder", "--out",
+                   d.file("n.geojson"), "-v"});
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  std::ifstream in(d.file("n.geojson.run.json"));
+  const json config = json::parse(in)["config"];
+  const std::string kernels = config["network_kernels"].get<std::string>();
+  EXPECT_EQ(kernels.rfind("oneDNN ", 0), 0u) << kernels;
+  EXPECT_NE(r.err.find("delineate: network: " + config["precision"].get<std::string>()),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find(kernels), std::string::npos) << r.err;
+  r = runCli({"delineate", d.file("scene.tif"), "--model", "synth_smallholder", "--out",
+              d.file("q.geojson")});
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_EQ(r.err.find("delineate: network:"), std::string::npos) << "only with -v: " << r.err;
+}
+
 TEST(GisCli, DelineateConfigFileGivesFlagsTheCommandLineWinsUnknownKeysRefused) {
   TempDir d;
   ASSERT_NO_FATAL_FAILURE(scene(d, 256));

@@ -136,6 +136,11 @@ void logSummary(const DelineateArgs& a, const DelineateOptions& o, const ModelIn
                 rep.fieldsSeconds, rep.tiles, rep.fieldsSeconds > 0 ? mpx / rep.fieldsSeconds : 0.0,
                 writeS, writeS > 0 ? static_cast<double>(rep.fieldCount) / writeS : 0.0, totalS);
   logLine(detail, true);
+  if (!model.kernels.empty())  // what ran the network (run.json: config.precision, network_kernels)
+    logLine("delineate: network: " + model.precision +
+                (model.cpuBf16.empty() ? "" : " (CPU bf16: " + model.cpuBf16 + ")") + ", " +
+                model.kernels,
+            true);
 }
 
 }  // namespace fieldseg::cli
