@@ -281,6 +281,10 @@ struct Flood {
   std::vector<FloodCell> cells;
 };
 
+// How many pops ahead floodRidges fetches a popped cell's neighbour rows (measured: 4-16 all
+// help, 8 best on the 4096^2 benchmark scene).
+constexpr size_t kPrefetchAhead = 8;
+
 void floodRidges(const Tile& t, Flood& f) {
   const int rows = t.rows, cols = t.cols, pitch = cols + 2;
   const InstanceParams& params = t.params;
@@ -320,6 +324,13 @@ void floodRidges(const Tile& t, Flood& f) {
   for (int d = 0; d <= maxCost; ++d) {
     auto& bucket = buckets[d];
     for (size_t k = 0; k < bucket.size(); ++k) {
+      // Pops jump across the tile in cost order: fetch the rows of a later pop's neighbours ahead.
+      if (k + kPrefetchAhead < bucket.size()) {
+        const FloodCell* ahead = cell + bucket[k + kPrefetchAhead];
+        __builtin_prefetch(ahead - pitch);
+        __builtin_prefetch(ahead);
+        __builtin_prefetch(ahead + pitch);
+      }
       const size_t i = static_cast<size_t>(bucket[k]);
       const FloodCell& ci = cell[i];
       if (ci.cost != d) continue;  // stale entry
