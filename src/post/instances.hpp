@@ -41,12 +41,15 @@ std::uint8_t quantizeThreshold(double t);
 /// merger derives its fields halo from it (tiles/delineate.cpp, fieldsHaloMarginPx).
 int instanceMarginPx(const InstanceParams& params);
 
-/// Marker mode's markers: isMarker[i] = 1 where pixel i is field-like (kind[i] 1 or 2) and lies
-/// on the top of a peak of the Gaussian-smoothed (sigma 1 px) distance map: a local maximum whose
-/// dynamic is >= markerHeightQ (no higher pixel is reachable through pixels above its value minus
-/// that height; the h-maxima of morphology, the search bounded to markerRadiusPx) and whose
-/// smoothed distance is >= markerQ, together with the pixels that search visited. Exposed for
-/// tests.
+/// Radius of the Gaussian (sigma 1 px) that smooths the distance head before markers are found.
+constexpr int kDistanceSmoothRadiusPx = 3;
+
+/// Marker mode's markers (distance_markers.cpp): isMarker[i] = 1 where pixel i is field-like
+/// (kind[i] 1 or 2) and lies on the top of a peak of the Gaussian-smoothed (sigma 1 px) distance
+/// map: a local maximum whose dynamic is >= markerHeightQ (no higher pixel is reachable through
+/// pixels above its value minus that height; the h-maxima of morphology, the search bounded to
+/// markerRadiusPx) and whose smoothed distance is >= markerQ, together with the pixels that search
+/// visited. Exposed for tests.
 void distanceMarkers(const std::uint8_t* distance, int rows, int cols, const InstanceParams& params,
                      const std::vector<std::uint8_t>& kind, std::vector<std::uint8_t>& isMarker);
 

@@ -1,0 +1,150 @@
+// distanceMarkers (instances.hpp): the h-maxima of the smoothed distance head as flood markers in
+// marker mode (instances.cpp, "Marker mode"), in exact integers so every tile finds the same.
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <vector>
+
+#include "instances.hpp"
+
+namespace fieldseg::post {
+
+namespace {
+
+// Gaussian (sigma 1, radius 3) in integers: weights of exp(-x^2 / 2) scaled to 90 at the centre.
+constexpr int kGauss[7] = {1, 12, 55, 90, 55, 12, 1};
+constexpr int kGaussRadius = kDistanceSmoothRadiusPx;
+constexpr std::int64_t kGaussScale = 226 * 226;  // sum of the 2-D weights
+
+// s = the smoothed distance, times kGaussScale (exact integers, so every tile computes the same
+// value for the same pixel). Outside the window the edge pixel is repeated: those values lie
+// within the margin, whose labels tiles/ never keeps.
+std::vector<std::int32_t> smoothDistance(const std::uint8_t* d, int rows, int cols) {
+  const size_t n = static_cast<size_t>(rows) * cols;
+  std::vector<std::int32_t> tmp(n), s(n);
+  const int R = kGaussRadius;
+  for (int r = 0; r < rows; ++r) {  // along rows: the edge columns clamped, the rest straight
+    const std::uint8_t* in = d + static_cast<size_t>(r) * cols;
+    std::int32_t* out = tmp.data() + static_cast<size_t>(r) * cols;
+    auto clamped = [&](int c) {
+      int acc = 0;
+      for (int k = -R; k <= R; ++k) acc += kGauss[k + R] * in[std::clamp(c + k, 0, cols - 1)];
+      return acc;
+    };
+    int c = 0;
+    for (; c < std::min(R, cols); ++c) out[c] = clamped(c);
+    for (; c < cols - R; ++c) {
+      int acc = 0;
+      for (int k = -R; k <= R; ++k) acc += kGauss[k + R] * in[c + k];
+      out[c] = acc;
+    }
+    for (; c < cols; ++c) out[c] = clamped(c);
+  }
+  for (int r = 0; r < rows; ++r) {  // along columns: the rows r - 3 .. r + 3, clamped
+    const std::int32_t* in[2 * kGaussRadius + 1];
+    for (int k = -R; k <= R; ++k)
+      in[k + R] = tmp.data() + static_cast<size_t>(std::clamp(r + k, 0, rows - 1)) * cols;
+    std::int32_t* out = s.data() + static_cast<size_t>(r) * cols;
+    for (int c = 0; c < cols; ++c) {
+      std::int32_t acc = 0;
+      for (int k = 0; k <= 2 * R; ++k) acc += kGauss[k] * in[k][c];
+      out[c] = acc;
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+void distanceMarkers(const std::uint8_t* distance, int rows, int cols, const InstanceParams& p,
+                     const std::vector<std::uint8_t>& kind, std::vector<std::uint8_t>& isMarker) {
+  const size_t n = static_cast<size_t>(rows) * cols;
+  isMarker.assign(n, 0);
+  const std::vector<std::int32_t> s = smoothDistance(distance, rows, cols);
+  const std::int32_t need = static_cast<std::int32_t>(p.markerQ * kGaussScale);
+  const std::int32_t h = static_cast<std::int32_t>(p.markerHeightQ * kGaussScale);
+  const int R = p.markerRadiusPx;
+  std::vector<std::int32_t> stamp(n, -1);
+  std::vector<std::int32_t> queue;
+  auto candidate = [&](size_t i) { return (kind[i] == 1 || kind[i] == 2) && s[i] >= need; };
+  // A local maximum (plateaus included): no neighbour inside the window is higher.
+  auto topAt = [&](int r, int c) {
+    const size_t i = static_cast<size_t>(r) * cols + c;
+    for (int dr = -1; dr <= 1; ++dr)
+      for (int dc = -1; dc <= 1; ++dc) {
+        const int rr = r + dr, c2 = c + dc;
+        if (rr >= 0 && rr < rows && c2 >= 0 && c2 < cols &&
+            s[static_cast<size_t>(rr) * cols + c2] > s[i])
+          return false;
+      }
+    return true;
+  };
+  // The dynamic test of the local maximum at (r, c); marks its top when it passes.
+  auto testPeak = [&](int r, int c) {
+    // Plain locals for the search (a lambda's captures are reached through its closure, which
+    // unoptimised and sanitizer builds reload at every use).
+    const int nr = rows, nc = cols, reach = R;
+    const std::int32_t* sv = s.data();
+    std::int32_t* st = stamp.data();
+    const size_t i = static_cast<size_t>(r) * nc + c;
+    // Dynamic >= h: no higher pixel is reachable through pixels above s - h (within R px).
+    const std::int32_t top = sv[i], floorLevel = top - h, id = static_cast<std::int32_t>(i);
+    bool higher = false;
+    queue.assign(1, id);
+    st[i] = id;
+    for (size_t k = 0; k < queue.size() && !higher; ++k) {
+      const int qr = queue[k] / nc, qc = queue[k] % nc;
+      for (int dr = -1; dr <= 1 && !higher; ++dr)
+        for (int dc = -1; dc <= 1; ++dc) {
+          const int rr = qr + dr, c2 = qc + dc;
+          if (rr < 0 || rr >= nr || c2 < 0 || c2 >= nc) continue;
+          if (std::abs(rr - r) > reach || std::abs(c2 - c) > reach) continue;
+          const size_t j = static_cast<size_t>(rr) * nc + c2;
+          if (st[j] == id || sv[j] <= floorLevel) continue;
+          if (sv[j] > top) {
+            higher = true;
+            break;
+          }
+          st[j] = id;
+          queue.push_back(static_cast<std::int32_t>(j));
+        }
+    }
+    if (higher) return;
+    // The marker is the peak's whole top (what the search visited): field-like pixels within h
+    // of the peak and connected to it.
+    for (std::int32_t q : queue) {
+      const std::uint8_t k = kind[static_cast<size_t>(q)];
+      if (k == 1 || k == 2) isMarker[static_cast<size_t>(q)] = 1;
+    }
+  };
+  // Peaks in row-major order (the order only decides which search stamps a pixel first; every
+  // search reads s alone, so the markers do not depend on it). Inner pixels are screened a row
+  // at a time without branches (most pixels have a higher neighbour), the window's edge pixels
+  // one by one.
+  std::vector<std::uint8_t> flag(static_cast<size_t>(cols));
+  for (int r = 0; r < rows; ++r) {
+    const bool edgeRow = r == 0 || r == rows - 1 || cols < 3;
+    if (edgeRow) {
+      for (int c = 0; c < cols; ++c)
+        flag[static_cast<size_t>(c)] = candidate(static_cast<size_t>(r) * cols + c) && topAt(r, c);
+    } else {
+      const std::int32_t* up = s.data() + static_cast<size_t>(r - 1) * cols;
+      const std::int32_t* mid = up + cols;
+      const std::int32_t* dn = mid + cols;
+      const std::uint8_t* kd = kind.data() + static_cast<size_t>(r) * cols;
+      for (int c = 1; c < cols - 1; ++c) {
+        const std::int32_t v = mid[c];
+        const bool field = (kd[c] == 1) | (kd[c] == 2);
+        flag[static_cast<size_t>(c)] = field & (v >= need) & (up[c - 1] <= v) & (up[c] <= v) &
+                                       (up[c + 1] <= v) & (mid[c - 1] <= v) & (mid[c + 1] <= v) &
+                                       (dn[c - 1] <= v) & (dn[c] <= v) & (dn[c + 1] <= v);
+      }
+      for (int c : {0, cols - 1})
+        flag[static_cast<size_t>(c)] = candidate(static_cast<size_t>(r) * cols + c) && topAt(r, c);
+    }
+    for (int c = 0; c < cols; ++c)
+      if (flag[static_cast<size_t>(c)]) testPeak(r, c);
+  }
+}
+
+}  // namespace fieldseg::post
