@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <utility>
 #include <vector>
 
 #include "instances.hpp"
@@ -80,36 +81,39 @@ void distanceMarkers(const std::uint8_t* distance, int rows, int cols, const Ins
     return true;
   };
   // The dynamic test of the local maximum at (r, c); marks its top when it passes.
+  std::vector<std::pair<int, int>> at;  // the row and column of each queued pixel
   auto testPeak = [&](int r, int c) {
     // Plain locals for the search (a lambda's captures are reached through its closure, which
     // unoptimised and sanitizer builds reload at every use).
-    const int nr = rows, nc = cols, reach = R;
+    const int nc = cols;
     const std::int32_t* sv = s.data();
     std::int32_t* st = stamp.data();
     const size_t i = static_cast<size_t>(r) * nc + c;
+    // The search box: within R px of the peak, inside the window. Pixels strictly inside it have
+    // all eight neighbours in it.
+    const int rlo = std::max(0, r - R), rhi = std::min(rows - 1, r + R);
+    const int clo = std::max(0, c - R), chi = std::min(nc - 1, c + R);
     // Dynamic >= h: no higher pixel is reachable through pixels above s - h (within R px).
     const std::int32_t top = sv[i], floorLevel = top - h, id = static_cast<std::int32_t>(i);
-    bool higher = false;
     queue.assign(1, id);
+    at.assign(1, {r, c});
     st[i] = id;
-    for (size_t k = 0; k < queue.size() && !higher; ++k) {
-      const int qr = queue[k] / nc, qc = queue[k] % nc;
-      for (int dr = -1; dr <= 1 && !higher; ++dr)
+    for (size_t k = 0; k < queue.size(); ++k) {
+      const auto [qr, qc] = at[k];
+      const bool inner = qr > rlo && qr < rhi && qc > clo && qc < chi;
+      const std::ptrdiff_t q = queue[k];
+      for (int dr = -1; dr <= 1; ++dr)
         for (int dc = -1; dc <= 1; ++dc) {
           const int rr = qr + dr, c2 = qc + dc;
-          if (rr < 0 || rr >= nr || c2 < 0 || c2 >= nc) continue;
-          if (std::abs(rr - r) > reach || std::abs(c2 - c) > reach) continue;
-          const size_t j = static_cast<size_t>(rr) * nc + c2;
+          if (!inner && (rr < rlo || rr > rhi || c2 < clo || c2 > chi)) continue;
+          const std::ptrdiff_t j = q + static_cast<std::ptrdiff_t>(dr) * nc + dc;
           if (st[j] == id || sv[j] <= floorLevel) continue;
-          if (sv[j] > top) {
-            higher = true;
-            break;
-          }
+          if (sv[j] > top) return;  // a higher pixel: no marker
           st[j] = id;
           queue.push_back(static_cast<std::int32_t>(j));
+          at.emplace_back(rr, c2);
         }
     }
-    if (higher) return;
     // The marker is the peak's whole top (what the search visited): field-like pixels within h
     // of the peak and connected to it.
     for (std::int32_t q : queue) {

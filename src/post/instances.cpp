@@ -117,103 +117,124 @@ int labelFloors(Tile& t, const std::uint8_t* extent, const std::uint8_t* valid) 
   return count;
 }
 
-// Costs in 16 bits (floods stop at maxCost <= 96): half the memory the flood walks at random.
-using Cost = std::uint16_t;
-constexpr Cost kUnreached = std::numeric_limits<Cost>::max();
-
 // 2. Dijkstra (Dial's buckets) from the floors through field-like ridge pixels: each ridge
 // pixel's cost and the floor pixel it was reached from (its index in the tile). The flood runs on
 // the tile framed by one pixel of "no kind" (index (r + 1) * (cols + 2) + c + 1), so a neighbour
-// is an offset with no bounds test, and keeps all it reads and writes of a pixel in one 8-byte
-// cell (the flood visits pixels far apart in memory: one cache line per neighbour instead of
-// one per array). `source` holds tile indices, whose order (the tie-break) is the frame's order.
-// The result does not depend on the order pixels are popped in: every update of a pixel's (cost,
-// source) comes from a pixel of a lower cost bucket, so a popped pixel is final and holds the
-// smallest source over its shortest paths.
-struct FloodCell {
-  std::int32_t source = std::numeric_limits<std::int32_t>::max();
-  Cost cost = kUnreached;
-  std::uint8_t kind = 0;  // 0 in the frame
-  std::uint8_t step = 0;  // bits 0-6: the cost of stepping onto it; bit 7: boundary >= t_bound
-};
-constexpr std::uint8_t kRidgeBit = 0x80;
+// is an offset with no bounds test. The flood visits pixels far apart in memory, so it keeps what
+// it reads and writes of a pixel small: a byte of what the pixel is (`code`) and one key holding
+// its cost above its source, so "lower cost, or equal cost and smaller source" is one unsigned
+// comparison (4 bytes a pixel while costs and sources fit, else 8). `source` holds tile indices,
+// whose order (the tie-break) is the frame's order. The result does not depend on the order
+// pixels are popped in: every update of a pixel's (cost, source) comes from a pixel of a lower
+// cost bucket, so a popped pixel is final and holds the smallest source over its shortest paths.
+constexpr std::uint8_t kRidgeBit = 0x80;  // boundary >= t_bound
+constexpr std::uint8_t kEnterBit = 0x40;  // a field-like ridge pixel: floods may enter it
+constexpr std::uint8_t kStepMask = 0x3f;  // the cost of stepping onto it, minus 1
 
 struct Flood {
   int pitch = 0;  // cols + 2
-  std::vector<FloodCell> cells;
+  int sourceBits = 0;
+  std::vector<std::uint8_t> code;
+  std::vector<std::uint32_t> key32;  // cost << sourceBits | source, all ones where unreached
+  std::vector<std::uint64_t> key64;  // the same, where 32 bits do not hold both
+  bool reached(size_t pi) const {
+    return key32.empty() ? key64[pi] != ~std::uint64_t{0} : key32[pi] != ~std::uint32_t{0};
+  }
+  size_t source(size_t pi) const {
+    const std::uint64_t k = key32.empty() ? key64[pi] : key32[pi];
+    return static_cast<size_t>(k & ((std::uint64_t{1} << sourceBits) - 1));
+  }
 };
 
 // How many pops ahead floodRidges fetches a popped cell's neighbour rows (measured: 4-16 all
 // help, 8 best on the 4096^2 benchmark scene).
 constexpr size_t kPrefetchAhead = 8;
 
-void floodRidges(const Tile& t, Flood& f) {
-  const int rows = t.rows, cols = t.cols, pitch = cols + 2;
-  const InstanceParams& params = t.params;
-  const bool markerMode = t.markerMode;
-  const int maxCost =
-      std::min<int>(markerMode ? params.markerMaxCost : params.maxCost, kUnreached - 1);
-  const bool noDescent = markerMode;
-  std::uint8_t step[256];  // 1 + b^2 / 1024 <= 64, or 1 + b / 64 <= 4: fits in 7 bits
-  for (int b = 0; b < 256; ++b)
-    step[b] = static_cast<std::uint8_t>((1 + (markerMode ? b * b / 1024 : b / 64)) |
-                                        (b >= params.boundaryQ ? kRidgeBit : 0));
-  f.pitch = pitch;
-  f.cells.assign(static_cast<size_t>(rows + 2) * pitch, FloodCell{});
-  FloodCell* cell = f.cells.data();
-  // Cells outside the flooded span keep kind 0: floods never enter them.
+template <typename Key>
+void floodFrom(const Tile& t, Flood& f, std::vector<Key>& keys, int maxCost) {
+  const int cols = t.cols, pitch = f.pitch, bits = f.sourceBits;
+  const bool noDescent = t.markerMode;
   const Span& s = t.flooded;
-  for (int r = s.r0; r < s.r1; ++r) {
-    const size_t o = static_cast<size_t>(r) * cols, po = static_cast<size_t>(r + 1) * pitch + 1;
-    for (int c = s.c0; c < s.c1; ++c) {
-      cell[po + c].kind = t.kind[o + c];
-      cell[po + c].step = step[t.boundary[o + c]];
-    }
-  }
+  const std::uint8_t* code = f.code.data();
+  Key* key = keys.data();
   const std::ptrdiff_t nb[8] = {-pitch - 1, -pitch, -pitch + 1, -1, 1, pitch - 1, pitch, pitch + 1};
   std::vector<std::vector<std::int32_t>> buckets(static_cast<size_t>(maxCost) + 1);
   for (int r = s.r0; r < s.r1; ++r)
     for (int c = s.c0; c < s.c1; ++c) {
+      if (t.kind[static_cast<size_t>(r) * cols + c] != 1) continue;
       const size_t i = static_cast<size_t>(r + 1) * pitch + c + 1;
-      if (cell[i].kind != 1) continue;
       // Only floor pixels next to a field-like ridge pixel can start a flood.
       bool frontier = false;
-      for (std::ptrdiff_t d : nb) frontier = frontier || cell[i + d].kind == 2;
-      cell[i].cost = 0;
-      cell[i].source = static_cast<std::int32_t>(static_cast<size_t>(r) * cols + c);
+      for (std::ptrdiff_t d : nb) frontier = frontier || (code[i + d] & kEnterBit);
+      key[i] = static_cast<Key>(static_cast<size_t>(r) * cols + c);  // cost 0
       if (frontier) buckets[0].push_back(static_cast<std::int32_t>(i));
     }
+  const Key sourceMask = (Key{1} << bits) - 1;
   for (int d = 0; d <= maxCost; ++d) {
     auto& bucket = buckets[d];
     for (size_t k = 0; k < bucket.size(); ++k) {
       // Pops jump across the tile in cost order: fetch the rows of a later pop's neighbours ahead.
       if (k + kPrefetchAhead < bucket.size()) {
-        const FloodCell* ahead = cell + bucket[k + kPrefetchAhead];
-        __builtin_prefetch(ahead - pitch);
-        __builtin_prefetch(ahead);
-        __builtin_prefetch(ahead + pitch);
+        const size_t ahead = static_cast<size_t>(bucket[k + kPrefetchAhead]);
+        for (size_t row : {ahead - pitch, ahead, ahead + pitch}) {
+          __builtin_prefetch(key + row);
+          __builtin_prefetch(code + row);
+        }
       }
       const size_t i = static_cast<size_t>(bucket[k]);
-      const FloodCell& ci = cell[i];
-      if (ci.cost != d) continue;  // stale entry
+      const Key ki = key[i];
+      if (static_cast<int>(ki >> bits) != d) continue;  // stale entry
       // Floods climb a boundary line but never come down its far side onto a floor.
-      const bool noDown = noDescent && (ci.step & kRidgeBit);
-      const std::int32_t si = ci.source;
+      const bool noDown = noDescent && (code[i] & kRidgeBit);
+      const Key si = ki & sourceMask;
       for (std::ptrdiff_t o : nb) {
         const size_t j = i + o;
-        FloodCell& cj = cell[j];
-        if (cj.kind != 2 || (noDown && !(cj.step & kRidgeBit))) continue;
-        const int nd = d + (cj.step & ~kRidgeBit);
+        const std::uint8_t cj = code[j];
+        if (!(cj & kEnterBit) || (noDown && !(cj & kRidgeBit))) continue;
+        const int nd = d + 1 + (cj & kStepMask);
         if (nd > maxCost) continue;
-        if (nd < cj.cost || (nd == cj.cost && si < cj.source)) {
-          const bool queued = cj.cost == nd;
-          cj.cost = static_cast<Cost>(nd);
-          cj.source = si;
+        const Key kj = key[j], next = static_cast<Key>(static_cast<Key>(nd) << bits) | si;
+        if (next < kj) {
+          const bool queued = static_cast<int>(kj >> bits) == nd;
+          key[j] = next;
           if (!queued) buckets[nd].push_back(static_cast<std::int32_t>(j));
         }
       }
     }
     std::vector<std::int32_t>().swap(bucket);
+  }
+}
+
+void floodRidges(const Tile& t, Flood& f) {
+  const int rows = t.rows, cols = t.cols, pitch = cols + 2;
+  const InstanceParams& params = t.params;
+  const bool markerMode = t.markerMode;
+  const int maxCost = std::max(0, markerMode ? params.markerMaxCost : params.maxCost);
+  std::uint8_t code[256];  // step 1 + b^2 / 1024 <= 64, or 1 + b / 64 <= 4: step - 1 in 6 bits
+  for (int b = 0; b < 256; ++b)
+    code[b] = static_cast<std::uint8_t>((markerMode ? b * b / 1024 : b / 64) |
+                                        (b >= params.boundaryQ ? kRidgeBit : 0));
+  f.pitch = pitch;
+  const size_t framed = static_cast<size_t>(rows + 2) * pitch;
+  f.code.assign(framed, 0);
+  // Cells outside the flooded span keep code 0: floods never enter them.
+  const Span& s = t.flooded;
+  for (int r = s.r0; r < s.r1; ++r) {
+    const size_t o = static_cast<size_t>(r) * cols, po = static_cast<size_t>(r + 1) * pitch + 1;
+    for (int c = s.c0; c < s.c1; ++c)
+      f.code[po + c] = code[t.boundary[o + c]] | (t.kind[o + c] == 2 ? kEnterBit : 0);
+  }
+  // Sources are tile indices (< rows * cols); the all-ones key is "unreached", so the largest
+  // cost field stays above maxCost.
+  int bits = 1;
+  while ((size_t{1} << bits) < t.n) ++bits;
+  f.sourceBits = bits;
+  if (bits + 7 <= 32 && maxCost < 127) {
+    f.key32.assign(framed, ~std::uint32_t{0});
+    floodFrom(t, f, f.key32, maxCost);
+  } else {
+    f.key64.assign(framed, ~std::uint64_t{0});
+    floodFrom(t, f, f.key64, std::min(maxCost, (1 << 30) - 1));
   }
 }
 
@@ -232,8 +253,8 @@ int settleOrphans(Tile& t, const Flood& f, int count) {
       const size_t i = static_cast<size_t>(r) * cols + c;
       const size_t pi = static_cast<size_t>(r + 1) * f.pitch + c + 1;  // the flood's frame
       if (kind[i] != 2) continue;
-      if (f.cells[pi].cost != kUnreached) {
-        labels[i] = labels[static_cast<size_t>(f.cells[pi].source)];
+      if (f.reached(pi)) {
+        labels[i] = labels[f.source(pi)];
       } else {
         orphanMask.data[i] = 1;
         anyOrphan = true;

@@ -217,6 +217,26 @@ TEST(Instances, LabelsInsideAWindowDependOnlyOnTheMargin) {
   }
 }
 
+// The flood keeps cost and source in one 32-bit key while both fit (costs up to 126) and in a
+// 64-bit key beyond: floods that never cost more than 126 label alike either way. Floor mode,
+// whose floods cross a boundary band only (a few px); marker floods do reach cost 127 here.
+TEST(Instances, FloodKeysOfEitherWidthGiveTheSameLabels) {
+  const FieldPlane s(300, 300, 5);
+  std::vector<std::int32_t> narrow, wide;
+  InstanceParams p;
+  p.maxCost = 126;  // 32-bit keys
+  const int n =
+      labelInstances(s.ext.data(), s.bnd.data(), s.dst.data(), nullptr, s.rows, s.cols, p, narrow);
+  p.maxCost = 1000;  // 64-bit keys
+  EXPECT_EQ(
+      labelInstances(s.ext.data(), s.bnd.data(), s.dst.data(), nullptr, s.rows, s.cols, p, wide),
+      n);
+  ASSERT_EQ(narrow, wide);
+  EXPECT_GT(n, 10) << "the plane should hold many fields";
+  EXPECT_GT(std::count_if(narrow.begin(), narrow.end(), [](std::int32_t l) { return l > 0; }),
+            20000);
+}
+
 // A kept box (what tiles/ keeps of a window: the core and one pixel around it) changes no label
 // inside it: marker mode floods only within reach of the box and settles crests only inside it.
 TEST(Instances, KeptBoxLabelsAreTheWholeWindowsLabels) {
