@@ -44,7 +44,11 @@ void ProbReader::read(const PixelWindow& w, std::vector<std::uint8_t>& ext,
       auto& o = *out[b];
       o.resize(raw[static_cast<size_t>(b)].size());
       const std::uint8_t* in = raw[static_cast<size_t>(b)].data();
-      for (size_t i = 0; i < o.size(); ++i) o[i] = valid[i] ? table[in[i]] : 0;
+      // readBytes leaves invalid pixels 0: the table gives them 0 when it maps 0 to 0.
+      if (table[0] == 0)
+        for (size_t i = 0; i < o.size(); ++i) o[i] = table[in[i]];
+      else
+        for (size_t i = 0; i < o.size(); ++i) o[i] = valid[i] ? table[in[i]] : 0;
     }
     return;
   }

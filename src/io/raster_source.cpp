@@ -307,21 +307,25 @@ bool GdalRasterSource::readBytes(const PixelWindow& w,
     }
     // Nodata compares raw values as read() does: as floats (a nodata of 254.9999999999 is 255.0f
     // there, NaN matches nothing).
-    if (sb.info.nodata) {
-      const float nd = static_cast<float>(*sb.info.nodata);
-      bool isNodata[256];
-      for (int v = 0; v < 256; ++v) isNodata[v] = static_cast<float>(v) == nd;
+    // At most one byte value equals it, so the test is one comparison a pixel.
+    const float nd = sb.info.nodata ? static_cast<float>(*sb.info.nodata) : 0.0f;
+    int nodataByte = -1;
+    for (int v = 0; v < 256 && sb.info.nodata; ++v)
+      if (static_cast<float>(v) == nd) nodataByte = v;
+    if (nodataByte >= 0) {
+      const auto ndb = static_cast<std::uint8_t>(nodataByte);
       for (int r = 0; r < in.height; ++r) {
         const size_t o = at + static_cast<size_t>(r) * w.width;
-        for (int c = 0; c < in.width; ++c)
-          if (isNodata[dst[static_cast<size_t>(r) * w.width + c]]) valid[o + c] = 0;
+        const std::uint8_t* row = dst + static_cast<size_t>(r) * w.width;
+        std::uint8_t* v = valid.data() + o;
+        for (int c = 0; c < in.width; ++c) v[c] &= static_cast<std::uint8_t>(row[c] != ndb);
       }
     }
   }
-  // Invalid pixels are 0 in every band, as read() leaves them.
+  // Invalid pixels are 0 in every band, as read() leaves them (valid is 0 or 1: a mask of 0x00
+  // or 0xff, without branches).
   for (auto& b : bands)
-    for (size_t i = 0; i < n; ++i)
-      if (!valid[i]) b[i] = 0;
+    for (size_t i = 0; i < n; ++i) b[i] &= static_cast<std::uint8_t>(-valid[i]);
   return true;
 }
 
