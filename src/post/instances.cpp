@@ -87,29 +87,30 @@ int labelFloors(Tile& t, const std::uint8_t* extent, const std::uint8_t* valid) 
   const InstanceParams& params = t.params;
   auto& kind = t.kind;
   kind.resize(n);
-  cv::Mat floorMask(t.rows, t.cols, CV_8U);
+  // Without branches (the kinds of neighbouring pixels change at random along outlines):
+  // field-like ridge 2, other ridge 3, field floor 1, background 0, invalid 0.
+  // (Locals: byte stores may alias anything, so members would be reloaded every pixel.)
+  const std::uint8_t extentQ = params.extentQ, boundaryQ = params.boundaryQ;
+  const std::uint8_t* boundary = t.boundary;
+  std::uint8_t* k = kind.data();
   for (size_t i = 0; i < n; ++i) {
-    std::uint8_t k;
-    const bool fieldLike = extent[i] >= params.extentQ;
-    if (valid && !valid[i])
-      k = 0;
-    else if (t.boundary[i] >= params.boundaryQ)
-      k = fieldLike ? 2 : 3;
-    else
-      k = fieldLike ? 1 : 0;
-    kind[i] = k;
-    floorMask.data[i] = k == 1 ? 1 : 0;
+    const int fieldLike = extent[i] >= extentQ;
+    const int ridge = boundary[i] >= boundaryQ;
+    k[i] = static_cast<std::uint8_t>(ridge ? 3 - fieldLike : fieldLike);
   }
+  if (valid)
+    for (size_t i = 0; i < n; ++i) k[i] &= static_cast<std::uint8_t>(-(valid[i] != 0));
   if (t.markerMode) {
     std::vector<std::uint8_t> isMarker;
     distanceMarkers(t.distance, t.rows, t.cols, params, kind, isMarker);
+    // Markers are the floors; other field floors are flooded like ridge pixels.
+    const std::uint8_t* m = isMarker.data();
     for (size_t i = 0; i < n; ++i)
-      if (kind[i] == 1 && !isMarker[i])
-        kind[i] = 2;  // flooded like a ridge pixel
-      else if (isMarker[i])
-        kind[i] = 1;
-    for (size_t i = 0; i < n; ++i) floorMask.data[i] = kind[i] == 1 ? 1 : 0;
+      k[i] = m[i] ? std::uint8_t{1} : k[i] == 1 ? std::uint8_t{2} : k[i];
   }
+  cv::Mat floorMask(t.rows, t.cols, CV_8U);
+  std::uint8_t* floor = floorMask.data;
+  for (size_t i = 0; i < n; ++i) floor[i] = k[i] == 1;
   cv::Mat cc;
   const int count = cv::connectedComponents(floorMask, cc, 8, CV_32S) - 1;
   const std::int32_t* ccp = cc.ptr<std::int32_t>();
