@@ -130,47 +130,51 @@ std::vector<Polygon> traceOutlines(const std::uint8_t* mask, int rows, int cols,
   std::vector<Corner> walk;
   std::vector<std::vector<Corner>> parts;
   int exteriors = 0;
-  for (size_t i = static_cast<size_t>(pitch); i + pitch < n; ++i) {
-    if (!fg[i]) continue;
-    const int r = static_cast<int>(i / pitch), c = static_cast<int>(i % pitch);
-    for (int d0 = 0; d0 < 4; ++d0) {
-      if (seen[i] & (1 << d0)) continue;
-      const int x0 = c + startDx[d0], y0 = r + startDy[d0];
-      const size_t v0 = static_cast<size_t>(y0) * pitch + x0;
-      if (fg[v0 + offRight[d0]]) continue;  // no border on this side
-      walk.clear();
-      bool touching = false;  // passed a corner where two region pixels meet diagonally
-      int x = x0, y = y0, d = d0;
-      size_t v = v0;
-      do {
-        seen[v + offLeft[d]] |= static_cast<std::uint8_t>(1 << d);
-        x += kDx[d];
-        y += kDy[d];
-        v = static_cast<size_t>(y) * pitch + x;
-        int next = d;
-        if (!fg[v + offLeft[d]]) {
-          next = leftOf(d);
-          touching = touching || fg[v + offRight[d]];
-        } else if (fg[v + offRight[d]]) {
-          next = rightOf(d);
+  // Pixels in row-major order; a pixel's sides with a border (bit d: the pixel across side d,
+  // below / left / above / right, is background) in one mask, walked in the order of d.
+  for (int r = 1; r <= rows; ++r)
+    for (int c = 1; c <= cols; ++c) {
+      const size_t i = static_cast<size_t>(r) * pitch + c;
+      if (!fg[i]) continue;
+      unsigned sides = (fg[i + pitch] ? 0u : 1u) | (fg[i - 1] ? 0u : 2u) |
+                       (fg[i - pitch] ? 0u : 4u) | (fg[i + 1] ? 0u : 8u);
+      for (sides &= ~unsigned{seen[i]}; sides != 0; sides &= ~unsigned{seen[i]}) {
+        const int d0 = __builtin_ctz(sides);
+        const int x0 = c + startDx[d0], y0 = r + startDy[d0];
+        const size_t v0 = static_cast<size_t>(y0) * pitch + x0;
+        walk.clear();
+        bool touching = false;  // passed a corner where two region pixels meet diagonally
+        int x = x0, y = y0, d = d0;
+        size_t v = v0;
+        do {
+          seen[v + offLeft[d]] |= static_cast<std::uint8_t>(1 << d);
+          x += kDx[d];
+          y += kDy[d];
+          v = static_cast<size_t>(y) * pitch + x;
+          int next = d;
+          if (!fg[v + offLeft[d]]) {
+            next = leftOf(d);
+            touching = touching || fg[v + offRight[d]];
+          } else if (fg[v + offRight[d]]) {
+            next = rightOf(d);
+          }
+          if (next != d) walk.push_back({x, y});
+          d = next;
+        } while (x != x0 || y != y0 || d != d0);
+        parts.clear();
+        if (touching)
+          splitAtRepeats(walk, parts);
+        else
+          parts.push_back(walk);
+        for (auto& part : parts) {
+          const bool exterior = twiceArea(part) < 0;
+          // Holes run the exterior's way (the header's promise).
+          if (!exterior) std::reverse(part.begin(), part.end());
+          exteriors += exterior ? 1 : 0;
+          loops.push_back({i, exterior, std::move(part)});
         }
-        if (next != d) walk.push_back({x, y});
-        d = next;
-      } while (x != x0 || y != y0 || d != d0);
-      parts.clear();
-      if (touching)
-        splitAtRepeats(walk, parts);
-      else
-        parts.push_back(walk);
-      for (auto& part : parts) {
-        const bool exterior = twiceArea(part) < 0;
-        // Holes run the exterior's way (the header's promise).
-        if (!exterior) std::reverse(part.begin(), part.end());
-        exteriors += exterior ? 1 : 0;
-        loops.push_back({i, exterior, std::move(part)});
       }
     }
-  }
 
   // A non-empty mask's outer border is always an exterior walk; should none be found, no
   // polygon is made rather than holes without a region (defensive: never seen).
