@@ -19,32 +19,37 @@ constexpr std::int64_t kGaussScale = 226 * 226;  // sum of the 2-D weights
 
 // s = the smoothed distance, times kGaussScale (exact integers, so every tile computes the same
 // value for the same pixel). Outside the window the edge pixel is repeated: those values lie
-// within the margin, whose labels tiles/ never keeps.
+// within the margin, whose labels tiles/ never keeps. Rows are smoothed along the row (at most
+// 226 x 255: 16 bits) into a ring of the last 8 rows, from which each output row takes its 7.
 std::vector<std::int32_t> smoothDistance(const std::uint8_t* d, int rows, int cols) {
   const size_t n = static_cast<size_t>(rows) * cols;
-  std::vector<std::int32_t> tmp(n), s(n);
+  std::vector<std::int32_t> s(n);
+  constexpr int kRing = 8;  // > 2R + 1, a power of two
+  std::vector<std::uint16_t> ring(static_cast<size_t>(kRing) * cols);
   const int R = kGaussRadius;
-  for (int r = 0; r < rows; ++r) {  // along rows: the edge columns clamped, the rest straight
+  auto ringRow = [&](int r) { return ring.data() + static_cast<size_t>(r & (kRing - 1)) * cols; };
+  auto alongRow = [&](int r) {  // the edge columns clamped, the rest straight
     const std::uint8_t* in = d + static_cast<size_t>(r) * cols;
-    std::int32_t* out = tmp.data() + static_cast<size_t>(r) * cols;
+    std::uint16_t* out = ringRow(r);
     auto clamped = [&](int c) {
       int acc = 0;
       for (int k = -R; k <= R; ++k) acc += kGauss[k + R] * in[std::clamp(c + k, 0, cols - 1)];
-      return acc;
+      return static_cast<std::uint16_t>(acc);
     };
     int c = 0;
     for (; c < std::min(R, cols); ++c) out[c] = clamped(c);
     for (; c < cols - R; ++c) {
       int acc = 0;
       for (int k = -R; k <= R; ++k) acc += kGauss[k + R] * in[c + k];
-      out[c] = acc;
+      out[c] = static_cast<std::uint16_t>(acc);
     }
     for (; c < cols; ++c) out[c] = clamped(c);
-  }
+  };
+  int smoothed = -1;                // the last row in the ring
   for (int r = 0; r < rows; ++r) {  // along columns: the rows r - 3 .. r + 3, clamped
-    const std::int32_t* in[2 * kGaussRadius + 1];
-    for (int k = -R; k <= R; ++k)
-      in[k + R] = tmp.data() + static_cast<size_t>(std::clamp(r + k, 0, rows - 1)) * cols;
+    while (smoothed < std::min(rows - 1, r + R)) alongRow(++smoothed);
+    const std::uint16_t* in[2 * kGaussRadius + 1];
+    for (int k = -R; k <= R; ++k) in[k + R] = ringRow(std::clamp(r + k, 0, rows - 1));
     std::int32_t* out = s.data() + static_cast<size_t>(r) * cols;
     for (int c = 0; c < cols; ++c) {
       std::int32_t acc = 0;
