@@ -70,7 +70,7 @@ void distanceMarkers(const std::uint8_t* distance, int rows, int cols, const Ins
   const std::int32_t need = static_cast<std::int32_t>(p.markerQ * kGaussScale);
   const std::int32_t h = static_cast<std::int32_t>(p.markerHeightQ * kGaussScale);
   const int R = p.markerRadiusPx;
-  std::vector<std::int32_t> stamp(n, -1);
+  std::vector<std::uint8_t> visited(n, 0);  // by the running search (cleared after it)
   std::vector<std::int32_t> queue;
   auto candidate = [&](size_t i) { return (kind[i] == 1 || kind[i] == 2) && s[i] >= need; };
   // A local maximum (plateaus included): no neighbour inside the window is higher.
@@ -92,33 +92,38 @@ void distanceMarkers(const std::uint8_t* distance, int rows, int cols, const Ins
     // unoptimised and sanitizer builds reload at every use).
     const int nc = cols;
     const std::int32_t* sv = s.data();
-    std::int32_t* st = stamp.data();
+    std::uint8_t* seen = visited.data();
     const size_t i = static_cast<size_t>(r) * nc + c;
     // The search box: within R px of the peak, inside the window. Pixels strictly inside it have
     // all eight neighbours in it.
     const int rlo = std::max(0, r - R), rhi = std::min(rows - 1, r + R);
     const int clo = std::max(0, c - R), chi = std::min(nc - 1, c + R);
     // Dynamic >= h: no higher pixel is reachable through pixels above s - h (within R px).
-    const std::int32_t top = sv[i], floorLevel = top - h, id = static_cast<std::int32_t>(i);
-    queue.assign(1, id);
+    const std::int32_t top = sv[i], floorLevel = top - h;
+    queue.assign(1, static_cast<std::int32_t>(i));
     at.assign(1, {r, c});
-    st[i] = id;
-    for (size_t k = 0; k < queue.size(); ++k) {
-      const auto [qr, qc] = at[k];
-      const bool inner = qr > rlo && qr < rhi && qc > clo && qc < chi;
-      const std::ptrdiff_t q = queue[k];
-      for (int dr = -1; dr <= 1; ++dr)
-        for (int dc = -1; dc <= 1; ++dc) {
-          const int rr = qr + dr, c2 = qc + dc;
-          if (!inner && (rr < rlo || rr > rhi || c2 < clo || c2 > chi)) continue;
-          const std::ptrdiff_t j = q + static_cast<std::ptrdiff_t>(dr) * nc + dc;
-          if (st[j] == id || sv[j] <= floorLevel) continue;
-          if (sv[j] > top) return;  // a higher pixel: no marker
-          st[j] = id;
-          queue.push_back(static_cast<std::int32_t>(j));
-          at.emplace_back(rr, c2);
-        }
-    }
+    seen[i] = 1;
+    const bool higher = [&] {
+      for (size_t k = 0; k < queue.size(); ++k) {
+        const auto [qr, qc] = at[k];
+        const bool inner = qr > rlo && qr < rhi && qc > clo && qc < chi;
+        const std::ptrdiff_t q = queue[k];
+        for (int dr = -1; dr <= 1; ++dr)
+          for (int dc = -1; dc <= 1; ++dc) {
+            const int rr = qr + dr, c2 = qc + dc;
+            if (!inner && (rr < rlo || rr > rhi || c2 < clo || c2 > chi)) continue;
+            const std::ptrdiff_t j = q + static_cast<std::ptrdiff_t>(dr) * nc + dc;
+            if (seen[j] || sv[j] <= floorLevel) continue;
+            if (sv[j] > top) return true;
+            seen[j] = 1;
+            queue.push_back(static_cast<std::int32_t>(j));
+            at.emplace_back(rr, c2);
+          }
+      }
+      return false;
+    }();
+    for (std::int32_t q : queue) seen[q] = 0;
+    if (higher) return;  // no marker
     // The marker is the peak's whole top (what the search visited): field-like pixels within h
     // of the peak and connected to it.
     for (std::int32_t q : queue) {
@@ -126,10 +131,9 @@ void distanceMarkers(const std::uint8_t* distance, int rows, int cols, const Ins
       if (k == 1 || k == 2) isMarker[static_cast<size_t>(q)] = 1;
     }
   };
-  // Peaks in row-major order (the order only decides which search stamps a pixel first; every
-  // search reads s alone, so the markers do not depend on it). Inner pixels are screened a row
-  // at a time without branches (most pixels have a higher neighbour), the window's edge pixels
-  // one by one.
+  // Peaks in row-major order (every search reads s alone, so the markers do not depend on the
+  // order). Inner pixels are screened a row at a time without branches (most pixels have a
+  // higher neighbour), the window's edge pixels one by one.
   std::vector<std::uint8_t> flag(static_cast<size_t>(cols));
   for (int r = 0; r < rows; ++r) {
     const bool edgeRow = r == 0 || r == rows - 1 || cols < 3;

@@ -111,10 +111,11 @@ int labelFloors(Tile& t, const std::uint8_t* extent, const std::uint8_t* valid) 
   cv::Mat floorMask(t.rows, t.cols, CV_8U);
   std::uint8_t* floor = floorMask.data;
   for (size_t i = 0; i < n; ++i) floor[i] = k[i] == 1;
-  cv::Mat cc;
+  // The components are the floors' labels (0 elsewhere): OpenCV writes them into `labels`.
+  cv::Mat cc(t.rows, t.cols, CV_32S, t.labels.data());
   const int count = cv::connectedComponents(floorMask, cc, 8, CV_32S) - 1;
-  const std::int32_t* ccp = cc.ptr<std::int32_t>();
-  for (size_t i = 0; i < n; ++i) t.labels[i] = kind[i] == 1 ? ccp[i] : 0;
+  if (cc.data != reinterpret_cast<uchar*>(t.labels.data()))  // (OpenCV reallocated it)
+    std::copy_n(cc.ptr<std::int32_t>(), t.n, t.labels.begin());
   return count;
 }
 
