@@ -247,7 +247,8 @@ int settleOrphans(Tile& t, const Flood& f, int count) {
   auto& kind = t.kind;
   auto& labels = t.labels;
   const bool markerMode = t.markerMode;
-  cv::Mat orphanMask(rows, cols, CV_8U, cv::Scalar(0));
+  cv::Mat orphanMask;  // floor mode: the unreached pixels, fields of their own below
+  if (!markerMode) orphanMask = cv::Mat(rows, cols, CV_8U, cv::Scalar(0));
   bool anyOrphan = false;
   const Span& s = t.flooded;
   for (int r = s.r0; r < s.r1; ++r)
@@ -257,15 +258,14 @@ int settleOrphans(Tile& t, const Flood& f, int count) {
       if (kind[i] != 2) continue;
       if (f.reached(pi)) {
         labels[i] = labels[f.source(pi)];
+      } else if (markerMode) {
+        kind[i] = 0;  // settled background: no marker claims it
       } else {
         orphanMask.data[i] = 1;
         anyOrphan = true;
       }
     }
-  if (anyOrphan && markerMode) {
-    for (size_t i = 0; i < n; ++i)
-      if (orphanMask.data[i]) kind[i] = 0;  // settled background: no marker claims it
-  } else if (anyOrphan) {
+  if (anyOrphan) {
     cv::Mat occ;
     const int m = cv::connectedComponents(orphanMask, occ, 8, CV_32S) - 1;
     const std::int32_t* op = occ.ptr<std::int32_t>();
