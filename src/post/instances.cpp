@@ -125,13 +125,15 @@ int labelFloors(Tile& t, const std::uint8_t* extent, const std::uint8_t* valid) 
 // is an offset with no bounds test. The flood visits pixels far apart in memory, so it keeps what
 // it reads and writes of a pixel small: a byte of what the pixel is (`code`) and one key holding
 // its cost above its source, so "lower cost, or equal cost and smaller source" is one unsigned
-// comparison (4 bytes a pixel while costs and sources fit, else 8). `source` holds tile indices,
-// whose order (the tie-break) is the frame's order. The result does not depend on the order
-// pixels are popped in: every update of a pixel's (cost, source) comes from a pixel of a lower
-// cost bucket, so a popped pixel is final and holds the smallest source over its shortest paths.
+// comparison (5 bytes a pixel with a 32-bit key while costs and sources fit, else 9; costs stop
+// at kMaxFloodCost, as when they were 16 bits). `source` holds tile indices, whose order (the
+// tie-break) is the frame's order. The result does not depend on the order pixels are popped
+// in: every update of a pixel's (cost, source) comes from a pixel of a lower cost bucket, so a
+// popped pixel is final and holds the smallest source over its shortest paths.
 constexpr std::uint8_t kRidgeBit = 0x80;  // boundary >= t_bound
 constexpr std::uint8_t kEnterBit = 0x40;  // a field-like ridge pixel: floods may enter it
 constexpr std::uint8_t kStepMask = 0x3f;  // the cost of stepping onto it, minus 1
+constexpr int kMaxFloodCost = 65534;
 
 struct Flood {
   int pitch = 0;  // cols + 2
@@ -148,8 +150,8 @@ struct Flood {
   }
 };
 
-// How many pops ahead floodRidges fetches a popped cell's neighbour rows (measured: 4-16 all
-// help, 8 best on the 4096^2 benchmark scene).
+// How many pops ahead floodFrom fetches the code and key rows around a popped pixel (measured
+// with 8-byte cells: 4-16 all help, 8 best on the 4096^2 benchmark scene).
 constexpr size_t kPrefetchAhead = 8;
 
 template <typename Key>
@@ -211,7 +213,8 @@ void floodRidges(const Tile& t, Flood& f) {
   const int rows = t.rows, cols = t.cols, pitch = cols + 2;
   const InstanceParams& params = t.params;
   const bool markerMode = t.markerMode;
-  const int maxCost = std::max(0, markerMode ? params.markerMaxCost : params.maxCost);
+  const int maxCost =
+      std::clamp(markerMode ? params.markerMaxCost : params.maxCost, 0, kMaxFloodCost);
   std::uint8_t code[256];  // step 1 + b^2 / 1024 <= 64, or 1 + b / 64 <= 4: step - 1 in 6 bits
   for (int b = 0; b < 256; ++b)
     code[b] = static_cast<std::uint8_t>((markerMode ? b * b / 1024 : b / 64) |
@@ -236,7 +239,7 @@ void floodRidges(const Tile& t, Flood& f) {
     floodFrom(t, f, f.key32, maxCost);
   } else {
     f.key64.assign(framed, ~std::uint64_t{0});
-    floodFrom(t, f, f.key64, std::min(maxCost, (1 << 30) - 1));
+    floodFrom(t, f, f.key64, maxCost);
   }
 }
 

@@ -219,7 +219,9 @@ TEST(Instances, LabelsInsideAWindowDependOnlyOnTheMargin) {
 
 // The flood keeps cost and source in one 32-bit key while both fit (costs up to 126) and in a
 // 64-bit key beyond: floods that never cost more than 126 label alike either way. Floor mode,
-// whose floods cross a boundary band only (a few px); marker floods do reach cost 127 here.
+// whose floods cross a boundary band only (costs up to about 30 here); marker floods do reach
+// cost 127 on this plane. The two widths share their code, so this checks the key packing and
+// the cost limit of each, not the flood itself (the other tests do that).
 TEST(Instances, FloodKeysOfEitherWidthGiveTheSameLabels) {
   const FieldPlane s(300, 300, 5);
   std::vector<std::int32_t> narrow, wide;
