@@ -28,6 +28,13 @@ void parallelFor(std::size_t n, int threads, const std::function<void(std::size_
 void parallelForSlots(std::size_t n, int threads,
                       const std::function<void(std::size_t, std::size_t)>& work,
                       const ProgressFn& progress) {
+  parallelForSlots(n, threads, work, progress,
+                   [](std::function<void()> f) { return std::thread(std::move(f)); });
+}
+
+void parallelForSlots(std::size_t n, int threads,
+                      const std::function<void(std::size_t, std::size_t)>& work,
+                      const ProgressFn& progress, const ThreadStarter& start) {
   const std::size_t t = parallelSlots(n, threads);
   if (t <= 1) {
     for (std::size_t i = 0; i < n; ++i) {
@@ -59,7 +66,7 @@ void parallelForSlots(std::size_t n, int threads,
   std::vector<std::thread> pool;
   pool.reserve(t - 1);
   try {
-    for (std::size_t k = 1; k < t; ++k) pool.emplace_back(run, k);
+    for (std::size_t k = 1; k < t; ++k) pool.push_back(start([&run, k] { run(k); }));
   } catch (const std::exception&) {  // no more threads: those started and this one share it all
   }
   run(0);

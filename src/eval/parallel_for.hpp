@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <thread>
 
 namespace fieldseg::eval {
 
@@ -23,6 +24,14 @@ void parallelFor(std::size_t n, int threads, const std::function<void(std::size_
 void parallelForSlots(std::size_t n, int threads,
                       const std::function<void(std::size_t, std::size_t)>& work,
                       const ProgressFn& progress = {});
+
+/// parallelForSlots with the thread start given (tests stand in one that refuses). Where the
+/// system refuses a thread (any std::exception from `start`), the workers started and the calling
+/// thread share all the indices: slower, the same results, never std::terminate.
+using ThreadStarter = std::function<std::thread(std::function<void()>)>;
+void parallelForSlots(std::size_t n, int threads,
+                      const std::function<void(std::size_t, std::size_t)>& work,
+                      const ProgressFn& progress, const ThreadStarter& start);
 
 /// How many workers parallelFor(n, threads, ...) runs: min(evalThreads(threads), n), at least 1.
 std::size_t parallelSlots(std::size_t n, int threads);
