@@ -109,8 +109,8 @@ int labelFloors(Tile& t, const std::uint8_t* extent, const std::uint8_t* valid) 
       k[i] = m[i] ? std::uint8_t{1} : k[i] == 1 ? std::uint8_t{2} : k[i];
   }
   cv::Mat floorMask(t.rows, t.cols, CV_8U);
-  std::uint8_t* floor = floorMask.data;
-  for (size_t i = 0; i < n; ++i) floor[i] = k[i] == 1;
+  std::uint8_t* isFloor = floorMask.data;
+  for (size_t i = 0; i < n; ++i) isFloor[i] = k[i] == 1;
   // The components are the floors' labels (0 elsewhere): OpenCV writes them into `labels`.
   cv::Mat cc(t.rows, t.cols, CV_32S, t.labels.data());
   const int count = cv::connectedComponents(floorMask, cc, 8, CV_32S) - 1;
