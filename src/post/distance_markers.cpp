@@ -71,7 +71,6 @@ void distanceMarkers(const std::uint8_t* distance, int rows, int cols, const Ins
   const std::int32_t h = static_cast<std::int32_t>(p.markerHeightQ * kGaussScale);
   const int R = p.markerRadiusPx;
   std::vector<std::uint8_t> visited(n, 0);  // by the running search (cleared after it)
-  std::vector<std::int32_t> queue;
   auto candidate = [&](size_t i) { return (kind[i] == 1 || kind[i] == 2) && s[i] >= need; };
   // A local maximum (plateaus included): no neighbour inside the window is higher.
   auto topAt = [&](int r, int c) {
@@ -86,7 +85,7 @@ void distanceMarkers(const std::uint8_t* distance, int rows, int cols, const Ins
     return true;
   };
   // The dynamic test of the local maximum at (r, c); marks its top when it passes.
-  std::vector<std::pair<int, int>> at;  // the row and column of each queued pixel
+  std::vector<std::pair<int, int>> queue;  // the search's pixels: row, column
   auto testPeak = [&](int r, int c) {
     // Plain locals for the search (a lambda's captures are reached through its closure, which
     // unoptimised and sanitizer builds reload at every use).
@@ -100,35 +99,37 @@ void distanceMarkers(const std::uint8_t* distance, int rows, int cols, const Ins
     const int clo = std::max(0, c - R), chi = std::min(nc - 1, c + R);
     // Dynamic >= h: no higher pixel is reachable through pixels above s - h (within R px).
     const std::int32_t top = sv[i], floorLevel = top - h;
-    queue.assign(1, static_cast<std::int32_t>(i));
-    at.assign(1, {r, c});
+    queue.assign(1, {r, c});
     seen[i] = 1;
-    const bool higher = [&] {
-      for (size_t k = 0; k < queue.size(); ++k) {
-        const auto [qr, qc] = at[k];
-        const bool inner = qr > rlo && qr < rhi && qc > clo && qc < chi;
-        const std::ptrdiff_t q = queue[k];
-        for (int dr = -1; dr <= 1; ++dr)
-          for (int dc = -1; dc <= 1; ++dc) {
-            const int rr = qr + dr, c2 = qc + dc;
-            if (!inner && (rr < rlo || rr > rhi || c2 < clo || c2 > chi)) continue;
-            const std::ptrdiff_t j = q + static_cast<std::ptrdiff_t>(dr) * nc + dc;
-            if (seen[j] || sv[j] <= floorLevel) continue;
-            if (sv[j] > top) return true;
-            seen[j] = 1;
-            queue.push_back(static_cast<std::int32_t>(j));
-            at.emplace_back(rr, c2);
+    // (A plain loop, not a lambda: see above.)
+    bool higher = false;
+    for (size_t k = 0; k < queue.size() && !higher; ++k) {
+      // (Not a structured binding: sanitizer builds keep its object on the stack.)
+      const int qr = queue[k].first, qc = queue[k].second;
+      const bool inner = qr > rlo && qr < rhi && qc > clo && qc < chi;
+      const std::ptrdiff_t q = static_cast<std::ptrdiff_t>(qr) * nc + qc;
+      for (int dr = -1; dr <= 1 && !higher; ++dr)
+        for (int dc = -1; dc <= 1; ++dc) {
+          const int rr = qr + dr, c2 = qc + dc;
+          if (!inner && (rr < rlo || rr > rhi || c2 < clo || c2 > chi)) continue;
+          const std::ptrdiff_t j = q + static_cast<std::ptrdiff_t>(dr) * nc + dc;
+          if (seen[j] || sv[j] <= floorLevel) continue;
+          if (sv[j] > top) {
+            higher = true;
+            break;
           }
-      }
-      return false;
-    }();
-    for (std::int32_t q : queue) seen[q] = 0;
+          seen[j] = 1;
+          queue.emplace_back(rr, c2);
+        }
+    }
+    for (const auto& px : queue) seen[static_cast<size_t>(px.first) * nc + px.second] = 0;
     if (higher) return;  // no marker
     // The marker is the peak's whole top (what the search visited): field-like pixels within h
     // of the peak and connected to it.
-    for (std::int32_t q : queue) {
-      const std::uint8_t k = kind[static_cast<size_t>(q)];
-      if (k == 1 || k == 2) isMarker[static_cast<size_t>(q)] = 1;
+    for (const auto& px : queue) {
+      const size_t q = static_cast<size_t>(px.first) * nc + px.second;
+      const std::uint8_t k = kind[q];
+      if (k == 1 || k == 2) isMarker[q] = 1;
     }
   };
   // Peaks in row-major order (every search reads s alone, so the markers do not depend on the
